@@ -1,0 +1,13 @@
+DROP TABLE number_sequences;
+DROP TABLE audit_log;
+DROP TABLE binding_events;
+DROP TABLE sim_cards;
+DROP TABLE terminals;
+DROP TABLE terminal_models;
+DROP TABLE drivers;
+DROP TABLE vehicles;
+DROP TABLE customer_contacts;
+DROP TABLE customers;
+DROP TABLE technician_profiles;
+DROP TABLE users;
+DROP TABLE service_centers;

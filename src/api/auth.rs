@@ -1,0 +1,296 @@
+//! Login, tokens, and the `Caller` extractor that every protected handler takes.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, get, post, web};
+use chrono::Duration;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::ApiError;
+use super::support::{Check, in_tx, with_db};
+use crate::domain::access::{Op, Resource, Role, Scope, allowed};
+use crate::store::{self, users};
+
+/// Failed logins in a row before the account is locked, and for how long.
+pub const MAX_FAILURES: i32 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8]) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    role: String,
+    center: String,
+    /// token version: tokens from before a deactivation or password change stop working
+    tv: i32,
+    iat: i64,
+    exp: i64,
+}
+
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    crate::password::hash(password).map_err(ApiError::Internal)
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    crate::password::verify(password, hash)
+}
+
+/// Verifies against a fixed hash so an unknown username costs as long as a known one.
+fn burn_time(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DUMMY.get_or_init(|| hash_password("not-a-password").unwrap_or_default());
+    let _ = verify_password(password, hash);
+}
+
+pub fn check_new_password(check: &mut Check, field: &str, pw: &str) {
+    let n = pw.chars().count();
+    if n < 8 {
+        check.add(field, "too_short", "at least 8 characters");
+    } else if n > 128 {
+        check.add(field, "too_long", "at most 128 characters");
+    }
+}
+
+/// The authenticated user behind a request, re-read from the database each time so a
+/// deactivation or password change takes effect at once.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub id: String,
+    pub role: Role,
+    pub center_id: String,
+    pub scope: Scope,
+}
+
+impl Caller {
+    /// 403 unless the role may do `op` on `resource`.
+    pub fn require(&self, resource: Resource, op: Op) -> Result<(), ApiError> {
+        if allowed(self.role, resource, op) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// The center filter of a list, given the `center_id` asked for: `None` when the
+    /// caller can see nothing of it (another center), `Some(None)` for all centers.
+    pub fn list_center(&self, requested: Option<&str>) -> Option<Option<String>> {
+        use crate::domain::access::CenterFilter;
+        match self.scope.center_filter(requested) {
+            CenterFilter::Nothing => None,
+            CenterFilter::All => Some(None),
+            CenterFilter::Only(c) => Some(Some(c.to_string())),
+        }
+    }
+
+    /// 404 unless the object's center is in the caller's scope.
+    pub fn see(&self, center_id: &str) -> Result<(), ApiError> {
+        if self.scope.covers(center_id) {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound)
+        }
+    }
+}
+
+fn unauthenticated(detail: &str) -> ApiError {
+    ApiError::Unauthenticated {
+        code: "unauthenticated",
+        detail: detail.to_string(),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("no app state".into()))?;
+            let token = token.ok_or_else(|| unauthenticated("missing bearer token"))?;
+            let mut validation = Validation::new(Algorithm::HS256);
+            validation.leeway = 5;
+            let claims = jsonwebtoken::decode::<Claims>(&token, &state.jwt.decoding, &validation)
+                .map_err(|e| match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                        ApiError::Unauthenticated {
+                            code: "token_expired",
+                            detail: "the token has expired; log in again".into(),
+                        }
+                    }
+                    _ => unauthenticated("invalid token"),
+                })?
+                .claims;
+            let sub = claims.sub.clone();
+            let p = with_db(&state.pool, move |c| Ok(users::principal(c, &sub)?)).await?;
+            let p = p
+                .filter(|p| p.active && p.token_version == claims.tv)
+                .ok_or_else(|| unauthenticated("the token is no longer valid"))?;
+            let role = Role::parse(&p.role)
+                .ok_or_else(|| ApiError::Internal(format!("unknown role {}", p.role)))?;
+            Ok(Caller {
+                scope: Scope::for_user(role, &p.center_id),
+                id: p.id,
+                role,
+                center_id: p.center_id,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// always `Bearer`
+    pub token_type: &'static str,
+    /// seconds until the token expires
+    pub expires_in: i64,
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::Unauthenticated {
+        code: "invalid_credentials",
+        detail: "wrong username or password, or too many failed attempts: try again later".into(),
+    }
+}
+
+/// Log in with username and password; returns a bearer token (JWT, HS256).
+///
+/// Wrong credentials, an unknown user, a deactivated user and a locked account all answer
+/// the same 401. Five failures in a row lock the account for 15 minutes.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, body = super::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { username, password } = body.into_inner();
+    let ttl = state.token_ttl;
+    let st = state.clone();
+    let user = with_db(&state.pool, move |c| {
+        let now = store::now();
+        let Some(user) = users::find_by_username(c, username.trim())? else {
+            burn_time(&password);
+            return Ok(None);
+        };
+        if user.locked_until.is_some_and(|t| t > now) {
+            burn_time(&password);
+            return Ok(None);
+        }
+        if !verify_password(&password, &user.password_hash) {
+            let failures = user.failed_logins + 1;
+            let lock = (failures >= MAX_FAILURES).then(|| now + Duration::minutes(LOCK_MINUTES));
+            users::record_login_failure(
+                c,
+                &user.id,
+                if lock.is_some() { 0 } else { failures },
+                lock,
+            )?;
+            return Ok(None);
+        }
+        if !user.active {
+            return Ok(None);
+        }
+        if user.failed_logins != 0 || user.locked_until.is_some() {
+            users::record_login_success(c, &user.id)?;
+        }
+        Ok(Some(user))
+    })
+    .await?
+    .ok_or_else(bad_credentials)?;
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        sub: user.id,
+        role: user.role,
+        center: user.center_id,
+        tv: user.token_version,
+        iat: now,
+        exp: now + ttl,
+    };
+    let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &st.jwt.encoding)
+        .map_err(|e| ApiError::Internal(format!("token encoding failed: {e}")))?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: ttl,
+    }))
+}
+
+/// The logged-in user.
+#[utoipa::path(tag = "auth", responses((status = 200, body = users::User)), security(("bearer" = [])))]
+#[get("/auth/me")]
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let user = with_db(&state.pool, move |c| Ok(users::get(c, &caller.id)?)).await?;
+    Ok(super::support::ok_etag(user.version, &user))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change one's own password. All tokens issued before stop working.
+#[utoipa::path(tag = "auth", request_body = ChangePassword, responses((status = 204)), security(("bearer" = [])))]
+#[post("/auth/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut check = Check::new();
+    check_new_password(&mut check, "new_password", &body.new_password);
+    check.finish()?;
+    in_tx(&state.pool, move |c| {
+        let user = users::get(c, &caller.id)?;
+        if !verify_password(&body.current_password, &user.password_hash) {
+            return Err(ApiError::field(
+                "current_password",
+                "wrong_password",
+                "the current password is wrong",
+            ));
+        }
+        users::set_password(c, &caller.id, &hash_password(&body.new_password)?)?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,263 @@
+//! The API's one error type and the single place that maps errors to HTTP.
+//!
+//! Every error leaves as RFC 9457 `application/problem+json` with a stable machine `code`.
+//! Client mistakes are 4xx with a precise code; only our own faults are 500, logged with
+//! their cause and answered without it.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::ids::IdError;
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// JSON path of the field, e.g. `contacts[0].phone`, or `row 12: imei` for imports
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// extra members: the current state or version for conflicts
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Unauthenticated { code: &'static str, detail: String },
+    #[error("this role may not do that")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{detail}")]
+    Conflict {
+        code: String,
+        detail: String,
+        extra: Option<serde_json::Map<String, serde_json::Value>>,
+    },
+    #[error("the object changed since it was read (current version {current})")]
+    PreconditionFailed { current: i32 },
+    #[error("updates need an If-Match header with the object's ETag")]
+    PreconditionRequired,
+    #[error("request body too large (limit {limit} bytes)")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("some fields are invalid")]
+    Validation(Vec<FieldError>),
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code: code.to_string(),
+            detail: detail.into(),
+            extra: None,
+        }
+    }
+
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError {
+            field: field.to_string(),
+            code: code.to_string(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn bad_id(field: &str, e: &IdError) -> FieldError {
+        FieldError {
+            field: field.to_string(),
+            code: e.code().to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    fn code(&self) -> String {
+        match self {
+            ApiError::BadRequest { code, .. } => (*code).into(),
+            ApiError::Unauthenticated { code, .. } => (*code).into(),
+            ApiError::Forbidden => "forbidden".into(),
+            ApiError::NotFound => "not_found".into(),
+            ApiError::Conflict { code, .. } => code.clone(),
+            ApiError::PreconditionFailed { .. } => "version_mismatch".into(),
+            ApiError::PreconditionRequired => "if_match_required".into(),
+            ApiError::PayloadTooLarge { .. } => "body_too_large".into(),
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type".into(),
+            ApiError::Validation(_) => "validation_failed".into(),
+            ApiError::Unprocessable { code, .. } => (*code).into(),
+            ApiError::Unavailable(_) => "unavailable".into(),
+            ApiError::Internal(_) => "internal".into(),
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self.status_code() {
+            StatusCode::BAD_REQUEST => "Bad Request",
+            StatusCode::UNAUTHORIZED => "Unauthorized",
+            StatusCode::FORBIDDEN => "Forbidden",
+            StatusCode::NOT_FOUND => "Not Found",
+            StatusCode::CONFLICT => "Conflict",
+            StatusCode::PRECONDITION_FAILED => "Precondition Failed",
+            StatusCode::PRECONDITION_REQUIRED => "Precondition Required",
+            StatusCode::PAYLOAD_TOO_LARGE => "Content Too Large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported Media Type",
+            StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable Content",
+            StatusCode::SERVICE_UNAVAILABLE => "Service Unavailable",
+            _ => "Internal Server Error",
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let code = self.code();
+        let (errors, extra) = match self {
+            ApiError::Validation(errors) => (errors.clone(), None),
+            ApiError::Conflict { extra, .. } => (Vec::new(), extra.clone()),
+            ApiError::PreconditionFailed { current } => {
+                let mut m = serde_json::Map::new();
+                m.insert("current_version".into(), (*current).into());
+                (Vec::new(), Some(m))
+            }
+            _ => (Vec::new(), None),
+        };
+        let detail = match self {
+            // never leak internals to the client; they are in the log
+            ApiError::Internal(_) => Some("an internal error occurred".to_string()),
+            ApiError::Unavailable(_) => Some("the database is unavailable".to_string()),
+            other => Some(other.to_string()),
+        };
+        Problem {
+            type_: format!("urn:dispatch:problem:{code}"),
+            title: self.title().to_string(),
+            status: self.status_code().as_u16(),
+            code,
+            detail,
+            errors,
+            extra,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if let ApiError::Unauthenticated { .. } = self {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Stale { current } => ApiError::PreconditionFailed { current },
+            StoreError::Duplicate { field } => {
+                let mut extra = serde_json::Map::new();
+                extra.insert("field".into(), field.clone().into());
+                ApiError::Conflict {
+                    code: "duplicate".into(),
+                    detail: format!("another object already has this {field}"),
+                    extra: Some(extra),
+                }
+            }
+            StoreError::Conflict { code, detail } => ApiError::conflict(code, detail),
+            StoreError::MissingReference => ApiError::Unprocessable {
+                code: "unknown_reference",
+                detail: "a referenced object does not exist".into(),
+            },
+            StoreError::Db(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+impl From<crate::domain::registry::BindRefusal> for ApiError {
+    fn from(r: crate::domain::registry::BindRefusal) -> Self {
+        ApiError::conflict(r.code(), r.to_string())
+    }
+}
+
+/// Maps actix's JSON extractor errors: syntax → 400, wrong shape or types → 422,
+/// too large → 413, wrong content type → 415.
+pub fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> ApiError {
+    use actix_web::error::JsonPayloadError as J;
+    match err {
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::PayloadTooLarge { limit },
+        J::ContentType => {
+            ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
+        }
+        J::Deserialize(e) => match e.classify() {
+            serde_json::error::Category::Data => ApiError::Unprocessable {
+                code: "invalid_body",
+                detail: e.to_string(),
+            },
+            _ => ApiError::BadRequest {
+                code: "malformed_json",
+                detail: e.to_string(),
+            },
+        },
+        J::Payload(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
+        other => ApiError::BadRequest {
+            code: "malformed_body",
+            detail: other.to_string(),
+        },
+    }
+}

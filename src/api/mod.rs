@@ -1,0 +1,165 @@
+//! HTTP: actix handlers per resource, the auth extractor, problem+json, OpenAPI.
+//! Handlers are thin: parse, authorize, call the domain and the store, map the result.
+
+pub mod auth;
+pub mod centers;
+pub mod customers;
+pub mod equipment;
+pub mod error;
+pub mod openapi;
+pub mod support;
+pub mod technicians;
+pub mod users;
+pub mod vehicles;
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, get, web};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::store::Pool;
+use error::ApiError;
+
+/// JSON bodies larger than this answer 413.
+pub const JSON_LIMIT: usize = 64 * 1024;
+/// CSV imports larger than this answer 413 (5,000 rows fit easily).
+pub const UPLOAD_LIMIT: usize = 2 * 1024 * 1024;
+
+pub struct AppState {
+    pub pool: Pool,
+    pub jwt: auth::JwtKeys,
+    /// token lifetime in seconds
+    pub token_ttl: i64,
+}
+
+/// Registers every route; used by the server and nothing else.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let json = web::JsonConfig::default()
+        .limit(JSON_LIMIT)
+        .error_handler(|e, _| error::json_error(e, JSON_LIMIT).into());
+    let query = web::QueryConfig::default().error_handler(|e, _| {
+        ApiError::BadRequest {
+            code: "invalid_query",
+            detail: e.to_string(),
+        }
+        .into()
+    });
+    let path = web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into());
+    let payload = web::PayloadConfig::default().limit(UPLOAD_LIMIT);
+    cfg.app_data(json)
+        .app_data(query)
+        .app_data(path)
+        .app_data(payload)
+        .service(healthz)
+        .service(readyz)
+        .service(
+            web::scope("/api/v1")
+                .service(openapi_json)
+                .service(auth::login)
+                .service(auth::me)
+                .service(auth::change_password)
+                .service(centers::list)
+                .service(centers::get)
+                .service(centers::create)
+                .service(centers::update)
+                .service(users::list)
+                .service(users::get)
+                .service(users::create)
+                .service(users::update)
+                .service(users::reset_password)
+                .service(technicians::report_position)
+                .service(technicians::list)
+                .service(technicians::get)
+                .service(technicians::create)
+                .service(technicians::update)
+                .service(customers::list)
+                .service(customers::get)
+                .service(customers::create)
+                .service(customers::update)
+                .service(customers::archive)
+                .service(vehicles::list)
+                .service(vehicles::get)
+                .service(vehicles::create)
+                .service(vehicles::update)
+                .service(vehicles::add_driver)
+                .service(vehicles::list_drivers)
+                .service(vehicles::get_driver)
+                .service(vehicles::update_driver)
+                .service(vehicles::delete_driver)
+                .service(equipment::list_models)
+                .service(equipment::create_model)
+                .service(equipment::import_terminals)
+                .service(equipment::list_terminals)
+                .service(equipment::get_terminal)
+                .service(equipment::create_terminal)
+                .service(equipment::update_terminal)
+                .service(equipment::bind_terminal)
+                .service(equipment::unbind_terminal)
+                .service(equipment::import_sims)
+                .service(equipment::list_sims)
+                .service(equipment::get_sim)
+                .service(equipment::create_sim)
+                .service(equipment::update_sim)
+                .service(equipment::bind_sim)
+                .service(equipment::unbind_sim)
+                .service(equipment::history),
+        )
+        .service(
+            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
+        )
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// Alive: the process answers.
+#[utoipa::path(tag = "health", responses((status = 200, description = "alive")))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// Ready: the database answers.
+#[utoipa::path(tag = "health", responses((status = 200, description = "database reachable"), (status = 503)))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    support::with_db(&state.pool, |c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("SELECT 1")
+            .map_err(|e| ApiError::Unavailable(e.to_string()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
+}
+
+#[get("/openapi.json")]
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(openapi::ApiDoc::openapi())
+}
+
+/// One log line per request: method, path, status, latency.
+pub async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let res = next.call(req).await?;
+    tracing::info!(
+        target: "dispatch::access",
+        %method,
+        %path,
+        status = res.status().as_u16(),
+        latency_ms = start.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(res)
+}

@@ -1,0 +1,52 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{auth, centers, customers, equipment, technicians, users, vehicles};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "dispatch",
+        description = "GPS terminal install and repair dispatch: service centers, staff, customers, vehicles, terminals and SIM cards.\n\nErrors are `application/problem+json` with a stable `code`. Updates need `If-Match` with the object's `ETag`. Lists take `cursor` and `limit` and answer `{items, next_cursor}`.",
+        version = env!("CARGO_PKG_VERSION"),
+    ),
+    paths(
+        super::healthz, super::readyz,
+        auth::login, auth::me, auth::change_password,
+        centers::list, centers::get, centers::create, centers::update,
+        users::list, users::get, users::create, users::update, users::reset_password,
+        technicians::list, technicians::get, technicians::create, technicians::update, technicians::report_position,
+        customers::list, customers::get, customers::create, customers::update, customers::archive,
+        vehicles::list, vehicles::get, vehicles::create, vehicles::update,
+        vehicles::add_driver, vehicles::list_drivers, vehicles::get_driver, vehicles::update_driver, vehicles::delete_driver,
+        equipment::list_models, equipment::create_model,
+        equipment::list_terminals, equipment::get_terminal, equipment::create_terminal, equipment::update_terminal,
+        equipment::bind_terminal, equipment::unbind_terminal, equipment::import_terminals,
+        equipment::list_sims, equipment::get_sim, equipment::create_sim, equipment::update_sim,
+        equipment::bind_sim, equipment::unbind_sim, equipment::import_sims,
+        equipment::history,
+    ),
+    components(schemas(super::error::Problem, super::error::FieldError)),
+    modifiers(&BearerAuth),
+    servers((url = "/", description = "this server")),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Small pieces every handler uses: running storage work off the async threads, list
+//! parameters, ETag / If-Match, and a collector of per-field validation errors.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::error::{ApiError, FieldError};
+use crate::domain::ids::IdError;
+use crate::store::{DbConn, Page, PageReq, Pool};
+
+/// Runs `f` with a pooled connection on the blocking thread pool.
+pub async fn with_db<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+}
+
+/// Like `with_db`, inside one write transaction.
+pub async fn in_tx<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    with_db(pool, move |conn| crate::store::write_tx(conn, f)).await
+}
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+/// `?cursor=…&limit=…` of every list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// `next_cursor` of the previous page
+    pub cursor: Option<String>,
+    /// 1–200, default 50
+    pub limit: Option<i64>,
+}
+
+impl PageParams {
+    pub fn to_req(&self) -> Result<PageReq, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::field(
+                "limit",
+                "out_of_range",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        Ok(PageReq {
+            after: self.cursor.clone().filter(|c| !c.is_empty()),
+            limit,
+        })
+    }
+}
+
+/// A page as JSON.
+pub fn page_json<T: Serialize>(page: Page<T>) -> HttpResponse {
+    HttpResponse::Ok().json(page)
+}
+
+/// An object with its version as a strong ETag.
+pub fn with_etag<T: Serialize>(
+    status: actix_web::http::StatusCode,
+    version: i32,
+    body: &T,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .json(body)
+}
+
+pub fn ok_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {
+    with_etag(actix_web::http::StatusCode::OK, version, body)
+}
+
+pub fn created_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {
+    with_etag(actix_web::http::StatusCode::CREATED, version, body)
+}
+
+/// The version an update expects, from `If-Match`: missing → 428, not one of our ETags → 412.
+pub fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
+    let raw = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or(ApiError::PreconditionRequired)?;
+    let text = raw.to_str().unwrap_or("").trim();
+    let text = text.strip_prefix("W/").unwrap_or(text);
+    text.trim_matches('"')
+        .parse::<i32>()
+        .map_err(|_| ApiError::PreconditionFailed { current: -1 })
+}
+
+/// For PATCH bodies: absent → `None`, `null` → `Some(None)`, value → `Some(Some(v))`.
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Collects every invalid field of a request, so the client learns them all at once.
+#[derive(Default)]
+pub struct Check {
+    errors: Vec<FieldError>,
+}
+
+impl Check {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            field: field.into(),
+            code: code.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// A parsed identifier, or the field's error recorded.
+    pub fn id<T>(&mut self, field: impl Into<String>, r: Result<T, IdError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(ApiError::bad_id(&field.into(), &e));
+                None
+            }
+        }
+    }
+
+    pub fn opt_id<T>(
+        &mut self,
+        field: impl Into<String>,
+        value: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, IdError>,
+    ) -> Option<T> {
+        value.and_then(|v| self.id(field, parse(v)))
+    }
+
+    /// Trimmed, non-empty text of at most `max` characters.
+    pub fn text(&mut self, field: impl Into<String>, value: &str, max: usize) -> String {
+        let v = value.trim();
+        let field = field.into();
+        if v.is_empty() {
+            self.add(field, "required", "must not be empty");
+        } else if v.chars().count() > max {
+            self.add(field, "too_long", format!("at most {max} characters"));
+        } else if v.chars().any(|c| c.is_control()) {
+            self.add(
+                field,
+                "invalid_characters",
+                "control characters are not allowed",
+            );
+        }
+        v.to_string()
+    }
+
+    /// Optional text: empty becomes `None`.
+    pub fn opt_text(
+        &mut self,
+        field: impl Into<String>,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+        Some(self.text(field, v, max))
+    }
+
+    pub fn one_of<T: Copy>(
+        &mut self,
+        field: impl Into<String>,
+        value: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        names: &str,
+    ) -> Option<T> {
+        let r = parse(value);
+        if r.is_none() {
+            self.add(field, "invalid_choice", format!("must be one of: {names}"));
+        }
+        r
+    }
+
+    pub fn point(&mut self, prefix: &str, lat: f64, lng: f64) {
+        if let Err(msg) = crate::domain::registry::GeoPoint::new(lat, lng) {
+            let field = if msg.starts_with("lat") { "lat" } else { "lng" };
+            let name = if prefix.is_empty() {
+                field.to_string()
+            } else {
+                format!("{prefix}_{field}")
+            };
+            self.add(name, "out_of_range", msg);
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.errors
+    }
+}

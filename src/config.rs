@@ -1,0 +1,210 @@
+//! Settings from environment variables, each also a command-line flag.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::access::Role;
+use crate::store::DbTarget;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dispatch",
+    version,
+    about = "GPS terminal install and repair dispatch"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run migrations, then serve the API (and, with --demo, load the demo data first).
+    Serve(ServeArgs),
+    /// Run the database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage service centers.
+    Center {
+        #[command(subcommand)]
+        command: CenterCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (the first admin of a new installation, for example).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// the service center's code (e.g. ZZ) or id
+        #[arg(long)]
+        center: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// read from DISPATCH_NEW_PASSWORD when not given; generated and printed when neither
+        #[arg(long, env = "DISPATCH_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CenterCommand {
+    /// Create a service center.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 2–6 uppercase letters, used in document numbers
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        region: String,
+        #[arg(long, allow_negative_numbers = true)]
+        lat: f64,
+        #[arg(long, allow_negative_numbers = true)]
+        lng: f64,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "one of admin, manager, agent, technician, finance".to_string())
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Where the SQLite database, the generated JWT secret and other files live.
+    #[arg(long, env = "DISPATCH_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// postgres://… for PostgreSQL; sqlite://path or a path for SQLite.
+    /// Default: a SQLite file dispatch.db in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Connections in the pool.
+    #[arg(long, env = "DISPATCH_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: u32,
+    /// Log filter (tracing EnvFilter syntax), e.g. info or dispatch=debug.
+    #[arg(long, env = "DISPATCH_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl DbArgs {
+    pub fn target(&self) -> Result<DbTarget, String> {
+        match self
+            .database_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
+            Some(url) => DbTarget::parse(url),
+            None => Ok(DbTarget::sqlite_file(self.data_dir.join("dispatch.db"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address and port to listen on.
+    #[arg(long, env = "DISPATCH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// HS256 secret for tokens. When not given, one is generated on first start and kept
+    /// in <data-dir>/jwt-secret.
+    #[arg(long, env = "DISPATCH_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Token lifetime in seconds.
+    #[arg(long, env = "DISPATCH_TOKEN_TTL", default_value_t = 8 * 3600)]
+    pub token_ttl: i64,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "DISPATCH_WORKERS")]
+    pub workers: Option<usize>,
+    /// Load the demo data from fixtures/ into an empty database before serving.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// The JWT secret: the configured one, or the one kept in the data directory (created with
+/// 256 random bits on first start, readable only by its owner).
+pub fn jwt_secret(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, String> {
+    if let Some(s) = configured.filter(|s| !s.is_empty()) {
+        if s.len() < 32 {
+            return Err("DISPATCH_JWT_SECRET must be at least 32 characters".into());
+        }
+        return Ok(s.as_bytes().to_vec());
+    }
+    let path = data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(existing.as_bytes().to_vec());
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    write_private(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a new JWT secret");
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(content.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = jwt_secret(None, dir.path()).unwrap();
+        let b = jwt_secret(None, dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        assert!(jwt_secret(Some("short"), dir.path()).is_err());
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_the_data_dir() {
+        let args = DbArgs {
+            data_dir: PathBuf::from("/tmp/x"),
+            database_url: None,
+            db_pool_size: 4,
+            log: "info".into(),
+        };
+        let t = args.target().unwrap();
+        assert_eq!(t.url, "/tmp/x/dispatch.db");
+        assert!(
+            DbTarget::parse("postgres://h/db")
+                .unwrap()
+                .url
+                .contains("connect_timeout=5")
+        );
+        assert!(DbTarget::parse("mysql://h/db").is_err());
+    }
+}

@@ -1,0 +1,171 @@
+//! Who may do what, and over which service centers. One table, read by every handler.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Manager,
+    Agent,
+    Technician,
+    Finance,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Manager,
+        Role::Agent,
+        Role::Technician,
+        Role::Finance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Agent => "agent",
+            Role::Technician => "technician",
+            Role::Finance => "finance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The registry's resources, as far as permissions go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Centers,
+    Users,
+    Technicians,
+    /// customers with their contacts, vehicles and drivers
+    Customers,
+    /// terminals, SIM cards, terminal models, bulk import, binding
+    Equipment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Read,
+    Write,
+}
+
+/// The role × resource × operation table. Scope (which center) is checked separately.
+pub fn allowed(role: Role, resource: Resource, op: Op) -> bool {
+    use Op::*;
+    use Resource::*;
+    use Role::*;
+    match (resource, op) {
+        (Centers, Read) => true,
+        (Centers, Write) => role == Admin,
+        (Users, Read) => matches!(role, Admin | Manager),
+        (Users, Write) => role == Admin,
+        // a technician reads only their own profile; handlers narrow the scope to self
+        (Technicians, Read) => matches!(role, Admin | Manager | Agent | Technician),
+        (Technicians, Write) => matches!(role, Admin | Manager),
+        (Customers, Read) => matches!(role, Admin | Manager | Agent | Finance),
+        (Customers, Write) => matches!(role, Admin | Manager | Agent),
+        (Equipment, Read) => matches!(role, Admin | Manager | Agent),
+        (Equipment, Write) => matches!(role, Admin | Manager),
+    }
+}
+
+/// Which service centers a user's requests reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    AllCenters,
+    Center(String),
+}
+
+impl Scope {
+    pub fn for_user(role: Role, center_id: &str) -> Scope {
+        match role {
+            Role::Admin => Scope::AllCenters,
+            _ => Scope::Center(center_id.to_string()),
+        }
+    }
+
+    /// Whether an object of `center_id` is visible. Invisible objects answer 404.
+    pub fn covers(&self, center_id: &str) -> bool {
+        match self {
+            Scope::AllCenters => true,
+            Scope::Center(c) => c == center_id,
+        }
+    }
+
+    /// The center filter a list must apply, given the `center_id` the caller asked for.
+    pub fn center_filter<'a>(&'a self, requested: Option<&'a str>) -> CenterFilter<'a> {
+        match (self, requested) {
+            (Scope::AllCenters, None) => CenterFilter::All,
+            (Scope::AllCenters, Some(r)) => CenterFilter::Only(r),
+            (Scope::Center(c), None) => CenterFilter::Only(c),
+            (Scope::Center(c), Some(r)) if r == c => CenterFilter::Only(c),
+            // another center's data does not exist for this caller
+            (Scope::Center(_), Some(_)) => CenterFilter::Nothing,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CenterFilter<'a> {
+    All,
+    Only(&'a str),
+    Nothing,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn technicians_and_finance_cannot_touch_equipment() {
+        for op in [Op::Read, Op::Write] {
+            assert!(!allowed(Role::Technician, Resource::Equipment, op));
+            assert!(!allowed(Role::Finance, Resource::Equipment, op));
+        }
+        assert!(allowed(Role::Manager, Resource::Equipment, Op::Write));
+        assert!(!allowed(Role::Agent, Resource::Equipment, Op::Write));
+    }
+
+    #[test]
+    fn only_admin_manages_users_and_centers() {
+        for r in Role::ALL {
+            assert_eq!(allowed(r, Resource::Users, Op::Write), r == Role::Admin);
+            assert_eq!(allowed(r, Resource::Centers, Op::Write), r == Role::Admin);
+            assert!(allowed(r, Resource::Centers, Op::Read));
+        }
+    }
+
+    #[test]
+    fn customers_are_for_office_roles() {
+        assert!(allowed(Role::Finance, Resource::Customers, Op::Read));
+        assert!(!allowed(Role::Finance, Resource::Customers, Op::Write));
+        assert!(!allowed(Role::Technician, Resource::Customers, Op::Read));
+        assert!(allowed(Role::Agent, Resource::Customers, Op::Write));
+    }
+
+    #[test]
+    fn scope_limits_non_admins_to_their_center() {
+        let s = Scope::for_user(Role::Manager, "zz");
+        assert!(s.covers("zz"));
+        assert!(!s.covers("bj"));
+        assert_eq!(s.center_filter(None), CenterFilter::Only("zz"));
+        assert_eq!(s.center_filter(Some("bj")), CenterFilter::Nothing);
+        let a = Scope::for_user(Role::Admin, "zz");
+        assert!(a.covers("bj"));
+        assert_eq!(a.center_filter(None), CenterFilter::All);
+        assert_eq!(a.center_filter(Some("bj")), CenterFilter::Only("bj"));
+    }
+}

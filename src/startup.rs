@@ -1,0 +1,84 @@
+//! Building and running the HTTP server; shared by `main` and the integration tests.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::api::{self, AppState, auth::JwtKeys};
+use crate::store::{self, DbTarget, Pool};
+
+pub struct Settings {
+    pub target: DbTarget,
+    pub bind: String,
+    pub jwt_secret: Vec<u8>,
+    pub token_ttl: i64,
+    pub pool_size: u32,
+    pub workers: Option<usize>,
+}
+
+/// Opens the pool and runs the migrations.
+pub fn open_database(target: &DbTarget, pool_size: u32) -> Result<Pool, String> {
+    let pool = store::db::connect(target, pool_size)?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("database unavailable: {e}"))?;
+    let applied = store::db::migrate(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    Ok(pool)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: Pool,
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> Result<Self, String> {
+        let pool = open_database(&settings.target, settings.pool_size)?;
+        Self::with_pool(settings, pool)
+    }
+
+    pub fn with_pool(settings: Settings, pool: Pool) -> Result<Self, String> {
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            jwt: JwtKeys::new(&settings.jwt_secret),
+            token_ttl: settings.token_ttl,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(api::access_log))
+                .configure(api::configure)
+        })
+        .listen(listener)
+        .map_err(|e| e.to_string())?;
+        if let Some(w) = settings.workers {
+            server = server.workers(w.max(1));
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            pool,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> Pool {
+        self.pool.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,198 @@
+//! One diesel code base over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! `DbConn` is a diesel `MultiConnection`. The backend is chosen from the URL's scheme by
+//! our own r2d2 manager, never by trial: a mistyped PostgreSQL URL must fail with its real
+//! cause, not fall through to "a SQLite file named postgres://…".
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone)]
+pub struct DbTarget {
+    pub backend: Backend,
+    /// libpq URL (with a connect timeout) or SQLite file path.
+    pub url: String,
+}
+
+impl DbTarget {
+    /// `postgres://…` / `postgresql://…` → PostgreSQL; `sqlite://path`, `sqlite:path` or a
+    /// bare path → SQLite file.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let url = if url.contains("connect_timeout=") {
+                url.to_string()
+            } else if url.contains('?') {
+                format!("{url}&connect_timeout=5")
+            } else {
+                format!("{url}?connect_timeout=5")
+            };
+            return Ok(Self {
+                backend: Backend::Postgres,
+                url,
+            });
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err("DATABASE_URL is empty".into());
+        }
+        if path.contains("://") {
+            return Err(format!(
+                "DATABASE_URL scheme not supported (use postgres:// or sqlite://): {path}"
+            ));
+        }
+        Ok(Self {
+            backend: Backend::Sqlite,
+            url: path.to_string(),
+        })
+    }
+
+    pub fn sqlite_file(path: PathBuf) -> Self {
+        Self {
+            backend: Backend::Sqlite,
+            url: path.to_string_lossy().into_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error(transparent)]
+    Connect(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// r2d2 manager that opens the right backend and sets SQLite's per-connection pragmas.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: DbTarget,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<DbConn, ConnError> {
+        match self.target.backend {
+            Backend::Postgres => Ok(DbConn::Pg(diesel::PgConnection::establish(
+                &self.target.url,
+            )?)),
+            Backend::Sqlite => {
+                let mut c = diesel::SqliteConnection::establish(&self.target.url)?;
+                // Without these, a pooled SQLite answers "database is locked" under load
+                // and ignores foreign keys.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConn::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        conn.batch_execute("SELECT 1").map_err(Into::into)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Opens one connection first so a bad URL or a down server is reported with its real
+/// cause, then builds the pool.
+pub fn connect(target: &DbTarget, max_size: u32) -> Result<Pool, String> {
+    if target.backend == Backend::Sqlite
+        && let Some(dir) = std::path::Path::new(&target.url).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create database directory {}: {e}", dir.display()))?;
+    }
+    let manager = Manager {
+        target: target.clone(),
+    };
+    manager.connect().map_err(|e| match target.backend {
+        Backend::Postgres => format!("cannot connect to PostgreSQL: {e}"),
+        Backend::Sqlite => format!("cannot open SQLite database {}: {e}", target.url),
+    })?;
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)
+        .map_err(|e| format!("cannot build connection pool: {e}"))
+}
+
+/// Runs the embedded migrations of the connection's backend.
+pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
+    let done = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    done.map_err(|e| format!("migration failed: {e}"))
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock
+/// up front: a deferred transaction that reads and then writes can fail with
+/// SQLITE_BUSY_SNAPSHOT under concurrent writers, which `busy_timeout` does not retry.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Tm = <DbConn as Connection>::TransactionManager;
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(_) => Tm::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => match Tm::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = Tm::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = Tm::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Storage: diesel over SQLite or PostgreSQL. One file per aggregate; functions take a
+//! `&mut DbConn` so callers compose them inside one transaction (`db::write_tx`).
+
+pub mod centers;
+pub mod customers;
+pub mod db;
+pub mod equipment;
+pub mod schema;
+pub mod technicians;
+pub mod users;
+pub mod vehicles;
+
+use chrono::NaiveDateTime;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+pub use db::{Backend, DbConn, DbTarget, Pool, write_tx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// Optimistic concurrency: the row's version is not the one the caller had.
+    #[error("version mismatch (current {current})")]
+    Stale { current: i32 },
+    /// A UNIQUE constraint: `field` is the column that collided.
+    #[error("duplicate {field}")]
+    Duplicate { field: String },
+    /// A rule the database enforces (binding, status) refused the change.
+    #[error("{code}: {detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("referenced object does not exist")]
+    MissingReference,
+    #[error("database error: {0}")]
+    Db(DieselError),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::Duplicate {
+                    field: unique_field(info.message(), info.table_name(), info.constraint_name()),
+                }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                StoreError::MissingReference
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
+                StoreError::Conflict {
+                    code: "constraint_violation",
+                    detail: info.message().to_string(),
+                }
+            }
+            other => StoreError::Db(other),
+        }
+    }
+}
+
+/// The column behind a unique violation: SQLite says "UNIQUE constraint failed: t.col",
+/// PostgreSQL names the constraint "t_col_key".
+fn unique_field(message: &str, table: Option<&str>, constraint: Option<&str>) -> String {
+    if let Some(rest) = message.strip_prefix("UNIQUE constraint failed: ") {
+        let first = rest.split(',').next().unwrap_or(rest).trim();
+        return first.rsplit('.').next().unwrap_or(first).to_string();
+    }
+    if let (Some(t), Some(c)) = (table, constraint)
+        && let Some(col) = c
+            .strip_prefix(t)
+            .and_then(|c| c.strip_prefix('_'))
+            .and_then(|c| c.strip_suffix("_key"))
+    {
+        return col.to_string();
+    }
+    constraint.unwrap_or("value").to_string()
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Time-ordered ids: `ORDER BY id` is creation order, which every list's cursor uses.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Now, in UTC, at microsecond precision (what both databases keep).
+pub fn now() -> NaiveDateTime {
+    let t = chrono::Utc::now().naive_utc();
+    t - chrono::Duration::nanoseconds(i64::from(t.and_utc().timestamp_subsec_nanos() % 1000))
+}
+
+/// One page of a list, ordered by id; `next_cursor` is the id to continue after.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// `rows` was fetched with `limit + 1` to learn whether more follow.
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> &str) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|r| id(r).to_string())
+        } else {
+            None
+        };
+        Page {
+            items: rows,
+            next_cursor,
+        }
+    }
+
+    pub fn empty() -> Self {
+        Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
+/// Common list parameters after validation.
+#[derive(Debug, Clone)]
+pub struct PageReq {
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// Applies a versioned update's outcome: 1 row = done; 0 rows = missing or stale.
+/// `current` reads the row's version, only when the update matched nothing.
+pub fn check_versioned(
+    updated: usize,
+    current: impl FnOnce() -> diesel::QueryResult<Option<i32>>,
+) -> StoreResult<()> {
+    if updated == 1 {
+        return Ok(());
+    }
+    match current()? {
+        None => Err(StoreError::NotFound),
+        Some(current) => Err(StoreError::Stale { current }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_field_from_both_backends() {
+        assert_eq!(
+            unique_field("UNIQUE constraint failed: terminals.imei", None, None),
+            "imei"
+        );
+        assert_eq!(
+            unique_field(
+                "duplicate key value violates unique constraint \"terminals_imei_key\"",
+                Some("terminals"),
+                Some("terminals_imei_key")
+            ),
+            "imei"
+        );
+        assert_eq!(
+            unique_field("x", Some("vehicles"), Some("vehicles_plate_no_key")),
+            "plate_no"
+        );
+    }
+
+    #[test]
+    fn page_cuts_and_points_at_the_last_item() {
+        let p = Page::from_rows(vec!["a", "b", "c"], 2, |s| s);
+        assert_eq!(p.items, vec!["a", "b"]);
+        assert_eq!(p.next_cursor.as_deref(), Some("b"));
+        let p = Page::from_rows(vec!["a"], 2, |s| s);
+        assert_eq!(p.next_cursor, None);
+    }
+}
+
+/// Timestamps leave the API as RFC 3339 UTC (`2026-11-22T05:00:00.000Z`).
+pub mod utc {
+    use chrono::{NaiveDateTime, SecondsFormat};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub mod option {
+        use super::*;
+        pub fn serialize<S: Serializer>(
+            t: &Option<NaiveDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+    }
+}
+
+/// `%q%` for a LIKE filter, with the pattern characters of `q` escaped.
+pub fn contains_pattern(q: &str) -> String {
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
