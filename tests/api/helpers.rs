@@ -1,0 +1,374 @@
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+
+use dispatch::domain::ids::luhn_check_digit;
+use dispatch::startup::{Application, Settings};
+use dispatch::store::centers::Center;
+use dispatch::store::equipment::TerminalModel;
+use dispatch::store::users::User;
+use dispatch::store::{self, Backend, DbTarget, Pool, new_id, now};
+
+pub const PASSWORD: &str = "correct-horse-1";
+
+/// Every table of the registry, for "nothing changed" checks.
+pub const TABLES: &[&str] = &[
+    "service_centers",
+    "users",
+    "technician_profiles",
+    "customers",
+    "customer_contacts",
+    "vehicles",
+    "drivers",
+    "terminal_models",
+    "terminals",
+    "sim_cards",
+    "binding_events",
+    "audit_log",
+];
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: Pool,
+    pub backend: Backend,
+    /// ZZ (郑州) and BJ (北京)
+    pub zz: Center,
+    pub bj: Center,
+    /// the admin's token
+    pub admin: String,
+    _dir: tempfile::TempDir,
+}
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| dispatch::password::hash(PASSWORD).unwrap())
+}
+
+fn database() -> (DbTarget, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    match std::env::var("DISPATCH_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("dispatch_test_{}", uuid_simple());
+            let mut admin = diesel::PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("cannot reach test PostgreSQL {admin_url}: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .unwrap();
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            (DbTarget::parse(&format!("{base}/{name}")).unwrap(), dir)
+        }
+        _ => {
+            let path = dir.path().join("test.db");
+            (DbTarget::sqlite_file(path), dir)
+        }
+    }
+}
+
+fn uuid_simple() -> String {
+    new_id().replace('-', "")
+}
+
+fn center(code: &str, name: &str, lat: f64, lng: f64) -> Center {
+    let t = now();
+    Center {
+        id: new_id(),
+        code: code.into(),
+        name: name.into(),
+        region: name.into(),
+        lat,
+        lng,
+        active: true,
+        version: 1,
+        created_at: t,
+        updated_at: t,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let (target, dir) = database();
+    let backend = target.backend;
+    let settings = Settings {
+        target,
+        bind: "127.0.0.1:0".into(),
+        jwt_secret: b"test-secret-test-secret-test-secret-0123".to_vec(),
+        token_ttl: 3600,
+        pool_size: 4,
+        workers: Some(1),
+    };
+    let app = Application::build(settings).expect("app starts");
+    let port = app.port();
+    let pool = app.pool();
+    tokio::spawn(app.run_until_stopped());
+
+    let zz = center("ZZ", "郑州服务中心", 34.7466, 113.6254);
+    let bj = center("BJ", "北京服务中心", 39.9042, 116.4074);
+    {
+        let mut c = pool.get().unwrap();
+        store::centers::insert(&mut c, &zz).unwrap();
+        store::centers::insert(&mut c, &bj).unwrap();
+        for (code, months) in [("GT06N", 12), ("JM-VL03", 24), ("BSJ-A6", 18)] {
+            store::equipment::insert_model(
+                &mut c,
+                &TerminalModel {
+                    code: code.into(),
+                    name: format!("{code} 终端"),
+                    warranty_months: months,
+                    created_at: now(),
+                },
+            )
+            .unwrap();
+        }
+    }
+    let mut app = TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+        pool,
+        backend,
+        zz,
+        bj,
+        admin: String::new(),
+        _dir: dir,
+    };
+    let zz_id = app.zz.id.clone();
+    app.insert_user("admin", "admin", &zz_id);
+    app.admin = app.token("admin").await;
+    app
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A user inserted straight into the store (password `PASSWORD`); returns the id.
+    pub fn insert_user(&self, username: &str, role: &str, center_id: &str) -> String {
+        let t = now();
+        let user = User {
+            id: new_id(),
+            username: username.into(),
+            display_name: format!("{username} 测试"),
+            role: role.into(),
+            center_id: center_id.into(),
+            phone: None,
+            email: None,
+            password_hash: password_hash().to_string(),
+            active: true,
+            token_version: 0,
+            failed_logins: 0,
+            locked_until: None,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        };
+        store::users::insert(&mut self.pool.get().unwrap(), &user).unwrap();
+        user.id
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn token(&self, username: &str) -> String {
+        let res = self.login(username, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "login of {username}");
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A new user of `role` in `center_id`, logged in: (id, token).
+    pub async fn user(&self, role: &str, center_id: &str) -> (String, String) {
+        let name = format!("{role}.{}", &uuid_simple()[20..]);
+        let id = self.insert_user(&name, role, center_id);
+        (id, self.token(&name).await)
+    }
+
+    pub fn req(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.req(Method::GET, path, token).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.req(Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: &str,
+        version: Option<i64>,
+        body: &Value,
+    ) -> Response {
+        let mut r = self.req(Method::PATCH, path, token).json(body);
+        if let Some(v) = version {
+            r = r.header("If-Match", format!("\"{v}\""));
+        }
+        r.send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.req(Method::DELETE, path, token).send().await.unwrap()
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let mut c = self.pool.get().unwrap();
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<N>(&mut c)
+            .unwrap()
+            .n
+    }
+
+    /// Row counts of every table, to assert that a refused request changed nothing.
+    pub fn counts(&self) -> Vec<(&'static str, i64)> {
+        TABLES.iter().map(|t| (*t, self.count(t))).collect()
+    }
+
+    // ---- objects through the API, as an admin ----
+
+    pub async fn create_customer(&self, token: &str, center_id: &str, name: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/customers",
+                token,
+                &json!({
+                    "center_id": center_id,
+                    "name": name,
+                    "tier": "major",
+                    "address": "郑州市金水区花园路1号",
+                    "lat": 34.77, "lng": 113.66,
+                    "payment_terms": "cash",
+                    "contacts": [{"name": "王喆", "phone": "13812345678", "title": "车队长"}]
+                }),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json().await.unwrap()
+    }
+
+    pub async fn create_vehicle(&self, token: &str, customer_id: &str, plate: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/vehicles",
+                token,
+                &json!({"customer_id": customer_id, "plate_no": plate, "drivers": [{"name": "李堃", "phone": "13912345678"}]}),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json().await.unwrap()
+    }
+
+    pub async fn create_terminal(&self, token: &str, center_id: &str, n: u64) -> Value {
+        let res = self
+            .post(
+                "/api/v1/terminals",
+                token,
+                &json!({"imei": imei(n), "model_code": "GT06N", "purchase_date": "2025-06-01", "center_id": center_id}),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json().await.unwrap()
+    }
+
+    pub async fn create_sim(&self, token: &str, center_id: &str, n: u64) -> Value {
+        let res = self
+            .post(
+                "/api/v1/sims",
+                token,
+                &json!({"iccid": iccid(n), "msisdn": msisdn(n), "center_id": center_id}),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json().await.unwrap()
+    }
+}
+
+/// A valid IMEI (15 digits, Luhn) for test number `n`.
+pub fn imei(n: u64) -> String {
+    let payload = format!("86145205{:06}", n % 1_000_000);
+    format!("{payload}{}", luhn_check_digit(&payload))
+}
+
+/// A valid 20-digit China Mobile ICCID for test number `n`.
+pub fn iccid(n: u64) -> String {
+    let payload = format!("8986000{:012}", n);
+    format!("{payload}{}", luhn_check_digit(&payload))
+}
+
+/// A valid 13-digit IoT MSISDN for test number `n`.
+pub fn msisdn(n: u64) -> String {
+    format!("1440{:09}", n)
+}
+
+/// Asserts a problem+json answer with this status and code; returns the body.
+pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status, "expected {status} {code}");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    body
+}
+
+/// The field names of a 422's per-field errors.
+pub fn error_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}

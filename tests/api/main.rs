@@ -1,0 +1,10 @@
+//! Integration tests: each spawns the real app on its own fresh database (SQLite file, or a
+//! new PostgreSQL database when DISPATCH_TEST_DATABASE_URL is set) and talks HTTP to it.
+
+mod helpers;
+
+mod auth;
+mod centers_users;
+mod customers_vehicles;
+mod equipment;
+mod protocol;
