@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::ApiError;
+use super::json::Json;
 use super::support::{Check, in_tx, with_db};
 use crate::domain::access::{Op, Resource, Role, Scope, allowed};
 use crate::store::{self, users};
@@ -198,7 +199,7 @@ fn bad_credentials() -> ApiError {
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { username, password } = body.into_inner();
     let ttl = state.token_ttl;
@@ -273,7 +274,7 @@ pub struct ChangePassword {
 pub async fn change_password(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<ChangePassword>,
+    body: Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let mut check = Check::new();

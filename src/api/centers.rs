@@ -4,6 +4,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::Json;
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, with_db,
 };
@@ -92,7 +93,7 @@ pub async fn get(
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewCenter>,
+    body: Json<NewCenter>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Centers, Op::Write)?;
     let b = body.into_inner();
@@ -131,7 +132,7 @@ pub async fn update(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<CenterUpdate>,
+    body: Json<CenterUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Centers, Op::Write)?;
     let b = body.into_inner();

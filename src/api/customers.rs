@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::Json;
 use super::support::{
     Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
 };
@@ -178,7 +179,7 @@ pub async fn get(
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewCustomer>,
+    body: Json<NewCustomer>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
     let b = body.into_inner();
@@ -233,7 +234,7 @@ pub async fn update(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<CustomerUpdate>,
+    body: Json<CustomerUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
     let b = body.into_inner();

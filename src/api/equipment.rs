@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, FieldError};
+use super::json::{Json, Upload};
 use super::support::{
     Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
 };
@@ -225,7 +226,7 @@ pub async fn list_models(
 pub async fn create_model(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewTerminalModel>,
+    body: Json<NewTerminalModel>,
 ) -> Result<HttpResponse, ApiError> {
     if caller.role != Role::Admin {
         return Err(ApiError::Forbidden);
@@ -307,7 +308,7 @@ pub async fn get_terminal(
 pub async fn create_terminal(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewTerminal>,
+    body: Json<NewTerminal>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let b = body.into_inner();
@@ -367,7 +368,7 @@ pub async fn update_terminal(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<TerminalUpdate>,
+    body: Json<TerminalUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let b = body.into_inner();
@@ -452,7 +453,7 @@ pub async fn bind_terminal(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<BindTerminal>,
+    body: Json<BindTerminal>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let b = body.into_inner();
@@ -491,7 +492,7 @@ pub async fn unbind_terminal(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<UnbindTerminal>,
+    body: Json<UnbindTerminal>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let b = body.into_inner();
@@ -594,7 +595,7 @@ fn sim_row(
 pub async fn create_sim(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewSim>,
+    body: Json<NewSim>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let b = body.into_inner();
@@ -628,7 +629,7 @@ pub async fn update_sim(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<SimUpdate>,
+    body: Json<SimUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let b = body.into_inner();
@@ -672,7 +673,7 @@ pub async fn bind_sim(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<BindSim>,
+    body: Json<BindSim>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let b = body.into_inner();
@@ -711,7 +712,7 @@ pub async fn unbind_sim(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<UnbindSim>,
+    body: Json<UnbindSim>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let mut check = Check::new();
@@ -853,11 +854,11 @@ pub async fn import_terminals(
     state: web::Data<AppState>,
     caller: Caller,
     q: web::Query<ImportQuery>,
-    body: web::Bytes,
+    body: Upload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let center_id = target_center(&caller, q.into_inner().center_id)?;
-    let (headers, rows) = csv_rows(&body, &["imei", "model_code", "purchase_date"])?;
+    let (headers, rows) = csv_rows(&body.0, &["imei", "model_code", "purchase_date"])?;
     let n = in_tx(&state.pool, move |c| {
         ensure_center(c, &center_id)?;
         let models = equipment::models(c)?;
@@ -961,11 +962,11 @@ pub async fn import_sims(
     state: web::Data<AppState>,
     caller: Caller,
     q: web::Query<ImportQuery>,
-    body: web::Bytes,
+    body: Upload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let center_id = target_center(&caller, q.into_inner().center_id)?;
-    let (headers, rows) = csv_rows(&body, &["iccid", "msisdn"])?;
+    let (headers, rows) = csv_rows(&body.0, &["iccid", "msisdn"])?;
     let n = in_tx(&state.pool, move |c| {
         ensure_center(c, &center_id)?;
         let mut check = Check::new();

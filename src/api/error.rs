@@ -234,30 +234,3 @@ impl From<crate::domain::registry::BindRefusal> for ApiError {
         ApiError::conflict(r.code(), r.to_string())
     }
 }
-
-/// Maps actix's JSON extractor errors: syntax → 400, wrong shape or types → 422,
-/// too large → 413, wrong content type → 415.
-pub fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> ApiError {
-    use actix_web::error::JsonPayloadError as J;
-    match err {
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::PayloadTooLarge { limit },
-        J::ContentType => {
-            ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
-        }
-        J::Deserialize(e) => match e.classify() {
-            serde_json::error::Category::Data => ApiError::Unprocessable {
-                code: "invalid_body",
-                detail: e.to_string(),
-            },
-            _ => ApiError::BadRequest {
-                code: "malformed_json",
-                detail: e.to_string(),
-            },
-        },
-        J::Payload(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
-        other => ApiError::BadRequest {
-            code: "malformed_body",
-            detail: other.to_string(),
-        },
-    }
-}

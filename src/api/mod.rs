@@ -6,6 +6,7 @@ pub mod centers;
 pub mod customers;
 pub mod equipment;
 pub mod error;
+pub mod json;
 pub mod openapi;
 pub mod support;
 pub mod technicians;
@@ -38,9 +39,6 @@ pub struct AppState {
 
 /// Registers every route; used by the server and nothing else.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let json = web::JsonConfig::default()
-        .limit(JSON_LIMIT)
-        .error_handler(|e, _| error::json_error(e, JSON_LIMIT).into());
     let query = web::QueryConfig::default().error_handler(|e, _| {
         ApiError::BadRequest {
             code: "invalid_query",
@@ -49,11 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .into()
     });
     let path = web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into());
-    let payload = web::PayloadConfig::default().limit(UPLOAD_LIMIT);
-    cfg.app_data(json)
-        .app_data(query)
+    cfg.app_data(query)
         .app_data(path)
-        .app_data(payload)
         .service(healthz)
         .service(readyz)
         .service(

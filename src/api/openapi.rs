@@ -29,7 +29,7 @@ use super::{auth, centers, customers, equipment, technicians, users, vehicles};
         equipment::history,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ApiPrefix),
     servers((url = "/", description = "this server")),
 )]
 pub struct ApiDoc;
@@ -48,5 +48,25 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The handlers are mounted under `/api/v1` (health checks at the root); the annotations
+/// see only their own paths.
+struct ApiPrefix;
+
+impl Modify for ApiPrefix {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let paths = std::mem::take(&mut openapi.paths.paths);
+        openapi.paths.paths = paths
+            .into_iter()
+            .map(|(path, item)| {
+                if path.starts_with("/healthz") || path.starts_with("/readyz") {
+                    (path, item)
+                } else {
+                    (format!("/api/v1{path}"), item)
+                }
+            })
+            .collect();
     }
 }

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::Json;
 use super::support::{
     Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
 };
@@ -153,7 +154,7 @@ pub async fn get(
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewTechnician>,
+    body: Json<NewTechnician>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Technicians, Op::Write)?;
     let b = body.into_inner();
@@ -211,7 +212,7 @@ pub async fn update(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<TechnicianUpdate>,
+    body: Json<TechnicianUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Technicians, Op::Write)?;
     let b = body.into_inner();
@@ -266,7 +267,7 @@ pub async fn update(
 pub async fn report_position(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<Position>,
+    body: Json<Position>,
 ) -> Result<HttpResponse, ApiError> {
     if caller.role != Role::Technician {
         return Err(ApiError::Forbidden);

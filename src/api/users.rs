@@ -4,6 +4,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::{Caller, check_new_password, hash_password};
 use super::error::ApiError;
+use super::json::Json;
 use super::support::{
     Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
 };
@@ -135,7 +136,7 @@ pub async fn get(
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewUser>,
+    body: Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Users, Op::Write)?;
     let b = body.into_inner();
@@ -190,7 +191,7 @@ pub async fn update(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<UserUpdate>,
+    body: Json<UserUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Users, Op::Write)?;
     let b = body.into_inner();
@@ -241,7 +242,7 @@ pub async fn reset_password(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ResetPassword>,
+    body: Json<ResetPassword>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Users, Op::Write)?;
     let b = body.into_inner();

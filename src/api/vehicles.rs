@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::Json;
 use super::support::{
     Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
 };
@@ -160,7 +161,7 @@ pub async fn get(
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewVehicle>,
+    body: Json<NewVehicle>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
     let b = body.into_inner();
@@ -226,7 +227,7 @@ pub async fn update(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<VehicleUpdate>,
+    body: Json<VehicleUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
     let b = body.into_inner();
@@ -299,7 +300,7 @@ pub async fn add_driver(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<DriverInput>,
+    body: Json<DriverInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
     let mut check = Check::new();
@@ -341,7 +342,7 @@ pub async fn update_driver(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<DriverUpdate>,
+    body: Json<DriverUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
     let b = body.into_inner();

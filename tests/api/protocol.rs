@@ -1,6 +1,269 @@
-use crate::helpers::spawn_app;
+//! The HTTP contract that holds for every endpoint: problem+json errors with exact status
+//! codes, body limits, health, OpenAPI, and no 500 for anything a client sends.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, spawn_app};
+
+/// Every POST endpoint, with an existing-looking id where the path needs one.
+const POSTS: &[&str] = &[
+    "/api/v1/auth/login",
+    "/api/v1/auth/password",
+    "/api/v1/centers",
+    "/api/v1/users",
+    "/api/v1/users/x/password",
+    "/api/v1/technicians",
+    "/api/v1/technicians/me/position",
+    "/api/v1/customers",
+    "/api/v1/vehicles",
+    "/api/v1/vehicles/x/drivers",
+    "/api/v1/terminal-models",
+    "/api/v1/terminals",
+    "/api/v1/terminals/x/bind",
+    "/api/v1/terminals/x/unbind",
+    "/api/v1/sims",
+    "/api/v1/sims/x/bind",
+    "/api/v1/sims/x/unbind",
+];
+
 #[tokio::test]
-async fn protocol_smoke() {
+async fn health_and_readiness() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/api/v1/centers", &app.admin).await.status(), 200);
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn openapi_document_and_docs_ui() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/customers/{id}",
+        "/api/v1/terminals/import",
+        "/api/v1/sims/{id}/bind",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "missing {path}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let res = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("swagger"));
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_problem_404() {
+    let app = spawn_app().await;
+    assert_problem(
+        app.get("/api/v1/nothing-here", &app.admin).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/customers/does-not-exist", &app.admin)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_and_changes_nothing() {
+    let app = spawn_app().await;
+    let before = app.counts();
+    let valid = r#"{"name": "x", "tier": "key", "address": "a", "payment_terms": "cash", "contacts": [{"name": "n", "phone": "13812345678"}]}"#;
+    let trailing = format!("{valid} trailing");
+    for body in ["{", "{\"name\": }", "[1,2", "nul", trailing.as_str()] {
+        let res = app
+            .req(Method::POST, "/api/v1/customers", &app.admin)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, StatusCode::BAD_REQUEST, "malformed_json").await;
+    }
+    assert_eq!(app.counts(), before);
+}
+
+#[tokio::test]
+async fn wrong_types_and_unknown_fields_are_422() {
+    let app = spawn_app().await;
+    let before = app.counts();
+    let cases = [
+        json!({"name": 5, "tier": "key", "address": "a", "payment_terms": "cash", "contacts": []}),
+        json!({"name": "x", "tier": "vip", "address": "a", "payment_terms": "cash", "contacts": []}),
+        json!({"name": "x", "tier": "key", "address": "a", "payment_terms": "cash", "contacts": [], "colour": "red"}),
+        json!({"name": "x", "tier": "key", "address": "a", "payment_terms": "cash", "lat": "north", "contacts": []}),
+        json!([1, 2, 3]),
+    ];
+    for body in cases {
+        let res = app.post("/api/v1/customers", &app.admin, &body).await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    }
+    assert_eq!(app.counts(), before);
+}
+
+#[tokio::test]
+async fn oversize_bodies_are_413_and_change_nothing() {
+    let app = spawn_app().await;
+    let before = app.counts();
+    let big = "长".repeat(40_000);
+    let body = json!({"name": big, "tier": "key", "address": "a", "payment_terms": "cash", "contacts": []});
+    let res = app.post("/api/v1/customers", &app.admin, &body).await;
+    assert_problem(res, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+    assert_eq!(app.counts(), before);
+}
+
+#[tokio::test]
+async fn json_endpoints_want_json() {
+    let app = spawn_app().await;
+    let res = app
+        .req(Method::POST, "/api/v1/customers", &app.admin)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn list_parameters_are_checked() {
+    let app = spawn_app().await;
+    assert_problem(
+        app.get("/api/v1/customers?limit=abc", &app.admin).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/customers?tier=vip", &app.admin).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+    let p = assert_problem(
+        app.get("/api/v1/customers?limit=0", &app.admin).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "limit");
+    assert_problem(
+        app.get("/api/v1/customers?limit=201", &app.admin).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn etag_and_if_match_protect_updates() {
+    let app = spawn_app().await;
+    let customer = app
+        .create_customer(&app.admin, &app.zz.id, "郑州测试物流有限公司")
+        .await;
+    let id = customer["id"].as_str().unwrap();
+    let path = format!("/api/v1/customers/{id}");
+    let res = app.get(&path, &app.admin).await;
+    assert_eq!(res.headers()["etag"], "\"1\"");
+
+    let res = app
+        .patch(&path, &app.admin, None, &json!({"name": "新名字"}))
+        .await;
+    assert_problem(res, StatusCode::PRECONDITION_REQUIRED, "if_match_required").await;
+    let res = app
+        .patch(&path, &app.admin, Some(7), &json!({"name": "新名字"}))
+        .await;
+    let p = assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    assert_eq!(p["current_version"], 1);
+    let res = app
+        .req(Method::PATCH, &path, &app.admin)
+        .header("If-Match", "garbage")
+        .json(&json!({"name": "新名字"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+    let unchanged: Value = app.get(&path, &app.admin).await.json().await.unwrap();
+    assert_eq!(unchanged["name"], "郑州测试物流有限公司");
+
+    let res = app
+        .patch(&path, &app.admin, Some(1), &json!({"name": "新名字"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["etag"], "\"2\"");
+    // the same If-Match again is now stale: a lost update is impossible
+    let res = app
+        .patch(&path, &app.admin, Some(1), &json!({"name": "又一个名字"}))
+        .await;
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
+}
+
+/// Garbage of every shape at every POST endpoint: never a 500, never a change.
+#[tokio::test]
+async fn no_client_input_produces_a_500() {
+    let app = spawn_app().await;
+    let before = app.counts();
+    let bodies: Vec<(Option<&str>, Vec<u8>)> = vec![
+        (Some("application/json"), b"{".to_vec()),
+        (Some("application/json"), b"null".to_vec()),
+        (Some("application/json"), b"{}".to_vec()),
+        (Some("application/json"), b"\"\xff\xfe\"".to_vec()),
+        (
+            Some("application/json"),
+            br#"{"lat": 1e999, "lng": -1e999}"#.to_vec(),
+        ),
+        (
+            Some("application/json"),
+            br#"{"username": "\u0000", "password": "\ud800"}"#.to_vec(),
+        ),
+        (
+            Some("application/json"),
+            format!("{}1{}", "[".repeat(200), "]".repeat(200)).into_bytes(),
+        ),
+        (Some("text/csv"), b"imei\n1".to_vec()),
+        (None, Vec::new()),
+    ];
+    for path in POSTS {
+        for (ct, body) in &bodies {
+            let mut req = app.req(Method::POST, path, &app.admin).body(body.clone());
+            if let Some(ct) = ct {
+                req = req.header("content-type", *ct);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status();
+            assert!(
+                status.is_client_error(),
+                "{path} answered {status} to {:?}",
+                String::from_utf8_lossy(body)
+            );
+            assert_eq!(
+                res.headers()["content-type"],
+                "application/problem+json",
+                "{path}"
+            );
+        }
+    }
+    assert_eq!(app.counts(), before);
 }
