@@ -32,7 +32,7 @@ pub struct ContactInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
-    /// defaults to the caller's center (admins must give it)
+    /// defaults to the caller's center
     pub center_id: Option<String>,
     pub name: String,
     pub tier: Tier,

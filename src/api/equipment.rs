@@ -807,12 +807,22 @@ fn csv_rows(body: &[u8], required: &[&str]) -> Result<CsvRows, ApiError> {
         });
     }
     let mut rows = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let line = i + 2;
+    for rec in reader.records() {
+        // the file's own line (blank lines and multi-line quoted fields count)
         let rec = rec.map_err(|e| ApiError::Unprocessable {
             code: "csv_malformed",
-            detail: format!("line {line}: {e}"),
+            detail: e.to_string(),
         })?;
+        // the reader's position is where it started looking: skip the blank lines before
+        let bytes = text.as_bytes();
+        let mut start = rec
+            .position()
+            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            .min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+            start += 1;
+        }
+        let line = 1 + bytes[..start].iter().filter(|&&b| b == b'\n').count();
         if rec.iter().all(str::is_empty) {
             continue;
         }

@@ -9,6 +9,7 @@ use std::ops::Deref;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev, web};
 use futures_util::future::LocalBoxFuture;
+
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::error::ApiError;
@@ -74,26 +75,44 @@ fn declared_length(req: &HttpRequest) -> Option<usize> {
         .and_then(|v| v.parse::<usize>().ok())
 }
 
+/// Beyond the limit, how much of an oversize body is read and dropped so that the client
+/// gets its 413 instead of a reset connection.
+const DRAIN_CAP: usize = 16 * 1024 * 1024;
+
 /// Reads the whole body, refusing more than `limit` bytes with a 413.
 async fn read_limited(
     body: Result<web::Payload, actix_web::Error>,
     declared: Option<usize>,
     limit: usize,
 ) -> Result<web::Bytes, ApiError> {
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let body = body.map_err(|e| ApiError::BadRequest {
+    use futures_util::StreamExt;
+    let mut body = body.map_err(|e| ApiError::BadRequest {
         code: "malformed_body",
         detail: e.to_string(),
     })?;
-    body.to_bytes_limited(limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit })?
-        .map_err(|e| ApiError::BadRequest {
+    let too_large = ApiError::PayloadTooLarge { limit };
+    if declared.is_some_and(|n| n > DRAIN_CAP) {
+        return Err(too_large);
+    }
+    let mut buf = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut seen = 0usize;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest {
             code: "malformed_body",
             detail: e.to_string(),
-        })
+        })?;
+        seen += chunk.len();
+        if seen > DRAIN_CAP {
+            return Err(too_large);
+        }
+        if seen <= limit {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        return Err(too_large);
+    }
+    Ok(buf.freeze())
 }
 
 /// A raw upload (CSV imports) of at most `UPLOAD_LIMIT` bytes.

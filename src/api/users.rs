@@ -229,6 +229,9 @@ pub async fn update(
             ));
         }
         users::update(c, &id, version?, &patch)?;
+        if let Some(center) = &patch.center_id {
+            crate::store::technicians::move_center(c, &id, center)?;
+        }
         Ok(users::get(c, &id)?)
     })
     .await?;

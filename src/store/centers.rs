@@ -70,7 +70,11 @@ pub fn list(conn: &mut DbConn, f: &CenterFilter, page: &PageReq) -> StoreResult<
         q = q.filter(sc::id.eq(only.clone()));
     }
     if let Some(text) = &f.q {
-        q = q.filter(sc::name.like(contains_pattern(text)).escape('\\'));
+        q = q.filter(
+            super::lower(sc::name)
+                .like(contains_pattern(text))
+                .escape('\\'),
+        );
     }
     if let Some(r) = &f.region {
         q = q.filter(sc::region.eq(r.clone()));

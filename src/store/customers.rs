@@ -141,7 +141,11 @@ pub fn list(conn: &mut DbConn, f: &CustomerFilter, page: &PageReq) -> StoreResul
         q = q.filter(c::payment_terms.eq(t.clone()));
     }
     if let Some(text) = &f.q {
-        q = q.filter(c::name.like(contains_pattern(text)).escape('\\'));
+        q = q.filter(
+            super::lower(c::name)
+                .like(contains_pattern(text))
+                .escape('\\'),
+        );
     }
     if let Some(after) = &page.after {
         q = q.filter(c::id.gt(after.clone()));

@@ -40,7 +40,12 @@ impl From<DieselError> for StoreError {
             DieselError::NotFound => StoreError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 StoreError::Duplicate {
-                    field: unique_field(info.message(), info.table_name(), info.constraint_name()),
+                    field: unique_field(
+                        info.message(),
+                        info.details(),
+                        info.table_name(),
+                        info.constraint_name(),
+                    ),
                 }
             }
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
@@ -58,11 +63,23 @@ impl From<DieselError> for StoreError {
 }
 
 /// The column behind a unique violation: SQLite says "UNIQUE constraint failed: t.col",
-/// PostgreSQL names the constraint "t_col_key".
-fn unique_field(message: &str, table: Option<&str>, constraint: Option<&str>) -> String {
+/// PostgreSQL's detail says "Key (col)=(value) already exists." and names the constraint
+/// "t_col_key".
+fn unique_field(
+    message: &str,
+    details: Option<&str>,
+    table: Option<&str>,
+    constraint: Option<&str>,
+) -> String {
     if let Some(rest) = message.strip_prefix("UNIQUE constraint failed: ") {
         let first = rest.split(',').next().unwrap_or(rest).trim();
         return first.rsplit('.').next().unwrap_or(first).to_string();
+    }
+    if let Some(cols) = details
+        .and_then(|d| d.strip_prefix("Key ("))
+        .and_then(|d| d.split_once(")=").map(|(cols, _)| cols))
+    {
+        return cols.split(',').next().unwrap_or(cols).trim().to_string();
     }
     if let (Some(t), Some(c)) = (table, constraint)
         && let Some(col) = c
@@ -155,19 +172,20 @@ mod tests {
     #[test]
     fn unique_field_from_both_backends() {
         assert_eq!(
-            unique_field("UNIQUE constraint failed: terminals.imei", None, None),
+            unique_field("UNIQUE constraint failed: terminals.imei", None, None, None),
             "imei"
         );
         assert_eq!(
             unique_field(
-                "duplicate key value violates unique constraint \"terminals_imei_key\"",
-                Some("terminals"),
-                Some("terminals_imei_key")
+                "duplicate key value violates unique constraint \"technician_profiles_pkey\"",
+                Some("Key (user_id)=(0199) already exists."),
+                Some("technician_profiles"),
+                Some("technician_profiles_pkey")
             ),
-            "imei"
+            "user_id"
         );
         assert_eq!(
-            unique_field("x", Some("vehicles"), Some("vehicles_plate_no_key")),
+            unique_field("x", None, Some("vehicles"), Some("vehicles_plate_no_key")),
             "plate_no"
         );
     }
@@ -205,9 +223,15 @@ pub mod utc {
     }
 }
 
-/// `%q%` for a LIKE filter, with the pattern characters of `q` escaped.
+diesel::define_sql_function! {
+    /// `lower()`, on both databases: text filters ignore ASCII case everywhere.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `%q%` (lowercased) for a LIKE filter, with the pattern characters of `q` escaped.
 pub fn contains_pattern(q: &str) -> String {
     let escaped = q
+        .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");

@@ -169,7 +169,11 @@ pub fn list(
         );
     }
     if let Some(text) = &f.q {
-        q = q.filter(u::display_name.like(contains_pattern(text)).escape('\\'));
+        q = q.filter(
+            super::lower(u::display_name)
+                .like(contains_pattern(text))
+                .escape('\\'),
+        );
     }
     if let Some(after) = &page.after {
         q = q.filter(t::user_id.gt(after.clone()));
@@ -216,5 +220,13 @@ pub fn report_position(conn: &mut DbConn, user_id: &str, lat: f64, lng: f64) -> 
     if n == 0 {
         return Err(super::StoreError::NotFound);
     }
+    Ok(())
+}
+
+/// Follows the user to another service center.
+pub fn move_center(conn: &mut DbConn, user_id: &str, center_id: &str) -> StoreResult<()> {
+    diesel::update(t::technician_profiles.find(user_id))
+        .set((t::center_id.eq(center_id), t::updated_at.eq(super::now())))
+        .execute(conn)?;
     Ok(())
 }

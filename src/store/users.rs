@@ -102,10 +102,10 @@ pub fn list(conn: &mut DbConn, f: &UserFilter, page: &PageReq) -> StoreResult<Pa
     if let Some(text) = &f.q {
         let p = contains_pattern(text);
         q = q.filter(
-            u::username
+            super::lower(u::username)
                 .like(p.clone())
                 .escape('\\')
-                .or(u::display_name.like(p).escape('\\')),
+                .or(super::lower(u::display_name).like(p).escape('\\')),
         );
     }
     if let Some(after) = &page.after {
@@ -132,11 +132,13 @@ pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &UserPatch) -> S
     })
 }
 
-/// A new password; every token issued before it stops working.
+/// A new password; every token issued before it stops working, and a lockout ends.
 pub fn set_password(conn: &mut DbConn, id: &str, hash: &str) -> StoreResult<()> {
     diesel::update(u::users.find(id))
         .set((
             u::password_hash.eq(hash),
+            u::failed_logins.eq(0),
+            u::locked_until.eq(None::<NaiveDateTime>),
             u::token_version.eq(u::token_version + 1),
             u::version.eq(u::version + 1),
             u::updated_at.eq(super::now()),

@@ -177,7 +177,7 @@ pub fn list_drivers(
     if let Some(text) = &f.q {
         let p = contains_pattern(text);
         q = q.filter(
-            d::name
+            super::lower(d::name)
                 .like(p.clone())
                 .escape('\\')
                 .or(d::phone.like(p).escape('\\')),
