@@ -807,6 +807,9 @@ fn csv_rows(body: &[u8], required: &[&str]) -> Result<CsvRows, ApiError> {
         });
     }
     let mut rows = Vec::new();
+    // file line numbers, counted incrementally
+    let bytes = text.as_bytes();
+    let (mut counted, mut line) = (0usize, 1usize);
     for rec in reader.records() {
         // the file's own line (blank lines and multi-line quoted fields count)
         let rec = rec.map_err(|e| ApiError::Unprocessable {
@@ -814,7 +817,6 @@ fn csv_rows(body: &[u8], required: &[&str]) -> Result<CsvRows, ApiError> {
             detail: e.to_string(),
         })?;
         // the reader's position is where it started looking: skip the blank lines before
-        let bytes = text.as_bytes();
         let mut start = rec
             .position()
             .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
@@ -822,7 +824,11 @@ fn csv_rows(body: &[u8], required: &[&str]) -> Result<CsvRows, ApiError> {
         while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
             start += 1;
         }
-        let line = 1 + bytes[..start].iter().filter(|&&b| b == b'\n').count();
+        line += bytes[counted..start.max(counted)]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted = start.max(counted);
         if rec.iter().all(str::is_empty) {
             continue;
         }
