@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::service_centers::dsl as sc;
-use super::{DbConn, Page, PageReq, StoreResult, check_versioned, contains_pattern};
+use super::{DbConn, Page, PageReq, StoreResult, check_versioned, lower_pattern};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::service_centers)]
@@ -72,7 +72,7 @@ pub fn list(conn: &mut DbConn, f: &CenterFilter, page: &PageReq) -> StoreResult<
     if let Some(text) = &f.q {
         q = q.filter(
             super::lower(sc::name)
-                .like(contains_pattern(text))
+                .like(lower_pattern(text))
                 .escape('\\'),
         );
     }

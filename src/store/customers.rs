@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::schema::customer_contacts::dsl as cc;
 use super::schema::customers::dsl as c;
-use super::{DbConn, Page, PageReq, StoreResult, check_versioned, contains_pattern};
+use super::{DbConn, Page, PageReq, StoreResult, check_versioned, lower_pattern};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::customers)]
@@ -141,11 +141,7 @@ pub fn list(conn: &mut DbConn, f: &CustomerFilter, page: &PageReq) -> StoreResul
         q = q.filter(c::payment_terms.eq(t.clone()));
     }
     if let Some(text) = &f.q {
-        q = q.filter(
-            super::lower(c::name)
-                .like(contains_pattern(text))
-                .escape('\\'),
-        );
+        q = q.filter(super::lower(c::name).like(lower_pattern(text)).escape('\\'));
     }
     if let Some(after) = &page.after {
         q = q.filter(c::id.gt(after.clone()));

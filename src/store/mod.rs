@@ -228,12 +228,16 @@ diesel::define_sql_function! {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
-/// `%q%` (lowercased) for a LIKE filter, with the pattern characters of `q` escaped.
+/// `%q%` for a LIKE filter, with the pattern characters of `q` escaped.
 pub fn contains_pattern(q: &str) -> String {
     let escaped = q
-        .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+/// `%q%` lowercased, to match against `lower(column)`.
+pub fn lower_pattern(q: &str) -> String {
+    contains_pattern(&q.to_lowercase())
 }

@@ -171,7 +171,7 @@ pub fn list(
     if let Some(text) = &f.q {
         q = q.filter(
             super::lower(u::display_name)
-                .like(contains_pattern(text))
+                .like(super::lower_pattern(text))
                 .escape('\\'),
         );
     }

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::users::dsl as u;
-use super::{DbConn, Page, PageReq, StoreResult, check_versioned, contains_pattern};
+use super::{DbConn, Page, PageReq, StoreResult, check_versioned, lower_pattern};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::users)]
@@ -100,7 +100,7 @@ pub fn list(conn: &mut DbConn, f: &UserFilter, page: &PageReq) -> StoreResult<Pa
         q = q.filter(u::active.eq(a));
     }
     if let Some(text) = &f.q {
-        let p = contains_pattern(text);
+        let p = lower_pattern(text);
         q = q.filter(
             super::lower(u::username)
                 .like(p.clone())

@@ -175,7 +175,7 @@ pub fn list_drivers(
         q = q.filter(d::vehicle_id.eq(vid.clone()));
     }
     if let Some(text) = &f.q {
-        let p = contains_pattern(text);
+        let p = super::lower_pattern(text);
         q = q.filter(
             super::lower(d::name)
                 .like(p.clone())
