@@ -201,7 +201,7 @@ pub async fn login(
     state: web::Data<AppState>,
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let LoginRequest { username, password } = body.into_inner();
+    let LoginRequest { username, password } = body.parse()?;
     let ttl = state.token_ttl;
     let st = state.clone();
     let user = with_db(&state.pool, move |c| {
@@ -276,7 +276,7 @@ pub async fn change_password(
     caller: Caller,
     body: Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    let body = body.parse()?;
     let mut check = Check::new();
     check_new_password(&mut check, "new_password", &body.new_password);
     check.finish()?;

@@ -96,7 +96,7 @@ pub async fn create(
     body: Json<NewCenter>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Centers, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     check_code(&mut check, &b.code);
     let name = check.text("name", &b.name, 100);
@@ -135,7 +135,7 @@ pub async fn update(
     body: Json<CenterUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Centers, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let name = b.name.as_deref().map(|v| check.text("name", v, 100));
     let region = b.region.as_deref().map(|v| check.text("region", v, 50));

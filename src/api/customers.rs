@@ -182,7 +182,7 @@ pub async fn create(
     body: Json<NewCustomer>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let name = check.text("name", &b.name, 100);
     let address = check.text("address", &b.address, 200);
@@ -237,7 +237,7 @@ pub async fn update(
     body: Json<CustomerUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let name = b.name.as_deref().map(|v| check.text("name", v, 100));
     let address = b.address.as_deref().map(|v| check.text("address", v, 200));

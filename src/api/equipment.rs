@@ -231,7 +231,7 @@ pub async fn create_model(
     if caller.role != Role::Admin {
         return Err(ApiError::Forbidden);
     }
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let code = check.text("code", &b.code, 32);
     let name = check.text("name", &b.name, 100);
@@ -311,7 +311,7 @@ pub async fn create_terminal(
     body: Json<NewTerminal>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let imei = check.id("imei", Imei::parse(&b.imei));
     check_purchase_date(&mut check, "purchase_date", b.purchase_date);
@@ -371,7 +371,7 @@ pub async fn update_terminal(
     body: Json<TerminalUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     if let Some(d) = b.purchase_date {
         check_purchase_date(&mut check, "purchase_date", d);
@@ -456,7 +456,7 @@ pub async fn bind_terminal(
     body: Json<BindTerminal>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let reason = check.text("reason", &b.reason, 500);
     check.finish()?;
@@ -495,7 +495,7 @@ pub async fn unbind_terminal(
     body: Json<UnbindTerminal>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let reason = check.text("reason", &b.reason, 500);
     check.finish()?;
@@ -598,7 +598,7 @@ pub async fn create_sim(
     body: Json<NewSim>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let iccid = check.id("iccid", Iccid::parse(&b.iccid));
     let msisdn = check.id("msisdn", Msisdn::parse(&b.msisdn));
@@ -632,7 +632,7 @@ pub async fn update_sim(
     body: Json<SimUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let msisdn = b
         .msisdn
@@ -676,7 +676,7 @@ pub async fn bind_sim(
     body: Json<BindSim>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let reason = check.text("reason", &b.reason, 500);
     check.finish()?;
@@ -716,6 +716,7 @@ pub async fn unbind_sim(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let mut check = Check::new();
+    let body = body.parse()?;
     let reason = check.text("reason", &body.reason, 500);
     check.finish()?;
     let s = in_tx(&state.pool, move |c| {

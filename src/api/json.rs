@@ -4,7 +4,7 @@
 //! well-formed one of the wrong shape or types (422 `invalid_body`), whatever serde met
 //! first, and answers 413 above `JSON_LIMIT` without reading further.
 
-use std::ops::Deref;
+use std::marker::PhantomData;
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev, web};
@@ -15,18 +15,16 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use super::error::ApiError;
 use super::{JSON_LIMIT, UPLOAD_LIMIT};
 
-pub struct Json<T>(pub T);
-
-impl<T> Json<T> {
-    pub fn into_inner(self) -> T {
-        self.0
-    }
+/// A JSON body, read but not yet parsed: handlers authorize first and then call
+/// `parse`, so a caller of the wrong role learns 403, not what the body lacks.
+pub struct Json<T> {
+    bytes: web::Bytes,
+    _type: PhantomData<fn() -> T>,
 }
 
-impl<T> Deref for Json<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
+impl<T: DeserializeOwned> Json<T> {
+    pub fn parse(self) -> Result<T, ApiError> {
+        parse(&self.bytes)
     }
 }
 
@@ -144,7 +142,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 ));
             }
             let bytes = read_limited(body, declared, JSON_LIMIT).await?;
-            parse(&bytes).map(Json)
+            Ok(Json {
+                bytes,
+                _type: PhantomData,
+            })
         })
     }
 }

@@ -157,7 +157,7 @@ pub async fn create(
     body: Json<NewTechnician>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Technicians, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     check.point("home", b.home_lat, b.home_lng);
     let company = check_contractor(&mut check, b.external, b.contractor_company.as_deref());
@@ -215,7 +215,7 @@ pub async fn update(
     body: Json<TechnicianUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Technicians, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     if b.home_lat.is_some() || b.home_lng.is_some() {
         check.point("home", b.home_lat.unwrap_or(0.0), b.home_lng.unwrap_or(0.0));
@@ -272,7 +272,7 @@ pub async fn report_position(
     if caller.role != Role::Technician {
         return Err(ApiError::Forbidden);
     }
-    let p = body.into_inner();
+    let p = body.parse()?;
     let mut check = Check::new();
     check.point("", p.lat, p.lng);
     check.finish()?;

@@ -139,7 +139,7 @@ pub async fn create(
     body: Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Users, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     check_username(&mut check, &b.username);
     let display_name = check.text("display_name", &b.display_name, 50);
@@ -194,7 +194,7 @@ pub async fn update(
     body: Json<UserUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Users, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let display_name = b
         .display_name
@@ -248,7 +248,7 @@ pub async fn reset_password(
     body: Json<ResetPassword>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Users, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     check_new_password(&mut check, "new_password", &b.new_password);
     check.finish()?;

@@ -164,7 +164,7 @@ pub async fn create(
     body: Json<NewVehicle>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let plate = check.id("plate_no", PlateNo::parse(&b.plate_no));
     let vin = check.opt_id(
@@ -230,7 +230,7 @@ pub async fn update(
     body: Json<VehicleUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let plate = b
         .plate_no
@@ -304,6 +304,7 @@ pub async fn add_driver(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
     let mut check = Check::new();
+    let body = body.parse()?;
     let (name, phone) = check_driver(&mut check, "", &body);
     check.finish()?;
     let d = in_tx(&state.pool, move |c| {
@@ -345,7 +346,7 @@ pub async fn update_driver(
     body: Json<DriverUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
-    let b = body.into_inner();
+    let b = body.parse()?;
     let mut check = Check::new();
     let name = b.name.as_deref().map(|n| check.text("name", n, 50));
     let phone = b

@@ -8,3 +8,4 @@ mod centers_users;
 mod customers_vehicles;
 mod equipment;
 mod protocol;
+mod roles;
