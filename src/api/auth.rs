@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::ApiError;
 use super::json::Json;
-use super::support::{Check, in_tx, with_db};
+use super::support::{Check, in_tx, with_db, with_db_anon};
 use crate::domain::access::{Op, Resource, Role, Scope, allowed};
 use crate::store::{self, users};
 
@@ -68,17 +68,43 @@ pub fn check_new_password(check: &mut Check, field: &str, pw: &str) {
     }
 }
 
-/// The authenticated user behind a request, re-read from the database each time so a
-/// deactivation or password change takes effect at once.
+/// The authenticated user behind a request, from a valid token. Role and center come
+/// from the token: changing either bumps the user's token version, so they are current
+/// whenever the `Session` check passes.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub id: String,
     pub role: Role,
     pub center_id: String,
     pub scope: Scope,
+    token_version: i32,
+}
+
+/// What is re-checked against the database on every request, on the connection that does
+/// the request's work: a deactivation or password change takes effect at once.
+#[derive(Debug, Clone)]
+pub struct Session {
+    user_id: String,
+    token_version: i32,
+}
+
+impl Session {
+    pub fn verify(&self, conn: &mut crate::store::DbConn) -> Result<(), ApiError> {
+        match users::principal(conn, &self.user_id)? {
+            Some(p) if p.active && p.token_version == self.token_version => Ok(()),
+            _ => Err(unauthenticated("the token is no longer valid")),
+        }
+    }
 }
 
 impl Caller {
+    pub fn session(&self) -> Session {
+        Session {
+            user_id: self.id.clone(),
+            token_version: self.token_version,
+        }
+    }
+
     /// 403 unless the role may do `op` on `resource`.
     pub fn require(&self, resource: Resource, op: Op) -> Result<(), ApiError> {
         if allowed(self.role, resource, op) {
@@ -144,18 +170,13 @@ impl FromRequest for Caller {
                     _ => unauthenticated("invalid token"),
                 })?
                 .claims;
-            let sub = claims.sub.clone();
-            let p = with_db(&state.pool, move |c| Ok(users::principal(c, &sub)?)).await?;
-            let p = p
-                .filter(|p| p.active && p.token_version == claims.tv)
-                .ok_or_else(|| unauthenticated("the token is no longer valid"))?;
-            let role = Role::parse(&p.role)
-                .ok_or_else(|| ApiError::Internal(format!("unknown role {}", p.role)))?;
+            let role = Role::parse(&claims.role).ok_or_else(|| unauthenticated("invalid token"))?;
             Ok(Caller {
-                scope: Scope::for_user(role, &p.center_id),
-                id: p.id,
+                scope: Scope::for_user(role, &claims.center),
+                id: claims.sub,
                 role,
-                center_id: p.center_id,
+                center_id: claims.center,
+                token_version: claims.tv,
             })
         })
     }
@@ -204,7 +225,7 @@ pub async fn login(
     let LoginRequest { username, password } = body.parse()?;
     let ttl = state.token_ttl;
     let st = state.clone();
-    let user = with_db(&state.pool, move |c| {
+    let user = with_db_anon(&state.pool, move |c| {
         let now = store::now();
         let Some(user) = users::find_by_username(c, username.trim())? else {
             burn_time(&password);
@@ -257,7 +278,10 @@ pub async fn login(
 #[utoipa::path(tag = "auth", responses((status = 200, body = users::User)), security(("bearer" = [])))]
 #[get("/auth/me")]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let user = with_db(&state.pool, move |c| Ok(users::get(c, &caller.id)?)).await?;
+    let user = with_db(&state.pool, caller.session(), move |c| {
+        Ok(users::get(c, &caller.id)?)
+    })
+    .await?;
     Ok(super::support::ok_etag(user.version, &user))
 }
 
@@ -280,7 +304,7 @@ pub async fn change_password(
     let mut check = Check::new();
     check_new_password(&mut check, "new_password", &body.new_password);
     check.finish()?;
-    in_tx(&state.pool, move |c| {
+    in_tx(&state.pool, caller.session(), move |c| {
         let user = users::get(c, &caller.id)?;
         if !verify_password(&body.current_password, &user.password_hash) {
             return Err(ApiError::field(

@@ -70,7 +70,10 @@ pub async fn list(
         region: q.region,
         active: q.active,
     };
-    let result = with_db(&state.pool, move |c| Ok(centers::list(c, &filter, &page)?)).await?;
+    let result = with_db(&state.pool, caller.session(), move |c| {
+        Ok(centers::list(c, &filter, &page)?)
+    })
+    .await?;
     Ok(page_json(result))
 }
 
@@ -82,7 +85,10 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Centers, Op::Read)?;
-    let center = with_db(&state.pool, move |c| Ok(centers::get(c, &id)?)).await?;
+    let center = with_db(&state.pool, caller.session(), move |c| {
+        Ok(centers::get(c, &id)?)
+    })
+    .await?;
     caller.see(&center.id)?;
     Ok(ok_etag(center.version, &center))
 }
@@ -116,7 +122,7 @@ pub async fn create(
         created_at: t,
         updated_at: t,
     };
-    let center = in_tx(&state.pool, move |c| {
+    let center = in_tx(&state.pool, caller.session(), move |c| {
         centers::insert(c, &center)?;
         Ok(center)
     })
@@ -152,7 +158,7 @@ pub async fn update(
         active: b.active,
     };
     let id = id.into_inner();
-    let center = in_tx(&state.pool, move |c| {
+    let center = in_tx(&state.pool, caller.session(), move |c| {
         centers::get(c, &id)?;
         centers::update(c, &id, version?, &patch)?;
         Ok(centers::get(c, &id)?)

@@ -6,7 +6,8 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Json;
 use super::support::{
-    Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
+    Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
+    page_json, with_db,
 };
 use crate::domain::access::{Op, Resource};
 use crate::domain::ids::{Email, Phone};
@@ -146,9 +147,9 @@ pub async fn list(
     let page = page.to_req()?;
     let q = q.into_inner();
     let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return Ok(page_json(Page::<Customer>::empty()));
+        return empty_page::<Customer>(&state.pool, caller.session()).await;
     };
-    let result = with_db(&state.pool, move |c| {
+    let result = with_db(&state.pool, caller.session(), move |c| {
         let filter = CustomerFilter {
             center: center.as_deref(),
             tier: q.tier.map(|t| t.as_str().to_string()),
@@ -169,7 +170,10 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Read)?;
-    let customer = with_db(&state.pool, move |c| Ok(customers::get(c, &id)?)).await?;
+    let customer = with_db(&state.pool, caller.session(), move |c| {
+        Ok(customers::get(c, &id)?)
+    })
+    .await?;
     caller.see(&customer.row.center_id)?;
     Ok(ok_etag(customer.row.version, &customer))
 }
@@ -211,7 +215,7 @@ pub async fn create(
         created_at: t,
         updated_at: t,
     };
-    let customer = in_tx(&state.pool, move |c| {
+    let customer = in_tx(&state.pool, caller.session(), move |c| {
         if centers::get(c, &row.center_id).is_err() {
             return Err(ApiError::field(
                 "center_id",
@@ -249,7 +253,7 @@ pub async fn update(
     check.finish()?;
     let version = if_match(&req);
     let id = id.into_inner();
-    let customer = in_tx(&state.pool, move |c| {
+    let customer = in_tx(&state.pool, caller.session(), move |c| {
         let current = customers::get_row(c, &id)?;
         caller.see(&current.center_id)?;
         let version = version?;
@@ -319,7 +323,7 @@ pub async fn archive(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Read)?;
-    let archive = with_db(&state.pool, move |c| {
+    let archive = with_db(&state.pool, caller.session(), move |c| {
         let customer = customers::get(c, &id)?;
         caller.see(&customer.row.center_id)?;
         let vehicles = vehicles::by_customer(c, &id)?;

@@ -9,7 +9,8 @@ use super::auth::Caller;
 use super::error::{ApiError, FieldError};
 use super::json::{Json, Upload};
 use super::support::{
-    Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
+    Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
+    page_json, with_db,
 };
 use crate::domain::access::{Op, Resource, Role};
 use crate::domain::ids::{Carrier, Iccid, Imei, Msisdn};
@@ -217,7 +218,7 @@ pub async fn list_models(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Read)?;
-    let models = with_db(&state.pool, |c| Ok(equipment::models(c)?)).await?;
+    let models = with_db(&state.pool, caller.session(), |c| Ok(equipment::models(c)?)).await?;
     Ok(HttpResponse::Ok().json(models))
 }
 
@@ -243,7 +244,7 @@ pub async fn create_model(
         warranty_months: b.warranty_months,
         created_at: now(),
     };
-    let m = in_tx(&state.pool, move |c| {
+    let m = in_tx(&state.pool, caller.session(), move |c| {
         equipment::insert_model(c, &m)?;
         Ok(m)
     })
@@ -272,9 +273,9 @@ pub async fn list_terminals(
     let q = q.into_inner();
     let imei = digits_prefix("imei", q.imei)?;
     let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return Ok(page_json(Page::<Terminal>::empty()));
+        return empty_page::<Terminal>(&state.pool, caller.session()).await;
     };
-    let result = with_db(&state.pool, move |c| {
+    let result = with_db(&state.pool, caller.session(), move |c| {
         let filter = TerminalFilter {
             center: center.as_deref(),
             status: q.status.map(|s| s.as_str().into()),
@@ -298,7 +299,10 @@ pub async fn get_terminal(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Read)?;
-    let t = with_db(&state.pool, move |c| load_terminal(c, &caller, &id)).await?;
+    let t = with_db(&state.pool, caller.session(), move |c| {
+        load_terminal(c, &caller, &id)
+    })
+    .await?;
     Ok(ok_etag(t.version, &t))
 }
 
@@ -331,7 +335,7 @@ pub async fn create_terminal(
         return Err(ApiError::Internal("validated fields missing".into()));
     };
     let imei = String::from(imei);
-    let t = in_tx(&state.pool, move |c| {
+    let t = in_tx(&state.pool, caller.session(), move |c| {
         ensure_center(c, &center_id)?;
         let model = equipment::model(c, &b.model_code)?
             .ok_or_else(|| ApiError::field("model_code", "unknown", "no such terminal model"))?;
@@ -390,7 +394,7 @@ pub async fn update_terminal(
     check.finish()?;
     let version = if_match(&req);
     let id = id.into_inner();
-    let t = in_tx(&state.pool, move |c| {
+    let t = in_tx(&state.pool, caller.session(), move |c| {
         let current = load_terminal(c, &caller, &id)?;
         let version = version?;
         let moves = b.status.is_some() || b.technician_id.is_some();
@@ -460,7 +464,7 @@ pub async fn bind_terminal(
     let mut check = Check::new();
     let reason = check.text("reason", &b.reason, 500);
     check.finish()?;
-    let t = in_tx(&state.pool, move |c| {
+    let t = in_tx(&state.pool, caller.session(), move |c| {
         let t = load_terminal(c, &caller, &id)?;
         let vehicle = vehicles::get(c, &b.vehicle_id)
             .ok()
@@ -499,7 +503,7 @@ pub async fn unbind_terminal(
     let mut check = Check::new();
     let reason = check.text("reason", &b.reason, 500);
     check.finish()?;
-    let t = in_tx(&state.pool, move |c| {
+    let t = in_tx(&state.pool, caller.session(), move |c| {
         let t = load_terminal(c, &caller, &id)?;
         let to = registry::check_terminal_unbind(t.vehicle_id.is_some(), b.status)?;
         let vehicle_id = t.vehicle_id.clone().unwrap_or_default();
@@ -537,9 +541,9 @@ pub async fn list_sims(
     let iccid = digits_prefix("iccid", q.iccid)?;
     let msisdn = digits_prefix("msisdn", q.msisdn)?;
     let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return Ok(page_json(Page::<SimCard>::empty()));
+        return empty_page::<SimCard>(&state.pool, caller.session()).await;
     };
-    let result = with_db(&state.pool, move |c| {
+    let result = with_db(&state.pool, caller.session(), move |c| {
         let filter = SimFilter {
             center: center.as_deref(),
             status: q.status.map(|s| s.as_str().into()),
@@ -563,7 +567,10 @@ pub async fn get_sim(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Read)?;
-    let s = with_db(&state.pool, move |c| load_sim(c, &caller, &id)).await?;
+    let s = with_db(&state.pool, caller.session(), move |c| {
+        load_sim(c, &caller, &id)
+    })
+    .await?;
     Ok(ok_etag(s.version, &s))
 }
 
@@ -612,7 +619,7 @@ pub async fn create_sim(
         return Err(ApiError::Internal("validated fields missing".into()));
     };
     let row = sim_row(center_id, iccid, msisdn, b.carrier, notes);
-    let s = in_tx(&state.pool, move |c| {
+    let s = in_tx(&state.pool, caller.session(), move |c| {
         ensure_center(c, &row.center_id)?;
         equipment::insert_sim(c, &row)?;
         Ok(row)
@@ -642,7 +649,7 @@ pub async fn update_sim(
     check.finish()?;
     let version = if_match(&req);
     let id = id.into_inner();
-    let s = in_tx(&state.pool, move |c| {
+    let s = in_tx(&state.pool, caller.session(), move |c| {
         let current = load_sim(c, &caller, &id)?;
         let version = version?;
         if current.terminal_id.is_some()
@@ -680,7 +687,7 @@ pub async fn bind_sim(
     let mut check = Check::new();
     let reason = check.text("reason", &b.reason, 500);
     check.finish()?;
-    let s = in_tx(&state.pool, move |c| {
+    let s = in_tx(&state.pool, caller.session(), move |c| {
         let sim = load_sim(c, &caller, &id)?;
         let terminal = equipment::terminal(c, &b.terminal_id)
             .ok()
@@ -719,7 +726,7 @@ pub async fn unbind_sim(
     let body = body.parse()?;
     let reason = check.text("reason", &body.reason, 500);
     check.finish()?;
-    let s = in_tx(&state.pool, move |c| {
+    let s = in_tx(&state.pool, caller.session(), move |c| {
         let sim = load_sim(c, &caller, &id)?;
         let Some(terminal_id) = sim.terminal_id.clone() else {
             return Err(registry::BindRefusal::SimNotBound.into());
@@ -756,9 +763,9 @@ pub async fn history(
         ));
     }
     let Some(center) = caller.list_center(None) else {
-        return Ok(page_json(Page::<BindingEvent>::empty()));
+        return empty_page::<BindingEvent>(&state.pool, caller.session()).await;
     };
-    let result = with_db(&state.pool, move |c| {
+    let result = with_db(&state.pool, caller.session(), move |c| {
         let filter = HistoryFilter {
             center: center.as_deref(),
             terminal_id: q.terminal_id,
@@ -876,7 +883,7 @@ pub async fn import_terminals(
     caller.require(Resource::Equipment, Op::Write)?;
     let center_id = target_center(&caller, q.into_inner().center_id)?;
     let (headers, rows) = csv_rows(&body.0, &["imei", "model_code", "purchase_date"])?;
-    let n = in_tx(&state.pool, move |c| {
+    let n = in_tx(&state.pool, caller.session(), move |c| {
         ensure_center(c, &center_id)?;
         let models = equipment::models(c)?;
         let mut check = Check::new();
@@ -984,7 +991,7 @@ pub async fn import_sims(
     caller.require(Resource::Equipment, Op::Write)?;
     let center_id = target_center(&caller, q.into_inner().center_id)?;
     let (headers, rows) = csv_rows(&body.0, &["iccid", "msisdn"])?;
-    let n = in_tx(&state.pool, move |c| {
+    let n = in_tx(&state.pool, caller.session(), move |c| {
         ensure_center(c, &center_id)?;
         let mut check = Check::new();
         let mut parsed = Vec::with_capacity(rows.len());

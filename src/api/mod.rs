@@ -125,7 +125,7 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(tag = "health", responses((status = 200, description = "database reachable"), (status = 503)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    support::with_db(&state.pool, |c| {
+    support::with_db_anon(&state.pool, |c| {
         use diesel::connection::SimpleConnection;
         c.batch_execute("SELECT 1")
             .map_err(|e| ApiError::Unavailable(e.to_string()))

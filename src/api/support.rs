@@ -5,12 +5,14 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::auth::Session;
 use super::error::{ApiError, FieldError};
 use crate::domain::ids::IdError;
 use crate::store::{DbConn, Page, PageReq, Pool};
 
-/// Runs `f` with a pooled connection on the blocking thread pool.
-pub async fn with_db<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+/// Runs `f` with a pooled connection on the blocking thread pool, without a caller
+/// (login, readiness).
+pub async fn with_db_anon<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
@@ -26,13 +28,42 @@ where
     .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
 }
 
-/// Like `with_db`, inside one write transaction.
-pub async fn in_tx<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+/// Runs `f` for an authenticated caller: the session is checked (user still active,
+/// token not revoked) on the same connection, in the same trip to the blocking pool.
+pub async fn with_db<T, F>(pool: &Pool, session: Session, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    with_db(pool, move |conn| crate::store::write_tx(conn, f)).await
+    with_db_anon(pool, move |conn| {
+        session.verify(conn)?;
+        f(conn)
+    })
+    .await
+}
+
+/// Like `with_db`, inside one write transaction.
+pub async fn in_tx<T, F>(pool: &Pool, session: Session, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    with_db_anon(pool, move |conn| {
+        crate::store::write_tx(conn, |c| {
+            session.verify(c)?;
+            f(c)
+        })
+    })
+    .await
+}
+
+/// An empty page, after checking the session like any list would.
+pub async fn empty_page<T: Serialize>(
+    pool: &Pool,
+    session: Session,
+) -> Result<HttpResponse, ApiError> {
+    with_db(pool, session, |_| Ok(())).await?;
+    Ok(page_json(Page::<T>::empty()))
 }
 
 pub const DEFAULT_LIMIT: i64 = 50;

@@ -6,7 +6,8 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Json;
 use super::support::{
-    Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
+    Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
+    page_json, with_db,
 };
 use crate::domain::access::{Op, Resource, Role};
 use crate::store::technicians::{
@@ -108,9 +109,9 @@ pub async fn list(
     let page = page.to_req()?;
     let q = q.into_inner();
     let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return Ok(page_json(Page::<Technician>::empty()));
+        return empty_page::<Technician>(&state.pool, caller.session()).await;
     };
-    let result = with_db(&state.pool, move |c| {
+    let result = with_db(&state.pool, caller.session(), move |c| {
         let filter = TechnicianFilter {
             center: center.as_deref(),
             only_user: (caller.role == Role::Technician).then_some(caller.id.as_str()),
@@ -143,7 +144,10 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Technicians, Op::Read)?;
-    let t = with_db(&state.pool, move |c| Ok(technicians::get(c, &id)?)).await?;
+    let t = with_db(&state.pool, caller.session(), move |c| {
+        Ok(technicians::get(c, &id)?)
+    })
+    .await?;
     visible(&caller, &t)?;
     Ok(ok_etag(t.version, &t))
 }
@@ -162,7 +166,7 @@ pub async fn create(
     check.point("home", b.home_lat, b.home_lng);
     let company = check_contractor(&mut check, b.external, b.contractor_company.as_deref());
     check.finish()?;
-    let t = in_tx(&state.pool, move |c| {
+    let t = in_tx(&state.pool, caller.session(), move |c| {
         let user = users::get(c, &b.user_id)
             .map_err(|_| ApiError::field("user_id", "unknown", "no such user"))?;
         if !caller.scope.covers(&user.center_id) {
@@ -226,7 +230,7 @@ pub async fn update(
     check.finish()?;
     let version = if_match(&req);
     let id = id.into_inner();
-    let t = in_tx(&state.pool, move |c| {
+    let t = in_tx(&state.pool, caller.session(), move |c| {
         let current = technicians::get(c, &id)?;
         visible(&caller, &current)?;
         let version = version?;
@@ -276,7 +280,7 @@ pub async fn report_position(
     let mut check = Check::new();
     check.point("", p.lat, p.lng);
     check.finish()?;
-    with_db(&state.pool, move |c| {
+    with_db(&state.pool, caller.session(), move |c| {
         Ok(technicians::report_position(c, &caller.id, p.lat, p.lng)?)
     })
     .await?;

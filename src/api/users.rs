@@ -6,7 +6,8 @@ use super::auth::{Caller, check_new_password, hash_password};
 use super::error::ApiError;
 use super::json::Json;
 use super::support::{
-    Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
+    Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
+    page_json, with_db,
 };
 use crate::domain::access::{Op, Resource, Role};
 use crate::domain::ids::{Email, Phone};
@@ -102,9 +103,9 @@ pub async fn list(
     let page = page.to_req()?;
     let q = q.into_inner();
     let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return Ok(page_json(Page::<User>::empty()));
+        return empty_page::<User>(&state.pool, caller.session()).await;
     };
-    let result = with_db(&state.pool, move |c| {
+    let result = with_db(&state.pool, caller.session(), move |c| {
         let filter = UserFilter {
             center: center.as_deref(),
             role: q.role.map(|r| r.as_str().to_string()),
@@ -125,7 +126,10 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Users, Op::Read)?;
-    let user = with_db(&state.pool, move |c| Ok(users::get(c, &id)?)).await?;
+    let user = with_db(&state.pool, caller.session(), move |c| {
+        Ok(users::get(c, &id)?)
+    })
+    .await?;
     caller.see(&user.center_id)?;
     Ok(ok_etag(user.version, &user))
 }
@@ -167,7 +171,7 @@ pub async fn create(
         created_at: t,
         updated_at: t,
     };
-    let user = in_tx(&state.pool, move |c| {
+    let user = in_tx(&state.pool, caller.session(), move |c| {
         if centers::get(c, &user.center_id).is_err() {
             return Err(ApiError::field(
                 "center_id",
@@ -217,7 +221,7 @@ pub async fn update(
         active: b.active,
     };
     let id = id.into_inner();
-    let user = in_tx(&state.pool, move |c| {
+    let user = in_tx(&state.pool, caller.session(), move |c| {
         users::get(c, &id)?;
         if let Some(center) = &patch.center_id
             && centers::get(c, center).is_err()
@@ -256,7 +260,7 @@ pub async fn reset_password(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     let id = id.into_inner();
-    in_tx(&state.pool, move |c| {
+    in_tx(&state.pool, caller.session(), move |c| {
         users::get(c, &id)?;
         Ok(users::set_password(c, &id, &hash)?)
     })

@@ -6,7 +6,8 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Json;
 use super::support::{
-    Check, PageParams, created_etag, double_option, if_match, in_tx, ok_etag, page_json, with_db,
+    Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
+    page_json, with_db,
 };
 use crate::domain::access::{Op, Resource};
 use crate::domain::ids::{Phone, PlateNo, Vin};
@@ -124,9 +125,9 @@ pub async fn list(
     let page = page.to_req()?;
     let q = q.into_inner();
     let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return Ok(page_json(Page::<Vehicle>::empty()));
+        return empty_page::<Vehicle>(&state.pool, caller.session()).await;
     };
-    let result = with_db(&state.pool, move |c| {
+    let result = with_db(&state.pool, caller.session(), move |c| {
         let filter = VehicleFilter {
             center: center.as_deref(),
             customer_id: q.customer_id,
@@ -146,7 +147,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Read)?;
-    let v = with_db(&state.pool, move |c| {
+    let v = with_db(&state.pool, caller.session(), move |c| {
         let vehicle = load_visible(c, &caller, &id)?;
         let drivers = vehicles::drivers_of(c, &[id.as_str()])?;
         Ok(VehicleWithDrivers { vehicle, drivers })
@@ -185,7 +186,7 @@ pub async fn create(
         .collect();
     check.finish()?;
     let plate = plate.map(String::from).unwrap_or_default();
-    let v = in_tx(&state.pool, move |c| {
+    let v = in_tx(&state.pool, caller.session(), move |c| {
         let customer = customers::get_row(c, &b.customer_id)
             .ok()
             .filter(|cu| caller.scope.covers(&cu.center_id))
@@ -250,7 +251,7 @@ pub async fn update(
     check.finish()?;
     let version = if_match(&req);
     let id = id.into_inner();
-    let v = in_tx(&state.pool, move |c| {
+    let v = in_tx(&state.pool, caller.session(), move |c| {
         load_visible(c, &caller, &id)?;
         let patch = VehiclePatch {
             plate_no: plate.map(String::from),
@@ -279,9 +280,9 @@ pub async fn list_drivers(
     let page = page.to_req()?;
     let q = q.into_inner();
     let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return Ok(page_json(Page::<Driver>::empty()));
+        return empty_page::<Driver>(&state.pool, caller.session()).await;
     };
-    let result = with_db(&state.pool, move |c| {
+    let result = with_db(&state.pool, caller.session(), move |c| {
         let filter = DriverFilter {
             center: center.as_deref(),
             vehicle_id: q.vehicle_id,
@@ -307,7 +308,7 @@ pub async fn add_driver(
     let body = body.parse()?;
     let (name, phone) = check_driver(&mut check, "", &body);
     check.finish()?;
-    let d = in_tx(&state.pool, move |c| {
+    let d = in_tx(&state.pool, caller.session(), move |c| {
         let v = load_visible(c, &caller, &id)?;
         let d = new_driver(&v.center_id, &v.id, name, phone);
         vehicles::insert_driver(c, &d)?;
@@ -331,7 +332,10 @@ pub async fn get_driver(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Read)?;
-    let d = with_db(&state.pool, move |c| load_driver(c, &caller, &id)).await?;
+    let d = with_db(&state.pool, caller.session(), move |c| {
+        load_driver(c, &caller, &id)
+    })
+    .await?;
     Ok(ok_etag(d.version, &d))
 }
 
@@ -357,7 +361,7 @@ pub async fn update_driver(
     check.finish()?;
     let version = if_match(&req);
     let id = id.into_inner();
-    let d = in_tx(&state.pool, move |c| {
+    let d = in_tx(&state.pool, caller.session(), move |c| {
         load_driver(c, &caller, &id)?;
         vehicles::update_driver(c, &id, version?, &DriverPatch { name, phone })?;
         Ok(vehicles::get_driver(c, &id)?)
@@ -375,7 +379,7 @@ pub async fn delete_driver(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Write)?;
-    in_tx(&state.pool, move |c| {
+    in_tx(&state.pool, caller.session(), move |c| {
         load_driver(c, &caller, &id)?;
         Ok(vehicles::delete_driver(c, &id)?)
     })

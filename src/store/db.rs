@@ -122,8 +122,9 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(Into::into)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
     }
 }
 
@@ -147,6 +148,9 @@ pub fn connect(target: &DbTarget, max_size: u32) -> Result<Pool, String> {
     r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
+        // no `SELECT 1` before every checkout: a connection that broke is dropped by
+        // `has_broken`, and the request that met it answers 503
+        .test_on_check_out(false)
         .build(manager)
         .map_err(|e| format!("cannot build connection pool: {e}"))
 }
