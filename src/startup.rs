@@ -6,8 +6,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
+use crate::api::support::Db;
 use crate::api::{self, AppState, auth::JwtKeys};
-use crate::store::{self, DbTarget, Pool};
+use crate::store::{self, Backend, DbTarget, Pool};
 
 pub struct Settings {
     pub target: DbTarget,
@@ -47,8 +48,18 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let inline_reads = match settings.target.backend {
+            Backend::Sqlite => Some(store::db::connect(
+                &settings.target,
+                u32::try_from(workers).unwrap_or(64).saturating_add(2),
+            )?),
+            Backend::Postgres => None,
+        };
         let state = web::Data::new(AppState {
-            pool: pool.clone(),
+            pool: Db::new(pool.clone(), inline_reads),
             jwt: JwtKeys::new(&settings.jwt_secret),
             token_ttl: settings.token_ttl,
         });

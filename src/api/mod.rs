@@ -22,7 +22,6 @@ use actix_web::{HttpResponse, get, web};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::store::Pool;
 use error::ApiError;
 
 /// JSON bodies larger than this answer 413.
@@ -31,7 +30,7 @@ pub const JSON_LIMIT: usize = 64 * 1024;
 pub const UPLOAD_LIMIT: usize = 2 * 1024 * 1024;
 
 pub struct AppState {
-    pub pool: Pool,
+    pub pool: support::Db,
     pub jwt: auth::JwtKeys,
     /// token lifetime in seconds
     pub token_ttl: i64,

@@ -280,7 +280,7 @@ pub async fn report_position(
     let mut check = Check::new();
     check.point("", p.lat, p.lng);
     check.finish()?;
-    with_db(&state.pool, caller.session(), move |c| {
+    in_tx(&state.pool, caller.session(), move |c| {
         Ok(technicians::report_position(c, &caller.id, p.lat, p.lng)?)
     })
     .await?;
