@@ -1,6 +1,8 @@
 //! Small pieces every handler uses: running storage work off the async threads, list
 //! parameters, ETag / If-Match, and a collector of per-field validation errors.
 
+use std::sync::{Arc, Mutex};
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -19,11 +21,21 @@ pub struct Db {
     /// less than the hop to the blocking pool would. Sized above the number of HTTP workers,
     /// each of which holds at most one at a time, so taking one never waits either.
     inline_reads: Option<Pool>,
+    /// SQLite only: writers queue here, in arrival order, instead of in SQLite's busy
+    /// handler, which sleeps up to 100 ms between tries and makes the tail latency of
+    /// concurrent writes ragged. (Another process writing the same file still meets
+    /// `busy_timeout`.)
+    write_lock: Option<Arc<Mutex<()>>>,
 }
 
 impl Db {
     pub fn new(pool: Pool, inline_reads: Option<Pool>) -> Self {
-        Self { pool, inline_reads }
+        let write_lock = inline_reads.as_ref().map(|_| Arc::new(Mutex::new(())));
+        Self {
+            pool,
+            inline_reads,
+            write_lock,
+        }
     }
 }
 
@@ -77,7 +89,12 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    let lock = db.write_lock.clone();
     with_db_anon(db, move |conn| {
+        // a poisoned lock only means another writer panicked; the database is fine
+        let _turn = lock
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
         crate::store::write_tx(conn, |c| {
             session.verify(c)?;
             f(c)
