@@ -66,6 +66,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(api::reject_nul))
                 .wrap(from_fn(api::access_log))
                 .configure(api::configure)
         })

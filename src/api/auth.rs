@@ -225,34 +225,47 @@ pub async fn login(
     let LoginRequest { username, password } = body.parse()?;
     let ttl = state.token_ttl;
     let st = state.clone();
-    let user = with_db_anon(&state.pool, move |c| {
-        let now = store::now();
-        let Some(user) = users::find_by_username(c, username.trim())? else {
-            burn_time(&password);
+    // 1. find the user and count the attempt (short: no hashing while holding a connection)
+    let name = username.trim().to_string();
+    let attempt = with_db_anon(&state.pool, move |c| {
+        let plausible = !name.is_empty() && !name.chars().any(char::is_control);
+        let Some(user) = (if plausible {
+            users::find_by_username(c, &name)?
+        } else {
+            None
+        }) else {
             return Ok(None);
         };
-        if user.locked_until.is_some_and(|t| t > now) {
+        let count = users::reserve_login_attempt(c, &user.id, store::now())?;
+        Ok(Some((user, count)))
+    })
+    .await?;
+    // 2. check the password off the database (a locked or unknown account costs the same)
+    let verdict = web::block(move || match attempt {
+        Some((user, Some(count))) if count <= MAX_FAILURES => {
+            let ok = verify_password(&password, &user.password_hash);
+            (Some((user, count)), ok)
+        }
+        other => {
             burn_time(&password);
-            return Ok(None);
+            (other.map(|(u, c)| (u, c.unwrap_or(0))), false)
         }
-        if !verify_password(&password, &user.password_hash) {
-            let failures = user.failed_logins + 1;
-            let lock = (failures >= MAX_FAILURES).then(|| now + Duration::minutes(LOCK_MINUTES));
-            users::record_login_failure(
-                c,
-                &user.id,
-                if lock.is_some() { 0 } else { failures },
-                lock,
-            )?;
-            return Ok(None);
-        }
-        if !user.active {
-            return Ok(None);
-        }
-        if user.failed_logins != 0 || user.locked_until.is_some() {
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // 3. record the outcome
+    let user = with_db_anon(&state.pool, move |c| match verdict {
+        (Some((user, _)), true) => {
             users::record_login_success(c, &user.id)?;
+            Ok(user.active.then_some(user))
         }
-        Ok(Some(user))
+        (Some((user, count)), false) => {
+            if (MAX_FAILURES..=MAX_FAILURES + 1).contains(&count) {
+                users::lock_login(c, &user.id, store::now() + Duration::minutes(LOCK_MINUTES))?;
+            }
+            Ok(None)
+        }
+        (None, _) => Ok(None),
     })
     .await?
     .ok_or_else(bad_credentials)?;
@@ -304,17 +317,27 @@ pub async fn change_password(
     let mut check = Check::new();
     check_new_password(&mut check, "new_password", &body.new_password);
     check.finish()?;
-    in_tx(&state.pool, caller.session(), move |c| {
-        let user = users::get(c, &caller.id)?;
-        if !verify_password(&body.current_password, &user.password_hash) {
+    // hashing happens off the database: no connection or write lock is held meanwhile
+    let id = caller.id.clone();
+    let current = with_db(&state.pool, caller.session(), move |c| {
+        Ok(users::get(c, &id)?.password_hash)
+    })
+    .await?;
+    let hash = web::block(move || {
+        if !verify_password(&body.current_password, &current) {
             return Err(ApiError::field(
                 "current_password",
                 "wrong_password",
                 "the current password is wrong",
             ));
         }
-        users::set_password(c, &caller.id, &hash_password(&body.new_password)?)?;
-        Ok(())
+        hash_password(&body.new_password)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    // the session check inside the transaction refuses a token revoked meanwhile
+    in_tx(&state.pool, caller.session(), move |c| {
+        Ok(users::set_password(c, &caller.id, &hash)?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

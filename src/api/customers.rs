@@ -9,7 +9,7 @@ use super::support::{
     Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
     page_json, with_db,
 };
-use crate::domain::access::{Op, Resource};
+use crate::domain::access::{Op, Resource, allowed};
 use crate::domain::ids::{Email, Phone};
 use crate::domain::registry::{PaymentTerms, Tier};
 use crate::store::customers::{
@@ -329,7 +329,12 @@ pub async fn archive(
         let vehicles = vehicles::by_customer(c, &id)?;
         let vids: Vec<&str> = vehicles.iter().map(|v| v.id.as_str()).collect();
         let mut drivers = vehicles::drivers_of(c, &vids)?;
-        let mut terminals = equipment::terminals_in_vehicles(c, &vids)?;
+        // terminals and SIM cards only for roles that may see equipment
+        let mut terminals = if allowed(caller.role, Resource::Equipment, Op::Read) {
+            equipment::terminals_in_vehicles(c, &vids)?
+        } else {
+            Vec::new()
+        };
         let tids: Vec<&str> = terminals.iter().map(|t| t.id.as_str()).collect();
         let mut sims = equipment::sims_in_terminals(c, &tids)?;
         let terminal_count = terminals.len();

@@ -217,7 +217,7 @@ pub async fn list_models(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Resource::Equipment, Op::Read)?;
+    caller.require(Resource::Catalog, Op::Read)?;
     let models = with_db(&state.pool, caller.session(), |c| Ok(equipment::models(c)?)).await?;
     Ok(HttpResponse::Ok().json(models))
 }
@@ -229,9 +229,7 @@ pub async fn create_model(
     caller: Caller,
     body: Json<NewTerminalModel>,
 ) -> Result<HttpResponse, ApiError> {
-    if caller.role != Role::Admin {
-        return Err(ApiError::Forbidden);
-    }
+    caller.require(Resource::Catalog, Op::Write)?;
     let b = body.parse()?;
     let mut check = Check::new();
     let code = check.text("code", &b.code, 32);
@@ -404,6 +402,13 @@ pub async fn update_terminal(
                 "the terminal is installed in a vehicle: unbind it first",
             ));
         }
+        if matches!(
+            b.status,
+            Some(TerminalStatus::Scrapped | TerminalStatus::Returned)
+        ) && equipment::sim_in_terminal(c, &id)?.is_some()
+        {
+            return Err(registry::BindRefusal::TerminalHasSim.into());
+        }
         if let Some(code) = &b.model_code
             && equipment::model(c, code)?.is_none()
         {
@@ -415,7 +420,7 @@ pub async fn update_terminal(
         }
         if let Some(Some(tech)) = &b.technician_id {
             let ok = users::get(c, tech).ok().is_some_and(|u| {
-                u.role == Role::Technician.as_str() && u.center_id == current.center_id
+                u.active && u.role == Role::Technician.as_str() && u.center_id == current.center_id
             });
             if !ok {
                 return Err(ApiError::field(
@@ -506,6 +511,9 @@ pub async fn unbind_terminal(
     let t = in_tx(&state.pool, caller.session(), move |c| {
         let t = load_terminal(c, &caller, &id)?;
         let to = registry::check_terminal_unbind(t.vehicle_id.is_some(), b.status)?;
+        if to == TerminalStatus::Returned && equipment::sim_in_terminal(c, &id)?.is_some() {
+            return Err(registry::BindRefusal::TerminalHasSim.into());
+        }
         let vehicle_id = t.vehicle_id.clone().unwrap_or_default();
         let ctx = BindContext {
             actor_id: &caller.id,

@@ -214,6 +214,10 @@ impl From<StoreError> for ApiError {
                 }
             }
             StoreError::Conflict { code, detail } => ApiError::conflict(code, detail),
+            StoreError::InvalidText => ApiError::BadRequest {
+                code: "invalid_characters",
+                detail: "text must not contain NUL characters".into(),
+            },
             StoreError::MissingReference => ApiError::Unprocessable {
                 code: "unknown_reference",
                 detail: "a referenced object does not exist".into(),

@@ -28,16 +28,19 @@ impl<T: DeserializeOwned> Json<T> {
     }
 }
 
-fn is_json(req: &HttpRequest) -> bool {
+/// The media type of the body, lowercased, without parameters.
+fn media_type(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|m| {
-            let m = m.trim().to_ascii_lowercase();
-            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
-        })
-        .unwrap_or(false)
+        .map(|m| m.trim().to_ascii_lowercase())
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    media_type(req).is_some_and(|m| {
+        m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+    })
 }
 
 /// Parses a body: syntax errors are 400, shape and type errors 422.
@@ -122,8 +125,21 @@ impl FromRequest for Upload {
 
     fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
         let declared = declared_length(req);
+        let csv = media_type(req).is_some_and(|m| {
+            matches!(
+                m.as_str(),
+                "text/csv" | "text/plain" | "application/vnd.ms-excel"
+            )
+        });
         let body = web::Payload::from_request(req, payload).into_inner();
-        Box::pin(async move { read_limited(body, declared, UPLOAD_LIMIT).await.map(Upload) })
+        Box::pin(async move {
+            if !csv {
+                return Err(ApiError::UnsupportedMediaType(
+                    "expected Content-Type: text/csv".into(),
+                ));
+            }
+            read_limited(body, declared, UPLOAD_LIMIT).await.map(Upload)
+        })
     }
 }
 

@@ -38,8 +38,9 @@ pub struct AppState {
 
 /// Registers every route; used by the server and nothing else.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // a query string always parses; what can be wrong is a value (`?tier=vip`): 422
     let query = web::QueryConfig::default().error_handler(|e, _| {
-        ApiError::BadRequest {
+        ApiError::Unprocessable {
             code: "invalid_query",
             detail: e.to_string(),
         }
@@ -136,6 +137,27 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 #[get("/openapi.json")]
 async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(openapi::ApiDoc::openapi())
+}
+
+/// A NUL anywhere in the URL (`%00`) is refused up front: no id or filter contains one,
+/// and PostgreSQL could not even compare with it.
+pub async fn reject_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let uri = req.uri().to_string();
+    if uri
+        .as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    {
+        let res = actix_web::ResponseError::error_response(&ApiError::BadRequest {
+            code: "invalid_characters",
+            detail: "the URL contains a NUL character".into(),
+        });
+        return Ok(req.into_response(res));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// One log line per request: method, path, status, latency.

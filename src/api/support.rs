@@ -169,11 +169,13 @@ pub fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
         .headers()
         .get(header::IF_MATCH)
         .ok_or(ApiError::PreconditionRequired)?;
+    // our ETags are strong; a weak or foreign one never matches
     let text = raw.to_str().unwrap_or("").trim();
-    let text = text.strip_prefix("W/").unwrap_or(text);
-    text.trim_matches('"')
-        .parse::<i32>()
-        .map_err(|_| ApiError::PreconditionFailed { current: -1 })
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i32>().ok())
+        .filter(|v| (1..i32::MAX).contains(v))
+        .ok_or(ApiError::PreconditionFailed { current: -1 })
 }
 
 /// For PATCH bodies: absent → `None`, `null` → `Some(None)`, value → `Some(Some(v))`.

@@ -12,7 +12,7 @@ use super::support::{
 use crate::domain::access::{Op, Resource, Role};
 use crate::domain::ids::{Email, Phone};
 use crate::store::users::{self, User, UserFilter, UserPatch};
-use crate::store::{Page, centers, new_id, now};
+use crate::store::{Page, centers, equipment, new_id, now, technicians};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -222,7 +222,8 @@ pub async fn update(
     };
     let id = id.into_inner();
     let user = in_tx(&state.pool, caller.session(), move |c| {
-        users::get(c, &id)?;
+        let current = users::get(c, &id)?;
+        let version = version?;
         if let Some(center) = &patch.center_id
             && centers::get(c, center).is_err()
         {
@@ -232,9 +233,28 @@ pub async fn update(
                 "no such service center",
             ));
         }
-        users::update(c, &id, version?, &patch)?;
-        if let Some(center) = &patch.center_id {
-            crate::store::technicians::move_center(c, &id, center)?;
+        let moves = patch
+            .center_id
+            .as_ref()
+            .is_some_and(|c| *c != current.center_id);
+        let stops_being_technician = current.role == Role::Technician.as_str()
+            && (patch.active == Some(false)
+                || patch
+                    .role
+                    .as_deref()
+                    .is_some_and(|r| r != Role::Technician.as_str()));
+        if (moves || stops_being_technician) && equipment::held_by(c, &id)? > 0 {
+            return Err(ApiError::conflict(
+                "technician_holds_terminals",
+                "terminals are still in this technician's van: return them to the warehouse first",
+            ));
+        }
+        users::update(c, &id, version, &patch)?;
+        if moves {
+            technicians::move_center(c, &id, patch.center_id.as_deref().unwrap_or_default())?;
+        }
+        if stops_being_technician {
+            technicians::set_active(c, &id, false)?;
         }
         Ok(users::get(c, &id)?)
     })

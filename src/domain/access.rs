@@ -44,8 +44,10 @@ pub enum Resource {
     Technicians,
     /// customers with their contacts, vehicles and drivers
     Customers,
-    /// terminals, SIM cards, terminal models, bulk import, binding
+    /// terminals, SIM cards, bulk import, binding
     Equipment,
+    /// reference data: terminal models (later the price list)
+    Catalog,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +73,8 @@ pub fn allowed(role: Role, resource: Resource, op: Op) -> bool {
         (Customers, Write) => matches!(role, Admin | Manager | Agent),
         (Equipment, Read) => matches!(role, Admin | Manager | Agent),
         (Equipment, Write) => matches!(role, Admin | Manager),
+        (Catalog, Read) => matches!(role, Admin | Manager | Agent),
+        (Catalog, Write) => role == Admin,
     }
 }
 

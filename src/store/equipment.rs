@@ -181,14 +181,18 @@ pub fn terminals_in_vehicles(
     conn: &mut DbConn,
     vehicle_ids: &[&str],
 ) -> StoreResult<Vec<Terminal>> {
-    if vehicle_ids.is_empty() {
-        return Ok(Vec::new());
+    // chunked: a big fleet must not exceed the bound-parameter limit
+    let mut out = Vec::with_capacity(vehicle_ids.len());
+    for chunk in vehicle_ids.chunks(super::IN_CHUNK) {
+        out.extend(
+            t::terminals
+                .filter(t::vehicle_id.eq_any(chunk))
+                .select(Terminal::as_select())
+                .load::<Terminal>(conn)?,
+        );
     }
-    Ok(t::terminals
-        .filter(t::vehicle_id.eq_any(vehicle_ids))
-        .order(t::id.asc())
-        .select(Terminal::as_select())
-        .load(conn)?)
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
 }
 
 pub fn list_terminals(
@@ -247,6 +251,14 @@ pub fn update_terminal(
     })
 }
 
+/// How many terminals are in this technician's van.
+pub fn held_by(conn: &mut DbConn, technician_id: &str) -> StoreResult<i64> {
+    Ok(t::terminals
+        .filter(t::technician_id.eq(technician_id))
+        .count()
+        .get_result(conn)?)
+}
+
 /// Which of these IMEIs are already registered.
 pub fn existing_imeis(conn: &mut DbConn, imeis: &[String]) -> StoreResult<Vec<String>> {
     let mut found = Vec::new();
@@ -286,14 +298,18 @@ pub fn sim_in_terminal(conn: &mut DbConn, terminal_id: &str) -> StoreResult<Opti
 }
 
 pub fn sims_in_terminals(conn: &mut DbConn, terminal_ids: &[&str]) -> StoreResult<Vec<SimCard>> {
-    if terminal_ids.is_empty() {
-        return Ok(Vec::new());
+    // chunked: a big fleet must not exceed the bound-parameter limit
+    let mut out = Vec::with_capacity(terminal_ids.len());
+    for chunk in terminal_ids.chunks(super::IN_CHUNK) {
+        out.extend(
+            s::sim_cards
+                .filter(s::terminal_id.eq_any(chunk))
+                .select(SimCard::as_select())
+                .load::<SimCard>(conn)?,
+        );
     }
-    Ok(s::sim_cards
-        .filter(s::terminal_id.eq_any(terminal_ids))
-        .order(s::id.asc())
-        .select(SimCard::as_select())
-        .load(conn)?)
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
 }
 
 pub fn list_sims(conn: &mut DbConn, f: &SimFilter, page: &PageReq) -> StoreResult<Page<SimCard>> {
@@ -555,7 +571,12 @@ pub fn unbind_sim(
     )
     .set((
         s::terminal_id.eq(None::<String>),
-        s::status.eq("in_stock"),
+        // an active card goes back to stock; a suspended one stays suspended
+        s::status.eq(if sim.status == "active" {
+            "in_stock"
+        } else {
+            sim.status.as_str()
+        }),
         s::version.eq(sim.version + 1),
         s::updated_at.eq(now()),
     ))

@@ -30,6 +30,9 @@ pub enum StoreError {
     Conflict { code: &'static str, detail: String },
     #[error("referenced object does not exist")]
     MissingReference,
+    /// Text the database cannot store (PostgreSQL refuses NUL characters).
+    #[error("text contains characters that cannot be stored")]
+    InvalidText,
     #[error("database error: {0}")]
     Db(DieselError),
 }
@@ -56,6 +59,12 @@ impl From<DieselError> for StoreError {
                     code: "constraint_violation",
                     detail: info.message().to_string(),
                 }
+            }
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("invalid byte sequence")
+                    || info.message().contains("unsupported Unicode escape") =>
+            {
+                StoreError::InvalidText
             }
             other => StoreError::Db(other),
         }
@@ -93,6 +102,9 @@ fn unique_field(
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Ids per `IN (…)` list, well under SQLite's and PostgreSQL's bound-parameter limits.
+pub const IN_CHUNK: usize = 500;
 
 /// Time-ordered ids: `ORDER BY id` is creation order, which every list's cursor uses.
 pub fn new_id() -> String {

@@ -230,3 +230,12 @@ pub fn move_center(conn: &mut DbConn, user_id: &str, center_id: &str) -> StoreRe
         .execute(conn)?;
     Ok(())
 }
+
+/// Takes a technician off (or back on) duty in the ranking, without a version check: it
+/// follows a change of the user.
+pub fn set_active(conn: &mut DbConn, user_id: &str, active: bool) -> StoreResult<()> {
+    diesel::update(t::technician_profiles.find(user_id))
+        .set((t::active.eq(active), t::updated_at.eq(super::now())))
+        .execute(conn)?;
+    Ok(())
+}

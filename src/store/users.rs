@@ -147,17 +147,32 @@ pub fn set_password(conn: &mut DbConn, id: &str, hash: &str) -> StoreResult<()> 
     Ok(())
 }
 
-pub fn record_login_failure(
+/// Counts a login attempt before its password is checked, atomically, so parallel
+/// guesses cannot share one count. `None`: the account is locked until later.
+pub fn reserve_login_attempt(
     conn: &mut DbConn,
     id: &str,
-    failures: i32,
-    locked_until: Option<NaiveDateTime>,
-) -> StoreResult<()> {
+    now: NaiveDateTime,
+) -> StoreResult<Option<i32>> {
+    let n = diesel::update(
+        u::users
+            .filter(u::id.eq(id))
+            .filter(u::locked_until.is_null().or(u::locked_until.le(now))),
+    )
+    .set(u::failed_logins.eq(u::failed_logins + 1))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        u::users.find(id).select(u::failed_logins).first(conn)?,
+    ))
+}
+
+/// Locks the account until `until`, starting a fresh count after it.
+pub fn lock_login(conn: &mut DbConn, id: &str, until: NaiveDateTime) -> StoreResult<()> {
     diesel::update(u::users.find(id))
-        .set((
-            u::failed_logins.eq(failures),
-            u::locked_until.eq(locked_until),
-        ))
+        .set((u::failed_logins.eq(0), u::locked_until.eq(Some(until))))
         .execute(conn)?;
     Ok(())
 }

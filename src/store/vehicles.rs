@@ -152,14 +152,18 @@ pub fn get_driver(conn: &mut DbConn, id: &str) -> StoreResult<Driver> {
 }
 
 pub fn drivers_of(conn: &mut DbConn, vehicle_ids: &[&str]) -> StoreResult<Vec<Driver>> {
-    if vehicle_ids.is_empty() {
-        return Ok(Vec::new());
+    // chunked: a big fleet must not exceed the bound-parameter limit
+    let mut out = Vec::with_capacity(vehicle_ids.len());
+    for chunk in vehicle_ids.chunks(super::IN_CHUNK) {
+        out.extend(
+            d::drivers
+                .filter(d::vehicle_id.eq_any(chunk))
+                .select(Driver::as_select())
+                .load::<Driver>(conn)?,
+        );
     }
-    Ok(d::drivers
-        .filter(d::vehicle_id.eq_any(vehicle_ids))
-        .order(d::id.asc())
-        .select(Driver::as_select())
-        .load(conn)?)
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
 }
 
 pub fn list_drivers(

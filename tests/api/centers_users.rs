@@ -675,7 +675,7 @@ async fn users_list_filters_by_role_and_text() {
     // an unknown role is a bad query
     assert_problem(
         app.get("/api/v1/users?role=root", &app.admin).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_query",
     )
     .await;

@@ -7,5 +7,6 @@ mod auth;
 mod centers_users;
 mod customers_vehicles;
 mod equipment;
+mod hardening;
 mod protocol;
 mod roles;

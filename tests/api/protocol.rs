@@ -152,13 +152,13 @@ async fn list_parameters_are_checked() {
     let app = spawn_app().await;
     assert_problem(
         app.get("/api/v1/customers?limit=abc", &app.admin).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_query",
     )
     .await;
     assert_problem(
         app.get("/api/v1/customers?tier=vip", &app.admin).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_query",
     )
     .await;
