@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::service_centers::dsl as sc;
-use super::{DbConn, Page, PageReq, StoreResult, check_versioned, lower_pattern};
+use super::{DbConn, Page, PageReq, StoreResult, lower_pattern};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::service_centers)]
@@ -90,24 +90,7 @@ pub fn list(conn: &mut DbConn, f: &CenterFilter, page: &PageReq) -> StoreResult<
 }
 
 pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &CenterPatch) -> StoreResult<()> {
-    let n = diesel::update(
-        sc::service_centers
-            .filter(sc::id.eq(id))
-            .filter(sc::version.eq(version)),
-    )
-    .set((
-        patch,
-        sc::version.eq(version + 1),
-        sc::updated_at.eq(super::now()),
-    ))
-    .execute(conn)?;
-    check_versioned(n, || {
-        sc::service_centers
-            .find(id)
-            .select(sc::version)
-            .first(conn)
-            .optional()
-    })
+    versioned_update!(conn, service_centers, id, id, version, patch)
 }
 
 pub fn count(conn: &mut DbConn) -> StoreResult<i64> {

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::schema::customer_contacts::dsl as cc;
 use super::schema::customers::dsl as c;
-use super::{DbConn, Page, PageReq, StoreResult, check_versioned, lower_pattern};
+use super::{DbConn, Page, PageReq, StoreResult, lower_pattern};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::customers)]
@@ -170,22 +170,5 @@ pub fn list(conn: &mut DbConn, f: &CustomerFilter, page: &PageReq) -> StoreResul
 }
 
 pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &CustomerPatch) -> StoreResult<()> {
-    let n = diesel::update(
-        c::customers
-            .filter(c::id.eq(id))
-            .filter(c::version.eq(version)),
-    )
-    .set((
-        patch,
-        c::version.eq(version + 1),
-        c::updated_at.eq(super::now()),
-    ))
-    .execute(conn)?;
-    check_versioned(n, || {
-        c::customers
-            .find(id)
-            .select(c::version)
-            .first(conn)
-            .optional()
-    })
+    versioned_update!(conn, customers, id, id, version, patch)
 }

@@ -9,7 +9,7 @@ use super::schema::binding_events::dsl as be;
 use super::schema::sim_cards::dsl as s;
 use super::schema::terminal_models::dsl as tm;
 use super::schema::terminals::dsl as t;
-use super::{DbConn, Page, PageReq, StoreError, StoreResult, check_versioned, new_id, now};
+use super::{DbConn, Page, PageReq, StoreError, StoreResult, new_id, now};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::terminal_models)]
@@ -235,20 +235,7 @@ pub fn update_terminal(
     version: i32,
     patch: &TerminalPatch,
 ) -> StoreResult<()> {
-    let n = diesel::update(
-        t::terminals
-            .filter(t::id.eq(id))
-            .filter(t::version.eq(version)),
-    )
-    .set((patch, t::version.eq(version + 1), t::updated_at.eq(now())))
-    .execute(conn)?;
-    check_versioned(n, || {
-        t::terminals
-            .find(id)
-            .select(t::version)
-            .first(conn)
-            .optional()
-    })
+    versioned_update!(conn, terminals, id, id, version, patch)
 }
 
 /// How many terminals are in this technician's van.
@@ -345,20 +332,7 @@ pub fn list_sims(conn: &mut DbConn, f: &SimFilter, page: &PageReq) -> StoreResul
 }
 
 pub fn update_sim(conn: &mut DbConn, id: &str, version: i32, patch: &SimPatch) -> StoreResult<()> {
-    let n = diesel::update(
-        s::sim_cards
-            .filter(s::id.eq(id))
-            .filter(s::version.eq(version)),
-    )
-    .set((patch, s::version.eq(version + 1), s::updated_at.eq(now())))
-    .execute(conn)?;
-    check_versioned(n, || {
-        s::sim_cards
-            .find(id)
-            .select(s::version)
-            .first(conn)
-            .optional()
-    })
+    versioned_update!(conn, sim_cards, id, id, version, patch)
 }
 
 /// Which of these ICCIDs / MSISDNs are already registered.
@@ -461,7 +435,7 @@ pub fn bind_terminal(
         t::location.eq("vehicle"),
         t::technician_id.eq(None::<String>),
         t::status.eq("installed"),
-        t::version.eq(terminal.version + 1),
+        t::version.eq(t::version + 1),
         t::updated_at.eq(now()),
     ))
     .execute(conn)?;
@@ -496,7 +470,7 @@ pub fn unbind_terminal(
         t::vehicle_id.eq(None::<String>),
         t::location.eq("warehouse"),
         t::status.eq(status),
-        t::version.eq(terminal.version + 1),
+        t::version.eq(t::version + 1),
         t::updated_at.eq(now()),
     ))
     .execute(conn)?;
@@ -530,7 +504,7 @@ pub fn bind_sim(
     .set((
         s::terminal_id.eq(Some(terminal_id)),
         s::status.eq("active"),
-        s::version.eq(sim.version + 1),
+        s::version.eq(s::version + 1),
         s::updated_at.eq(now()),
     ))
     .execute(conn)
@@ -577,7 +551,7 @@ pub fn unbind_sim(
         } else {
             sim.status.as_str()
         }),
-        s::version.eq(sim.version + 1),
+        s::version.eq(s::version + 1),
         s::updated_at.eq(now()),
     ))
     .execute(conn)?;

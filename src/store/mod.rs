@@ -1,6 +1,33 @@
 //! Storage: diesel over SQLite or PostgreSQL. One file per aggregate; functions take a
 //! `&mut DbConn` so callers compose them inside one transaction (`db::write_tx`).
 
+/// An optimistic-concurrency update of `table` (which has `version` and `updated_at`):
+/// applies `patch` where the row still has `version` and bumps the version in SQL;
+/// `NotFound` or `Stale` otherwise.
+macro_rules! versioned_update {
+    ($conn:expr, $table:ident, $key:ident, $id:expr, $version:expr, $patch:expr) => {{
+        use $crate::store::schema::$table as tbl;
+        let n = diesel::update(
+            tbl::table
+                .filter(tbl::$key.eq($id))
+                .filter(tbl::version.eq($version)),
+        )
+        .set((
+            $patch,
+            tbl::version.eq(tbl::version + 1),
+            tbl::updated_at.eq($crate::store::now()),
+        ))
+        .execute($conn)?;
+        $crate::store::check_versioned(n, || {
+            tbl::table
+                .find($id)
+                .select(tbl::version)
+                .first($conn)
+                .optional()
+        })
+    }};
+}
+
 pub mod centers;
 pub mod customers;
 pub mod db;

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::schema::technician_profiles::dsl as t;
 use super::schema::users::dsl as u;
-use super::{DbConn, Page, PageReq, StoreResult, check_versioned, contains_pattern};
+use super::{DbConn, Page, PageReq, StoreResult, contains_pattern};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = super::schema::technician_profiles)]
@@ -188,24 +188,7 @@ pub fn update(
     version: i32,
     patch: &TechnicianPatch,
 ) -> StoreResult<()> {
-    let n = diesel::update(
-        t::technician_profiles
-            .filter(t::user_id.eq(user_id))
-            .filter(t::version.eq(version)),
-    )
-    .set((
-        patch,
-        t::version.eq(version + 1),
-        t::updated_at.eq(super::now()),
-    ))
-    .execute(conn)?;
-    check_versioned(n, || {
-        t::technician_profiles
-            .find(user_id)
-            .select(t::version)
-            .first(conn)
-            .optional()
-    })
+    versioned_update!(conn, technician_profiles, user_id, user_id, version, patch)
 }
 
 /// The phone's last reported position (no version bump: it is telemetry, not an edit).

@@ -123,7 +123,7 @@ pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &UserPatch) -> S
         .set((
             patch,
             u::token_version.eq(u::token_version + revoke),
-            u::version.eq(version + 1),
+            u::version.eq(u::version + 1),
             u::updated_at.eq(super::now()),
         ))
         .execute(conn)?;

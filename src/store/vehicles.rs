@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::schema::drivers::dsl as d;
 use super::schema::vehicles::dsl as v;
-use super::{DbConn, Page, PageReq, StoreResult, check_versioned, contains_pattern};
+use super::{DbConn, Page, PageReq, StoreResult, contains_pattern};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::vehicles)]
@@ -119,24 +119,7 @@ pub fn by_customer(conn: &mut DbConn, customer_id: &str) -> StoreResult<Vec<Vehi
 }
 
 pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &VehiclePatch) -> StoreResult<()> {
-    let n = diesel::update(
-        v::vehicles
-            .filter(v::id.eq(id))
-            .filter(v::version.eq(version)),
-    )
-    .set((
-        patch,
-        v::version.eq(version + 1),
-        v::updated_at.eq(super::now()),
-    ))
-    .execute(conn)?;
-    check_versioned(n, || {
-        v::vehicles
-            .find(id)
-            .select(v::version)
-            .first(conn)
-            .optional()
-    })
+    versioned_update!(conn, vehicles, id, id, version, patch)
 }
 
 pub fn insert_driver(conn: &mut DbConn, row: &Driver) -> StoreResult<()> {
@@ -200,24 +183,7 @@ pub fn update_driver(
     version: i32,
     patch: &DriverPatch,
 ) -> StoreResult<()> {
-    let n = diesel::update(
-        d::drivers
-            .filter(d::id.eq(id))
-            .filter(d::version.eq(version)),
-    )
-    .set((
-        patch,
-        d::version.eq(version + 1),
-        d::updated_at.eq(super::now()),
-    ))
-    .execute(conn)?;
-    check_versioned(n, || {
-        d::drivers
-            .find(id)
-            .select(d::version)
-            .first(conn)
-            .optional()
-    })
+    versioned_update!(conn, drivers, id, id, version, patch)
 }
 
 pub fn delete_driver(conn: &mut DbConn, id: &str) -> StoreResult<()> {
