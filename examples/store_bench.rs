@@ -1,10 +1,20 @@
-//! Micro-benchmark of the hot read path without HTTP: the session check and a customer by
-//! id, on the demo data in SQLite. `cargo run --release --example store_bench`
+//! Micro-benchmark of the hot read path without HTTP, on the demo data in SQLite:
+//! `cargo run --release --example store_bench` (figures in docs/benchmarks.md).
 use std::time::Instant;
 
-use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use dispatch::store::{self, DbConn, DbTarget, customers, users};
 
-use dispatch::store::{self, DbTarget, customers, users};
+const N: u32 = 20_000;
+
+fn time(name: &str, conn: &mut DbConn, f: &dyn Fn(&mut DbConn)) {
+    let t = Instant::now();
+    for _ in 0..N {
+        f(conn);
+    }
+    let us = t.elapsed().as_secs_f64() * 1e6 / f64::from(N);
+    println!("{name:<44} {us:>7.2} µs");
+}
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -12,143 +22,48 @@ fn main() {
     let pool = dispatch::startup::open_database(&target, 2).unwrap();
     let mut c = pool.get().unwrap();
     dispatch::demo::load(&mut c).unwrap();
-    let customer = customers::list(
-        &mut c,
-        &customers::CustomerFilter::default(),
-        &store::PageReq {
-            after: None,
-            limit: 1,
-        },
-    )
-    .unwrap()
-    .items
-    .remove(0);
+    let first = store::PageReq {
+        after: None,
+        limit: 1,
+    };
+    let customer = customers::list(&mut c, &customers::CustomerFilter::default(), &first)
+        .unwrap()
+        .items
+        .remove(0)
+        .row
+        .id;
     let user = users::find_by_username(&mut c, "zz.agent1")
         .unwrap()
+        .unwrap()
+        .id;
+
+    time("session check (principal by id)", &mut c, &|c| {
+        users::principal(c, &user).unwrap();
+    });
+    time("10 session checks in one read transaction", &mut c, &|c| {
+        c.transaction::<_, store::StoreError, _>(|c| {
+            for _ in 0..10 {
+                users::principal(c, &user)?;
+            }
+            Ok(())
+        })
         .unwrap();
-    let n = 20_000;
-    {
-        use diesel::prelude::*;
-        use dispatch::store::schema::users::dsl as u;
-        if let store::DbConn::Sqlite(inner) = &mut *c {
-            inner.set_prepared_statement_cache_size(diesel::connection::CacheSize::Unbounded);
-            let t = Instant::now();
-            for _ in 0..n {
-                let _: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("1"))
-                    .get_result(inner)
-                    .unwrap();
-            }
-            println!(
-                "{:<24} {:>8.2} µs",
-                "select 1 (direct)",
-                t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
-            );
-            #[derive(QueryableByName)]
-            #[allow(dead_code)]
-            struct P {
-                #[diesel(sql_type = diesel::sql_types::Text)]
-                id: String,
-                #[diesel(sql_type = diesel::sql_types::Bool)]
-                active: bool,
-                #[diesel(sql_type = diesel::sql_types::Integer)]
-                token_version: i32,
-            }
-            let t = Instant::now();
-            for _ in 0..n {
-                let _: P =
-                    diesel::sql_query("SELECT id, active, token_version FROM users WHERE id = ?")
-                        .bind::<diesel::sql_types::Text, _>(&user.id)
-                        .get_result(inner)
-                        .unwrap();
-            }
-            println!(
-                "{:<24} {:>8.2} µs",
-                "sql_query uncached",
-                t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
-            );
-            inner.batch_execute("BEGIN").unwrap();
-            let t = Instant::now();
-            for _ in 0..n {
-                let _: (String, bool, i32) = u::users
-                    .find(&user.id)
-                    .select((u::id, u::active, u::token_version))
-                    .first(inner)
-                    .unwrap();
-            }
-            println!(
-                "{:<24} {:>8.2} µs",
-                "tuple select in tx",
-                t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
-            );
-            inner.batch_execute("COMMIT").unwrap();
-            let t = Instant::now();
-            for _ in 0..n {
-                let _: users::Principal = u::users
-                    .find(&user.id)
-                    .select(users::Principal::as_select())
-                    .first(inner)
-                    .unwrap();
-            }
-            println!(
-                "{:<24} {:>8.2} µs",
-                "principal (sqlite direct)",
-                t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
-            );
-            let t = Instant::now();
-            for _ in 0..n {
-                let _: (String, bool, i32) = u::users
-                    .find(&user.id)
-                    .select((u::id, u::active, u::token_version))
-                    .first(inner)
-                    .unwrap();
-            }
-            println!(
-                "{:<24} {:>8.2} µs",
-                "tuple select (direct)",
-                t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
-            );
-        }
-        let t = Instant::now();
-        for _ in 0..n {
-            let _: (String, bool, i32) = u::users
-                .find(&user.id)
-                .select((u::id, u::active, u::token_version))
-                .first(&mut *c)
-                .unwrap();
-        }
-        println!(
-            "{:<24} {:>8.2} µs",
-            "tuple select (multi)",
-            t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
-        );
-    }
-    for (name, f) in [
-        (
-            "principal",
-            Box::new(|c: &mut store::DbConn| {
-                users::principal(c, &user.id).unwrap();
-            }) as Box<dyn Fn(&mut store::DbConn)>,
-        ),
-        (
-            "customer row",
-            Box::new(|c: &mut store::DbConn| {
-                customers::get_row(c, &customer.row.id).unwrap();
-            }),
-        ),
-        (
-            "customer with contacts",
-            Box::new(|c: &mut store::DbConn| {
-                customers::get(c, &customer.row.id).unwrap();
-            }),
-        ),
-    ] {
-        let t = Instant::now();
-        for _ in 0..n {
-            f(&mut c);
-        }
-        println!(
-            "{name:<24} {:>8.2} µs",
-            t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
-        );
-    }
+    });
+    time("customer row by id", &mut c, &|c| {
+        customers::get_row(c, &customer).unwrap();
+    });
+    time("customer with contacts (2 queries)", &mut c, &|c| {
+        customers::get(c, &customer).unwrap();
+    });
+    time(
+        "GET customer: session + customer + contacts, 1 tx",
+        &mut c,
+        &|c| {
+            c.transaction::<_, store::StoreError, _>(|c| {
+                users::principal(c, &user)?;
+                customers::get(c, &customer)
+            })
+            .unwrap();
+        },
+    );
 }

@@ -890,7 +890,7 @@ pub async fn import_terminals(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let center_id = target_center(&caller, q.into_inner().center_id)?;
-    let (headers, rows) = csv_rows(&body.0, &["imei", "model_code", "purchase_date"])?;
+    let (headers, rows) = csv_rows(body.csv()?, &["imei", "model_code", "purchase_date"])?;
     let n = in_tx(&state.pool, caller.session(), move |c| {
         ensure_center(c, &center_id)?;
         let models = equipment::models(c)?;
@@ -998,7 +998,7 @@ pub async fn import_sims(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let center_id = target_center(&caller, q.into_inner().center_id)?;
-    let (headers, rows) = csv_rows(&body.0, &["iccid", "msisdn"])?;
+    let (headers, rows) = csv_rows(body.csv()?, &["iccid", "msisdn"])?;
     let n = in_tx(&state.pool, caller.session(), move |c| {
         ensure_center(c, &center_id)?;
         let mut check = Check::new();

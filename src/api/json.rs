@@ -117,7 +117,26 @@ async fn read_limited(
 }
 
 /// A raw upload (CSV imports) of at most `UPLOAD_LIMIT` bytes.
-pub struct Upload(pub web::Bytes);
+/// Read but not yet accepted: handlers authorize first, then call `csv()`, so a caller of
+/// the wrong role learns 403, not what the upload lacks.
+pub struct Upload {
+    bytes: web::Bytes,
+    csv: bool,
+}
+
+impl Upload {
+    /// The body, if it was sent as CSV (`text/csv`; Excel also says `text/plain` or
+    /// `application/vnd.ms-excel`); 415 otherwise.
+    pub fn csv(&self) -> Result<&[u8], ApiError> {
+        if self.csv {
+            Ok(&self.bytes)
+        } else {
+            Err(ApiError::UnsupportedMediaType(
+                "expected Content-Type: text/csv".into(),
+            ))
+        }
+    }
+}
 
 impl FromRequest for Upload {
     type Error = ApiError;
@@ -133,12 +152,8 @@ impl FromRequest for Upload {
         });
         let body = web::Payload::from_request(req, payload).into_inner();
         Box::pin(async move {
-            if !csv {
-                return Err(ApiError::UnsupportedMediaType(
-                    "expected Content-Type: text/csv".into(),
-                ));
-            }
-            read_limited(body, declared, UPLOAD_LIMIT).await.map(Upload)
+            let bytes = read_limited(body, declared, UPLOAD_LIMIT).await?;
+            Ok(Upload { bytes, csv })
         })
     }
 }

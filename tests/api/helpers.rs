@@ -252,80 +252,47 @@ impl TestApp {
 
     // ---- objects through the API, as an admin ----
 
+    /// POST that must answer 201; returns the created object.
+    pub async fn created(&self, path: &str, token: &str, body: &Value) -> Value {
+        let res = self.post(path, token, body).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{path}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
     pub async fn create_customer(&self, token: &str, center_id: &str, name: &str) -> Value {
-        let res = self
-            .post(
-                "/api/v1/customers",
-                token,
-                &json!({
-                    "center_id": center_id,
-                    "name": name,
-                    "tier": "major",
-                    "address": "郑州市金水区花园路1号",
-                    "lat": 34.77, "lng": 113.66,
-                    "payment_terms": "cash",
-                    "contacts": [{"name": "王喆", "phone": "13812345678", "title": "车队长"}]
-                }),
-            )
-            .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
-        res.json().await.unwrap()
+        self.created(
+            "/api/v1/customers",
+            token,
+            &json!({
+                "center_id": center_id,
+                "name": name,
+                "tier": "major",
+                "address": "郑州市金水区花园路1号",
+                "lat": 34.77, "lng": 113.66,
+                "payment_terms": "cash",
+                "contacts": [{"name": "王喆", "phone": "13812345678", "title": "车队长"}]
+            }),
+        )
+        .await
     }
 
     pub async fn create_vehicle(&self, token: &str, customer_id: &str, plate: &str) -> Value {
-        let res = self
-            .post(
-                "/api/v1/vehicles",
-                token,
-                &json!({"customer_id": customer_id, "plate_no": plate, "drivers": [{"name": "李堃", "phone": "13912345678"}]}),
-            )
-            .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
-        res.json().await.unwrap()
+        self.created("/api/v1/vehicles", token, &json!({"customer_id": customer_id, "plate_no": plate, "drivers": [{"name": "李堃", "phone": "13912345678"}]})).await
     }
 
     pub async fn create_terminal(&self, token: &str, center_id: &str, n: u64) -> Value {
-        let res = self
-            .post(
-                "/api/v1/terminals",
-                token,
-                &json!({"imei": imei(n), "model_code": "GT06N", "purchase_date": "2025-06-01", "center_id": center_id}),
-            )
-            .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
-        res.json().await.unwrap()
+        self.created("/api/v1/terminals", token, &json!({"imei": imei(n), "model_code": "GT06N", "purchase_date": "2025-06-01", "center_id": center_id})).await
     }
 
     pub async fn create_sim(&self, token: &str, center_id: &str, n: u64) -> Value {
-        let res = self
-            .post(
-                "/api/v1/sims",
-                token,
-                &json!({"iccid": iccid(n), "msisdn": msisdn(n), "center_id": center_id}),
-            )
-            .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
-        res.json().await.unwrap()
+        self.created(
+            "/api/v1/sims",
+            token,
+            &json!({"iccid": iccid(n), "msisdn": msisdn(n), "center_id": center_id}),
+        )
+        .await
     }
 }
 

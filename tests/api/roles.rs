@@ -279,6 +279,20 @@ fn cases(o: &Objects) -> Vec<Case> {
             ADMIN_MANAGER,
             true,
         ),
+        case(
+            M::POST,
+            "/api/v1/terminals/import".into(),
+            bad.clone(),
+            ADMIN_MANAGER,
+            false,
+        ),
+        case(
+            M::POST,
+            "/api/v1/sims/import".into(),
+            bad.clone(),
+            ADMIN_MANAGER,
+            false,
+        ),
         case(M::GET, "/api/v1/sims".into(), None, EQUIPMENT_READ, false),
         case(
             M::GET,
