@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::auth::Session;
+use super::auth::{Session, SessionCache};
 use super::error::{ApiError, FieldError};
 use crate::domain::ids::IdError;
 use crate::store::{DbConn, Page, PageReq, Pool};
@@ -26,15 +26,19 @@ pub struct Db {
     /// concurrent writes ragged. (Another process writing the same file still meets
     /// `busy_timeout`.)
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite only: sessions known valid since the last change to users (see
+    /// `SessionCache`).
+    sessions: Option<Arc<SessionCache>>,
 }
 
 impl Db {
     pub fn new(pool: Pool, inline_reads: Option<Pool>) -> Self {
-        let write_lock = inline_reads.as_ref().map(|_| Arc::new(Mutex::new(())));
+        let sqlite = inline_reads.is_some();
         Self {
             pool,
             inline_reads,
-            write_lock,
+            write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
+            sessions: sqlite.then(|| Arc::new(SessionCache::default())),
         }
     }
 }
@@ -69,10 +73,17 @@ where
         let mut conn = reads
             .get()
             .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        // one read transaction: one snapshot for the session check and the data, and the
-        // WAL read lock taken once instead of per statement
-        return diesel::Connection::transaction(&mut *conn, |c| {
-            session.verify(c)?;
+        let sessions = db.sessions.as_deref();
+        let epoch = sessions.map(SessionCache::epoch);
+        return crate::store::db::read_tx(&mut conn, |c| {
+            match (sessions, epoch) {
+                (Some(cache), Some(_)) if cache.knows(&session) => {}
+                (Some(cache), Some(epoch)) => {
+                    session.verify(c)?;
+                    cache.remember(&session, epoch);
+                }
+                _ => session.verify(c)?,
+            }
             f(c)
         });
     }
@@ -90,15 +101,24 @@ where
     T: Send + 'static,
 {
     let lock = db.write_lock.clone();
+    let sessions = db.sessions.clone();
     with_db_anon(db, move |conn| {
         // a poisoned lock only means another writer panicked; the database is fine
         let _turn = lock
             .as_ref()
             .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-        crate::store::write_tx(conn, |c| {
+        crate::store::users::take_principals_changed();
+        let result = crate::store::write_tx(conn, |c| {
             session.verify(c)?;
             f(c)
-        })
+        });
+        // after the transaction ended (committed or not), on the thread that ran it
+        if crate::store::users::take_principals_changed()
+            && let Some(cache) = &sessions
+        {
+            cache.invalidate();
+        }
+        result
     })
     .await
 }

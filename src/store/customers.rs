@@ -112,19 +112,19 @@ pub fn replace_contacts(
 }
 
 pub fn get_row(conn: &mut DbConn, id: &str) -> StoreResult<CustomerRow> {
-    Ok(c::customers
+    Ok(super::db::per_backend!(conn, |x| c::customers
         .find(id)
         .select(CustomerRow::as_select())
-        .first(conn)?)
+        .first(x))?)
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<Customer> {
     let row = get_row(conn, id)?;
-    let contacts = cc::customer_contacts
+    let contacts = super::db::per_backend!(conn, |x| cc::customer_contacts
         .filter(cc::customer_id.eq(id))
         .order(cc::position.asc())
         .select(Contact::as_select())
-        .load(conn)?;
+        .load(x))?;
     Ok(Customer { row, contacts })
 }
 

@@ -19,6 +19,21 @@ pub enum DbConn {
 }
 
 pub type Pool = r2d2::Pool<Manager>;
+
+/// Runs a query on the backend's own connection rather than through the `MultiConnection`
+/// wrapper. Through the wrapper diesel cannot see a query's static type id, so it renders
+/// the SQL text on every run just to find the prepared statement in its cache (a few µs a
+/// query); on the concrete connection the lookup is by type. The body is compiled once per
+/// backend. Used for the queries every request runs.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConn::Pg($c) => $body,
+            $crate::store::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -171,6 +186,55 @@ impl DbConn {
             DbConn::Sqlite(_) => Backend::Sqlite,
         }
     }
+}
+
+/// SQL of a fixed statement as a type, so diesel keeps it prepared (keyed by its type id)
+/// instead of parsing it again on every run as `batch_execute` does.
+macro_rules! fixed_statement {
+    ($name:ident, $sql:literal) => {
+        #[derive(diesel::query_builder::QueryId)]
+        struct $name;
+        impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+            ) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+        impl RunQueryDsl<diesel::SqliteConnection> for $name {}
+    };
+}
+fixed_statement!(BeginRead, "BEGIN");
+fixed_statement!(EndRead, "COMMIT");
+fixed_statement!(AbortRead, "ROLLBACK");
+
+/// Runs `f`, which only reads, in one read transaction: one snapshot for all its queries,
+/// and on SQLite the WAL read lock taken once rather than per statement. On SQLite the
+/// transaction statements are kept prepared (a read transaction costs two statement
+/// runs, not two parses); `f` must not open transactions of its own there.
+pub fn read_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return conn.transaction(f);
+    }
+    if let DbConn::Sqlite(c) = conn {
+        BeginRead.execute(c)?;
+    }
+    let result = f(conn);
+    if let DbConn::Sqlite(c) = conn
+        && let Err(e) = EndRead.execute(c)
+    {
+        // a read transaction cannot fail to commit; if it somehow did, do not hand the
+        // connection back to the pool with the transaction still open
+        AbortRead.execute(c)?;
+        return Err(e.into());
+    }
+    result
 }
 
 /// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock

@@ -81,11 +81,11 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> StoreResult<Option
 }
 
 pub fn principal(conn: &mut DbConn, id: &str) -> StoreResult<Option<Principal>> {
-    Ok(u::users
+    Ok(super::db::per_backend!(conn, |c| u::users
         .find(id)
         .select(Principal::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 pub fn list(conn: &mut DbConn, f: &UserFilter, page: &PageReq) -> StoreResult<Page<User>> {
@@ -115,8 +115,25 @@ pub fn list(conn: &mut DbConn, f: &UserFilter, page: &PageReq) -> StoreResult<Pa
     Ok(Page::from_rows(rows, page.limit, |x| &x.id))
 }
 
+thread_local! {
+    /// Set by the writes that change who may sign in (active, token version) and read by
+    /// the caller after its transaction ends, on the same thread: the HTTP layer's session
+    /// cache is dropped then. See `api::support::in_tx`.
+    static PRINCIPALS_CHANGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread's last transaction changed a user's sign-in state; clears the mark.
+pub fn take_principals_changed() -> bool {
+    PRINCIPALS_CHANGED.with(|c| c.replace(false))
+}
+
+fn mark_principals_changed() {
+    PRINCIPALS_CHANGED.with(|c| c.set(true));
+}
+
 /// Applies a patch; deactivation and role or center changes revoke the user's tokens.
 pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &UserPatch) -> StoreResult<()> {
+    mark_principals_changed();
     let revoke =
         i32::from(patch.active == Some(false) || patch.role.is_some() || patch.center_id.is_some());
     let n = diesel::update(u::users.filter(u::id.eq(id)).filter(u::version.eq(version)))
@@ -134,6 +151,7 @@ pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &UserPatch) -> S
 
 /// A new password; every token issued before it stops working, and a lockout ends.
 pub fn set_password(conn: &mut DbConn, id: &str, hash: &str) -> StoreResult<()> {
+    mark_principals_changed();
     diesel::update(u::users.find(id))
         .set((
             u::password_hash.eq(hash),
