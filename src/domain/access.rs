@@ -46,8 +46,12 @@ pub enum Resource {
     Customers,
     /// terminals, SIM cards, bulk import, binding
     Equipment,
-    /// reference data: terminal models (later the price list)
+    /// reference data: terminal models
     Catalog,
+    /// the price list of parts (technicians pick from it on site)
+    Parts,
+    /// install and repair work orders; technicians' reads are narrowed to their own
+    Orders,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +79,10 @@ pub fn allowed(role: Role, resource: Resource, op: Op) -> bool {
         (Equipment, Write) => matches!(role, Admin | Manager),
         (Catalog, Read) => matches!(role, Admin | Manager | Agent),
         (Catalog, Write) => role == Admin,
+        (Parts, Read) => true,
+        (Parts, Write) => role == Admin,
+        (Orders, Read) => true,
+        (Orders, Write) => matches!(role, Admin | Manager | Agent),
     }
 }
 

@@ -1,6 +1,41 @@
 //! The domain: plain types and rules. No actix, no diesel, no I/O: every rule here is
 //! unit-tested in microseconds.
 
+/// A closed set of names stored as TEXT and sent as snake_case strings: derives serde
+/// (snake_case) and `utoipa::ToSchema`, and adds `ALL`, `as_str`, `parse` and `names`.
+/// The literal given for each variant must be its snake_case name, so that `as_str` and
+/// serde agree.
+macro_rules! str_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+            /// The accepted names, for error messages.
+            pub fn names() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+    };
+}
+
 pub mod access;
+pub mod fees;
 pub mod ids;
+pub mod money;
+pub mod order;
+pub mod ranking;
 pub mod registry;
+pub mod warranty;

@@ -1,32 +1,6 @@
 //! Registry vocabulary (tiers, statuses, locations) and the binding rules for terminals
 //! and SIM cards.
 
-use serde::{Deserialize, Serialize};
-
-/// A closed set of names stored as TEXT and sent as snake_case strings.
-macro_rules! str_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($text => Some($name::$variant),)+ _ => None }
-            }
-            /// The accepted names, for error messages.
-            pub fn names() -> String {
-                [$($text),+].join(", ")
-            }
-        }
-    };
-}
-
 str_enum!(
     /// 客户等级: key 大客户, major 重点客户, normal 普通客户.
     Tier { Key = "key", Major = "major", Normal = "normal" }
