@@ -8,6 +8,7 @@ pub mod equipment;
 pub mod error;
 pub mod json;
 pub mod openapi;
+pub mod orders;
 pub mod support;
 pub mod technicians;
 pub mod users;
@@ -101,7 +102,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(equipment::update_sim)
                 .service(equipment::bind_sim)
                 .service(equipment::unbind_sim)
-                .service(equipment::history),
+                .service(equipment::history)
+                .service(orders::list_parts)
+                .service(orders::create_part)
+                .service(orders::update_part)
+                .service(orders::create_install)
+                .service(orders::create_repair)
+                .service(orders::list)
+                .service(orders::get)
+                .service(orders::timeline)
+                .service(orders::candidates)
+                .service(orders::submit)
+                .service(orders::approve)
+                .service(orders::reject)
+                .service(orders::assign)
+                .service(orders::reassign)
+                .service(orders::accept)
+                .service(orders::decline)
+                .service(orders::readiness)
+                .service(orders::depart)
+                .service(orders::arrive)
+                .service(orders::hold)
+                .service(orders::resume)
+                .service(orders::complete)
+                .service(orders::close)
+                .service(orders::cancel)
+                .service(orders::line_install)
+                .service(orders::line_terminal_swap)
+                .service(orders::line_sim_swap)
+                .service(orders::line_repair)
+                .service(orders::line_not_done)
+                .service(orders::add_part)
+                .service(orders::add_verbal_approval)
+                .service(orders::confirm_verbal_approval)
+                .service(orders::sign_off),
         )
         .service(
             SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),

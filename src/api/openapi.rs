@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, centers, customers, equipment, technicians, users, vehicles};
+use super::{auth, centers, customers, equipment, orders, technicians, users, vehicles};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,14 @@ use super::{auth, centers, customers, equipment, technicians, users, vehicles};
         equipment::list_sims, equipment::get_sim, equipment::create_sim, equipment::update_sim,
         equipment::bind_sim, equipment::unbind_sim, equipment::import_sims,
         equipment::history,
+        orders::list_parts, orders::create_part, orders::update_part,
+        orders::create_install, orders::create_repair, orders::list, orders::get, orders::timeline,
+        orders::candidates, orders::submit, orders::approve, orders::reject, orders::assign,
+        orders::reassign, orders::accept, orders::decline, orders::readiness, orders::depart,
+        orders::arrive, orders::hold, orders::resume, orders::complete, orders::close, orders::cancel,
+        orders::line_install, orders::line_terminal_swap, orders::line_sim_swap, orders::line_repair,
+        orders::line_not_done, orders::add_part, orders::add_verbal_approval,
+        orders::confirm_verbal_approval, orders::sign_off,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth, &ApiPrefix),

@@ -605,3 +605,56 @@ pub fn history(
     let rows = q.order(be::id.asc()).limit(page.limit + 1).load(conn)?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id))
 }
+
+pub fn terminal_by_imei(conn: &mut DbConn, imei: &str) -> StoreResult<Option<Terminal>> {
+    Ok(t::terminals
+        .filter(t::imei.eq(imei))
+        .select(Terminal::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn sim_by_iccid(conn: &mut DbConn, iccid: &str) -> StoreResult<Option<SimCard>> {
+    Ok(s::sim_cards
+        .filter(s::iccid.eq(iccid))
+        .select(SimCard::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Takes a SIM out of its terminal with the status it should have afterwards.
+pub fn unbind_sim_to(
+    conn: &mut DbConn,
+    sim: &SimCard,
+    terminal_id: &str,
+    status: &str,
+    ctx: &BindContext,
+) -> StoreResult<()> {
+    let n = diesel::update(
+        s::sim_cards
+            .filter(s::id.eq(&sim.id))
+            .filter(s::terminal_id.eq(terminal_id))
+            .filter(s::version.eq(sim.version)),
+    )
+    .set((
+        s::terminal_id.eq(None::<String>),
+        s::status.eq(status),
+        s::version.eq(s::version + 1),
+        s::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Err(StoreError::Conflict {
+            code: "sim_not_bound",
+            detail: "the SIM card changed meanwhile".into(),
+        });
+    }
+    record(
+        conn,
+        ctx,
+        &sim.center_id,
+        "unbind",
+        terminal_id,
+        Other::Sim(&sim.id),
+    )
+}

@@ -194,7 +194,159 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    parts (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        unit_price_fen -> BigInt,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    work_orders (id) {
+        id -> Text,
+        number -> Text,
+        kind -> Text,
+        center_id -> Text,
+        customer_id -> Text,
+        status -> Text,
+        held_from -> Nullable<Text>,
+        urgency -> Text,
+        channel -> Text,
+        site_address -> Text,
+        site_lat -> Double,
+        site_lng -> Double,
+        contact_name -> Text,
+        contact_phone -> Text,
+        window_start -> Nullable<Timestamp>,
+        window_end -> Nullable<Timestamp>,
+        requested_at -> Timestamp,
+        product_model -> Nullable<Text>,
+        purchase_date -> Nullable<Date>,
+        fault_symptoms -> Nullable<Text>,
+        terminal_id -> Nullable<Text>,
+        warranty_in -> Nullable<Bool>,
+        warranty_ends_on -> Nullable<Date>,
+        notes -> Nullable<Text>,
+        created_by -> Text,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        reject_reason -> Nullable<Text>,
+        lead_technician_id -> Nullable<Text>,
+        scheduled_at -> Nullable<Timestamp>,
+        outsourcing_reason -> Nullable<Text>,
+        outsourcing_approved_by -> Nullable<Text>,
+        readiness -> Nullable<Text>,
+        ready_at -> Nullable<Timestamp>,
+        departed_at -> Nullable<Timestamp>,
+        arrived_at -> Nullable<Timestamp>,
+        arrived_lat -> Nullable<Double>,
+        arrived_lng -> Nullable<Double>,
+        completed_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
+        signoff_name -> Nullable<Text>,
+        signoff_at -> Nullable<Timestamp>,
+        signoff_image -> Nullable<Text>,
+        parts_total_fen -> Nullable<BigInt>,
+        fee_fen -> Nullable<BigInt>,
+        wait_seconds -> Nullable<BigInt>,
+        repair_seconds -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    work_order_technicians (order_id, technician_id) {
+        order_id -> Text,
+        technician_id -> Text,
+        role -> Text,
+        assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    work_order_lines (id) {
+        id -> Text,
+        order_id -> Text,
+        position -> Integer,
+        vehicle_id -> Text,
+        driver_id -> Nullable<Text>,
+        status -> Text,
+        work -> Text,
+        terminal_id -> Nullable<Text>,
+        sim_id -> Nullable<Text>,
+        old_terminal_id -> Nullable<Text>,
+        old_sim_id -> Nullable<Text>,
+        fault_tag -> Nullable<Text>,
+        not_done_reason -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        done_by -> Nullable<Text>,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    work_order_parts (id) {
+        id -> Text,
+        order_id -> Text,
+        line_id -> Nullable<Text>,
+        part_id -> Text,
+        quantity -> Integer,
+        unit_price_fen -> BigInt,
+        verbal_approval_id -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    verbal_approvals (id) {
+        id -> Text,
+        order_id -> Text,
+        approver_id -> Text,
+        approved_at -> Timestamp,
+        content -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    order_events (id) {
+        id -> Text,
+        order_id -> Text,
+        at -> Timestamp,
+        actor_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(technician_profiles -> users (user_id));
+diesel::joinable!(work_order_parts -> parts (part_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     service_centers,
@@ -210,4 +362,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     binding_events,
     audit_log,
     number_sequences,
+    parts,
+    work_orders,
+    work_order_technicians,
+    work_order_lines,
+    work_order_parts,
+    verbal_approvals,
+    order_events,
+    idempotency_keys,
 );

@@ -193,3 +193,11 @@ pub fn delete_driver(conn: &mut DbConn, id: &str) -> StoreResult<()> {
     }
     Ok(())
 }
+
+pub fn by_plate(conn: &mut DbConn, plate: &str) -> StoreResult<Option<Vehicle>> {
+    Ok(v::vehicles
+        .filter(v::plate_no.eq(plate))
+        .select(Vehicle::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -1,0 +1,2546 @@
+//! Install work orders (安装任务派工单) and repair service orders (维修服务单): intake,
+//! the lifecycle actions, the technician's work on site, and the candidates ranking.
+//!
+//! Every action on an existing order: role first (403), then the order in scope (404), the
+//! version from `If-Match` (428/412), then the state machine of `domain::order` (409).
+//! Each successful action bumps the order's version by exactly one and appends to its
+//! timeline, in one transaction. Actions take an optional `Idempotency-Key`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::Json;
+use super::support::{
+    Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, with_db,
+};
+use crate::domain::access::{Op, Resource, Role};
+use crate::domain::fees::{self, PartUse};
+use crate::domain::ids::{Iccid, Imei, Phone, PlateNo, Vin};
+use crate::domain::money::Fen;
+use crate::domain::order::{
+    self, Action, Actor, CompletionCheck, LineStatus, OrderKind, OrderStatus, ReadinessItem,
+    Refusal,
+};
+use crate::domain::ranking::{CandidateIndex, OrderNeeds, TechnicianInfo};
+use crate::domain::registry::{self, GeoPoint, SimStatus, TerminalStatus};
+use crate::domain::warranty;
+use crate::store::equipment::{self, BindContext};
+use crate::store::orders::{
+    self as store, Assignment, Line, OrderEvent, OrderFilter, OrderPatch, Part, PartPatch,
+    PartUseRow, PartUsed, VerbalApproval, WorkOrder,
+};
+use crate::store::technicians::{self, TechnicianFilter};
+use crate::store::vehicles::{self, Driver, Vehicle};
+use crate::store::{DbConn, PageReq, centers, customers, new_id, now};
+
+/// A visit is taken to occupy this long around its scheduled time for double-booking.
+const VISIT_HOURS: i64 = 2;
+
+// ---------------------------------------------------------------- views
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LineView {
+    #[serde(flatten)]
+    pub line: Line,
+    pub plate_no: String,
+    /// what was done: install, terminal_swap, sim_swap, repair
+    pub work: Vec<String>,
+}
+
+/// An order with everything on it, as every action answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub order: WorkOrder,
+    /// the readiness items ticked
+    pub readiness: Vec<String>,
+    pub has_signature: bool,
+    pub lines: Vec<LineView>,
+    pub technicians: Vec<Assignment>,
+    pub parts: Vec<PartUsed>,
+    pub verbal_approvals: Vec<VerbalApproval>,
+    /// the actions the caller may take now
+    pub allowed_actions: Vec<Action>,
+}
+
+fn actor_for(caller: &Caller, order: &WorkOrder) -> Actor {
+    match caller.role {
+        Role::Admin => Actor::Admin,
+        Role::Manager => Actor::Manager,
+        Role::Agent => Actor::Agent,
+        Role::Finance => Actor::Finance,
+        Role::Technician if order.lead_technician_id.as_deref() == Some(caller.id.as_str()) => {
+            Actor::LeadTechnician
+        }
+        Role::Technician => Actor::OtherTechnician,
+    }
+}
+
+/// The actor a role could at best be, before the order is read (403 before anything else).
+fn best_actor(role: Role) -> Actor {
+    match role {
+        Role::Admin => Actor::Admin,
+        Role::Manager => Actor::Manager,
+        Role::Agent => Actor::Agent,
+        Role::Finance => Actor::Finance,
+        Role::Technician => Actor::LeadTechnician,
+    }
+}
+
+fn status_of(order: &WorkOrder) -> OrderStatus {
+    OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Cancelled)
+}
+
+fn held_from(order: &WorkOrder) -> Option<OrderStatus> {
+    order.held_from.as_deref().and_then(OrderStatus::parse)
+}
+
+fn view(c: &mut DbConn, caller: &Caller, order: WorkOrder) -> Result<OrderView, ApiError> {
+    let lines = store::lines(c, &order.id)?;
+    let mut plates = Vec::with_capacity(lines.len());
+    for l in &lines {
+        plates.push(vehicles::get(c, &l.vehicle_id)?.plate_no);
+    }
+    let lines = lines
+        .into_iter()
+        .zip(plates)
+        .map(|(line, plate_no)| LineView {
+            work: line.work_list(),
+            line,
+            plate_no,
+        })
+        .collect();
+    let technicians = store::assignments(c, &order.id)?;
+    let parts = store::parts_used(c, &order.id)?;
+    let verbal_approvals = store::verbal_approvals(c, &order.id)?;
+    let allowed_actions = order::allowed_actions(
+        status_of(&order),
+        held_from(&order),
+        actor_for(caller, &order),
+    );
+    Ok(OrderView {
+        readiness: order
+            .readiness
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default(),
+        has_signature: order.signoff_image.is_some(),
+        lines,
+        technicians,
+        parts,
+        verbal_approvals,
+        allowed_actions,
+        order,
+    })
+}
+
+/// The order if the caller may see it: their center's (admins: any), and for a
+/// technician only the orders they are on. Anything else does not exist (404).
+fn load(c: &mut DbConn, caller: &Caller, id: &str) -> Result<WorkOrder, ApiError> {
+    let order = store::get(c, id)?;
+    caller.see(&order.center_id)?;
+    if caller.role == Role::Technician && !store::is_on_order(c, id, &caller.id)? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(order)
+}
+
+fn refusal(r: Refusal) -> ApiError {
+    match r {
+        Refusal::NotPermitted { .. } => ApiError::Forbidden,
+        Refusal::WrongState { current, action } => {
+            let mut extra = serde_json::Map::new();
+            extra.insert("status".into(), current.as_str().into());
+            ApiError::Conflict {
+                code: r.code().to_string(),
+                detail: format!(
+                    "cannot {} an order that is {}",
+                    action.as_str(),
+                    current.as_str()
+                ),
+                extra: Some(extra),
+            }
+        }
+    }
+}
+
+/// The state `action` leads to from the order's state, for this caller.
+fn next_state(caller: &Caller, order: &WorkOrder, action: Action) -> Result<OrderStatus, ApiError> {
+    order::next(
+        status_of(order),
+        held_from(order),
+        action,
+        actor_for(caller, order),
+    )
+    .map_err(refusal)
+}
+
+/// Moves the order to its next state with `patch`, and records it on the timeline.
+fn transition(
+    c: &mut DbConn,
+    caller: &Caller,
+    order: &WorkOrder,
+    action: Action,
+    mut patch: OrderPatch,
+    comment: Option<&str>,
+) -> Result<OrderStatus, ApiError> {
+    let from = status_of(order);
+    let to = next_state(caller, order, action)?;
+    patch.status = Some(to.as_str().to_string());
+    if to == OrderStatus::OnHold {
+        patch.held_from = Some(Some(from.as_str().to_string()));
+    } else if from == OrderStatus::OnHold {
+        patch.held_from = Some(None);
+    }
+    store::update(c, &order.id, order.version, &patch)?;
+    if action == Action::Decline {
+        store::clear_assignments(c, &order.id)?;
+    }
+    store::add_event(
+        c,
+        &order.id,
+        &caller.id,
+        action.as_str(),
+        Some((from.as_str(), to.as_str())),
+        comment,
+    )?;
+    Ok(to)
+}
+
+/// Records an act on the order that does not change its state (line work, parts, …).
+fn record_act(
+    c: &mut DbConn,
+    caller: &Caller,
+    order: &WorkOrder,
+    act: &str,
+    comment: Option<&str>,
+) -> Result<(), ApiError> {
+    store::touch(c, &order.id, order.version)?;
+    store::add_event(c, &order.id, &caller.id, act, None, comment)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- running an action
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(v) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let key = v.to_str().unwrap_or("").trim();
+    if key.is_empty() || key.len() > 200 || key.chars().any(|c| c.is_control()) {
+        return Err(ApiError::BadRequest {
+            code: "invalid_idempotency_key",
+            detail: "Idempotency-Key must be 1–200 printable characters".into(),
+        });
+    }
+    Ok(Some(key.to_string()))
+}
+
+fn fingerprint(req: &HttpRequest, version: i32, body: &impl Serialize) -> String {
+    let mut h = Sha256::new();
+    h.update(req.method().as_str());
+    h.update(b" ");
+    h.update(req.path());
+    h.update(version.to_be_bytes());
+    h.update(serde_json::to_vec(body).unwrap_or_default());
+    hex::encode(h.finalize())
+}
+
+enum Outcome {
+    Fresh(Box<OrderView>),
+    Replayed { status: i32, body: String },
+}
+
+/// Runs an action on an existing order: the idempotent replay, the order in scope, the
+/// version check, then `f`, which must change the order through `transition` or
+/// `record_act` (one version step). Answers the order as it is afterwards.
+async fn run<B, F>(
+    state: &AppState,
+    caller: Caller,
+    req: &HttpRequest,
+    id: String,
+    body: B,
+    f: F,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Serialize + Send + 'static,
+    F: FnOnce(&mut DbConn, &Caller, &WorkOrder, B) -> Result<(), ApiError> + Send + 'static,
+{
+    let version = if_match(req)?;
+    let key = idempotency_key(req)?;
+    let hash = fingerprint(req, version, &body);
+    let outcome = in_tx(&state.pool, caller.session(), move |c| {
+        if let Some(k) = &key
+            && let Some((stored_hash, status, body)) = store::idempotent_response(c, &caller.id, k)?
+        {
+            if stored_hash != hash {
+                return Err(ApiError::Unprocessable {
+                    code: "idempotency_key_reused",
+                    detail: "this Idempotency-Key was used for a different request".into(),
+                });
+            }
+            return Ok(Outcome::Replayed { status, body });
+        }
+        let order = load(c, &caller, &id)?;
+        if order.version != version {
+            return Err(ApiError::PreconditionFailed {
+                current: order.version,
+            });
+        }
+        f(c, &caller, &order, body)?;
+        let fresh = store::get(c, &id)?;
+        let after = view(c, &caller, fresh)?;
+        if let Some(k) = &key {
+            let text =
+                serde_json::to_string(&after).map_err(|e| ApiError::Internal(e.to_string()))?;
+            store::remember_response(c, &caller.id, k, &hash, 200, &text)?;
+        }
+        Ok(Outcome::Fresh(Box::new(after)))
+    })
+    .await?;
+    Ok(match outcome {
+        Outcome::Fresh(v) => ok_etag(v.order.version, &v),
+        Outcome::Replayed { status, body } => {
+            let version = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("version").and_then(serde_json::Value::as_i64))
+                .unwrap_or(0);
+            let mut res = HttpResponse::build(
+                StatusCode::from_u16(u16::try_from(status).unwrap_or(200))
+                    .unwrap_or(StatusCode::OK),
+            )
+            .content_type("application/json")
+            .body(body);
+            if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+                res.headers_mut().insert(header::ETAG, v);
+            }
+            res.headers_mut().insert(
+                header::HeaderName::from_static("idempotent-replayed"),
+                HeaderValue::from_static("true"),
+            );
+            res
+        }
+    })
+}
+
+/// 403 unless the caller's role could ever take `action` (checked before the body).
+fn may(caller: &Caller, action: Action) -> Result<(), ApiError> {
+    caller.require(Resource::Orders, Op::Read)?;
+    if order::permitted(action, best_actor(caller.role)) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+// ---------------------------------------------------------------- intake
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriverIn {
+    pub name: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleIn {
+    /// a registered vehicle of the customer…
+    pub vehicle_id: Option<String>,
+    /// …or its plate; an unknown plate is registered to the customer
+    pub plate_no: Option<String>,
+    pub vin: Option<String>,
+    pub model: Option<String>,
+    pub driver: Option<DriverIn>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInstallOrder {
+    pub customer_id: String,
+    pub site_address: String,
+    pub site_lat: f64,
+    pub site_lng: f64,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub window_start: Option<DateTime<Utc>>,
+    pub window_end: Option<DateTime<Utc>>,
+    /// when the request came in; default now
+    pub requested_at: Option<DateTime<Utc>>,
+    /// normal (default) or urgent
+    pub urgency: Option<String>,
+    /// phone (default), letter, walk_in, online
+    pub channel: Option<String>,
+    pub notes: Option<String>,
+    /// submit for approval at once (default: a draft)
+    #[serde(default)]
+    pub submit: bool,
+    /// 安装车辆明细: one line per vehicle
+    pub vehicles: Vec<VehicleIn>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRepairOrder {
+    pub customer_id: String,
+    pub site_address: String,
+    pub site_lat: f64,
+    pub site_lng: f64,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub channel: Option<String>,
+    pub urgency: Option<String>,
+    /// 故障现象
+    pub fault_symptoms: String,
+    pub vehicle_id: Option<String>,
+    pub plate_no: Option<String>,
+    /// default: the terminal installed in the vehicle
+    pub terminal_imei: Option<String>,
+    pub product_model: Option<String>,
+    /// as the customer reports it, when the terminal is not known
+    pub purchase_date: Option<NaiveDate>,
+    pub requested_at: Option<DateTime<Utc>>,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub submit: bool,
+}
+
+const URGENCIES: &[&str] = &["normal", "urgent"];
+const CHANNELS: &[&str] = &["phone", "letter", "walk_in", "online"];
+
+struct Common {
+    site_address: String,
+    contact_name: String,
+    contact_phone: String,
+    urgency: String,
+    channel: String,
+    notes: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_common(
+    check: &mut Check,
+    site_address: &str,
+    lat: f64,
+    lng: f64,
+    contact_name: &str,
+    contact_phone: &str,
+    urgency: Option<&str>,
+    channel: Option<&str>,
+    notes: Option<&str>,
+) -> Common {
+    let site_address = check.text("site_address", site_address, 200);
+    check.point("site", lat, lng);
+    let contact_name = check.text("contact_name", contact_name, 50);
+    let contact_phone = check
+        .id("contact_phone", Phone::parse(contact_phone))
+        .map(String::from)
+        .unwrap_or_default();
+    let urgency = urgency.unwrap_or("normal");
+    if !URGENCIES.contains(&urgency) {
+        check.add(
+            "urgency",
+            "invalid_choice",
+            "must be one of: normal, urgent",
+        );
+    }
+    let channel = channel.unwrap_or("phone");
+    if !CHANNELS.contains(&channel) {
+        check.add(
+            "channel",
+            "invalid_choice",
+            "must be one of: phone, letter, walk_in, online",
+        );
+    }
+    let notes = check.opt_text("notes", notes, 2000);
+    Common {
+        site_address,
+        contact_name,
+        contact_phone,
+        urgency: urgency.to_string(),
+        channel: channel.to_string(),
+        notes,
+    }
+}
+
+fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+    let t = t.naive_utc();
+    t - Duration::nanoseconds(i64::from(t.and_utc().timestamp_subsec_nanos() % 1000))
+}
+
+/// The day in China a UTC time falls on (warranty is judged by the calendar day there).
+fn china_date(t: NaiveDateTime) -> NaiveDate {
+    (t + Duration::hours(8)).date()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_order(
+    c: &mut DbConn,
+    kind: OrderKind,
+    center_id: &str,
+    customer_id: &str,
+    common: Common,
+    lat: f64,
+    lng: f64,
+    requested_at: NaiveDateTime,
+    created_by: &str,
+) -> Result<WorkOrder, ApiError> {
+    let center = centers::get(c, center_id)?;
+    let year = chrono::Datelike::year(&china_date(now()));
+    let seq = store::next_number(c, center_id, kind.as_str(), year)?;
+    let t = now();
+    Ok(WorkOrder {
+        id: new_id(),
+        number: order::order_number(kind, &center.code, year, seq),
+        kind: kind.as_str().to_string(),
+        center_id: center_id.to_string(),
+        customer_id: customer_id.to_string(),
+        status: OrderStatus::Draft.as_str().to_string(),
+        held_from: None,
+        urgency: common.urgency,
+        channel: common.channel,
+        site_address: common.site_address,
+        site_lat: lat,
+        site_lng: lng,
+        contact_name: common.contact_name,
+        contact_phone: common.contact_phone,
+        window_start: None,
+        window_end: None,
+        requested_at,
+        product_model: None,
+        purchase_date: None,
+        fault_symptoms: None,
+        terminal_id: None,
+        warranty_in: None,
+        warranty_ends_on: None,
+        notes: common.notes,
+        created_by: created_by.to_string(),
+        approved_by: None,
+        approved_at: None,
+        reject_reason: None,
+        lead_technician_id: None,
+        scheduled_at: None,
+        outsourcing_reason: None,
+        outsourcing_approved_by: None,
+        readiness: None,
+        ready_at: None,
+        departed_at: None,
+        arrived_at: None,
+        arrived_lat: None,
+        arrived_lng: None,
+        completed_at: None,
+        closed_at: None,
+        cancel_reason: None,
+        signoff_name: None,
+        signoff_at: None,
+        signoff_image: None,
+        parts_total_fen: None,
+        fee_fen: None,
+        wait_seconds: None,
+        repair_seconds: None,
+        version: 1,
+        created_at: t,
+        updated_at: t,
+    })
+}
+
+/// Inserts the order, its creation (and submission) on the timeline.
+fn save_new(
+    c: &mut DbConn,
+    caller: &Caller,
+    mut order: WorkOrder,
+    lines: Vec<(String, Option<String>)>,
+    submit_now: bool,
+) -> Result<OrderView, ApiError> {
+    if submit_now {
+        order.status = OrderStatus::Submitted.as_str().to_string();
+    }
+    store::insert(c, &order)?;
+    for (i, (vehicle_id, driver_id)) in lines.into_iter().enumerate() {
+        store::insert_line(
+            c,
+            &Line {
+                id: new_id(),
+                order_id: order.id.clone(),
+                position: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                vehicle_id,
+                driver_id,
+                status: LineStatus::Pending.as_str().to_string(),
+                work: "[]".into(),
+                terminal_id: None,
+                sim_id: None,
+                old_terminal_id: None,
+                old_sim_id: None,
+                fault_tag: None,
+                not_done_reason: None,
+                notes: None,
+                done_by: None,
+                done_at: None,
+            },
+        )?;
+    }
+    store::add_event(
+        c,
+        &order.id,
+        &caller.id,
+        "create",
+        None,
+        Some(&order.number),
+    )?;
+    if submit_now {
+        store::add_event(
+            c,
+            &order.id,
+            &caller.id,
+            Action::Submit.as_str(),
+            Some(("draft", "submitted")),
+            None,
+        )?;
+    }
+    let fresh = store::get(c, &order.id)?;
+    view(c, caller, fresh)
+}
+
+fn customer_in_scope(
+    c: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+) -> Result<customers::CustomerRow, ApiError> {
+    customers::get_row(c, id)
+        .ok()
+        .filter(|cu| caller.scope.covers(&cu.center_id))
+        .ok_or_else(|| ApiError::field("customer_id", "unknown", "no such customer"))
+}
+
+/// Create an install work order (安装任务派工单) from an install request with its vehicles.
+#[utoipa::path(tag = "work orders", request_body = NewInstallOrder, responses((status = 201, body = OrderView), (status = 422)), security(("bearer" = [])))]
+#[post("/work-orders/install")]
+pub async fn create_install(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<NewInstallOrder>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Write)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let common = check_common(
+        &mut check,
+        &b.site_address,
+        b.site_lat,
+        b.site_lng,
+        &b.contact_name,
+        &b.contact_phone,
+        b.urgency.as_deref(),
+        b.channel.as_deref(),
+        b.notes.as_deref(),
+    );
+    if b.vehicles.is_empty() || b.vehicles.len() > 200 {
+        check.add("vehicles", "out_of_range", "between 1 and 200 vehicles");
+    }
+    if let (Some(s), Some(e)) = (b.window_start, b.window_end)
+        && e <= s
+    {
+        check.add("window_end", "out_of_range", "must be after window_start");
+    }
+    let mut plates = Vec::new();
+    for (i, v) in b.vehicles.iter().enumerate() {
+        match (&v.vehicle_id, &v.plate_no) {
+            (Some(_), None) => plates.push(None),
+            (None, Some(p)) => {
+                let plate = check.id(format!("vehicles[{i}].plate_no"), PlateNo::parse(p));
+                if let Some(vin) = v.vin.as_deref().filter(|s| !s.trim().is_empty()) {
+                    check.id(format!("vehicles[{i}].vin"), Vin::parse(vin));
+                }
+                plates.push(plate.map(String::from));
+            }
+            _ => {
+                check.add(
+                    format!("vehicles[{i}]"),
+                    "required",
+                    "give either vehicle_id or plate_no",
+                );
+                plates.push(None);
+            }
+        }
+        if let Some(d) = &v.driver {
+            check.text(format!("vehicles[{i}].driver.name"), &d.name, 50);
+            check.id(
+                format!("vehicles[{i}].driver.phone"),
+                Phone::parse(&d.phone),
+            );
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in plates.iter().enumerate() {
+        if let Some(p) = p
+            && !seen.insert(p.clone())
+        {
+            check.add(
+                format!("vehicles[{i}].plate_no"),
+                "duplicate",
+                "plate listed twice",
+            );
+        }
+    }
+    check.finish()?;
+    let requested_at = b.requested_at.map(naive).unwrap_or_else(now);
+    let view = in_tx(&state.pool, caller.session(), move |c| {
+        let customer = customer_in_scope(c, &caller, &b.customer_id)?;
+        let mut order = new_order(
+            c,
+            OrderKind::Install,
+            &customer.center_id,
+            &customer.id,
+            common,
+            b.site_lat,
+            b.site_lng,
+            requested_at,
+            &caller.id,
+        )?;
+        order.window_start = b.window_start.map(naive);
+        order.window_end = b.window_end.map(naive);
+        let mut lines = Vec::new();
+        let mut vehicle_ids = std::collections::HashSet::new();
+        for (i, (v, plate)) in b.vehicles.iter().zip(plates).enumerate() {
+            let vehicle = match (&v.vehicle_id, plate) {
+                (Some(id), _) => vehicles::get(c, id)
+                    .ok()
+                    .filter(|x| x.customer_id == customer.id)
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            &format!("vehicles[{i}].vehicle_id"),
+                            "unknown",
+                            "no such vehicle of this customer",
+                        )
+                    })?,
+                (None, Some(plate)) => match vehicles::by_plate(c, &plate)? {
+                    Some(x) if x.customer_id == customer.id => x,
+                    Some(_) => {
+                        return Err(ApiError::conflict(
+                            "duplicate_plate_no",
+                            format!("{plate} is registered to another customer"),
+                        ));
+                    }
+                    None => {
+                        let t = now();
+                        let x = Vehicle {
+                            id: new_id(),
+                            center_id: customer.center_id.clone(),
+                            customer_id: customer.id.clone(),
+                            plate_no: plate,
+                            vin: v.vin.clone().filter(|s| !s.trim().is_empty()),
+                            model: v.model.clone().filter(|s| !s.trim().is_empty()),
+                            notes: None,
+                            version: 1,
+                            created_at: t,
+                            updated_at: t,
+                        };
+                        vehicles::insert(c, &x)?;
+                        x
+                    }
+                },
+                _ => return Err(ApiError::Internal("unchecked vehicle".into())),
+            };
+            if !vehicle_ids.insert(vehicle.id.clone()) {
+                return Err(ApiError::field(
+                    &format!("vehicles[{i}]"),
+                    "duplicate",
+                    "vehicle listed twice",
+                ));
+            }
+            let driver_id = match &v.driver {
+                Some(d) => {
+                    let t = now();
+                    let driver = Driver {
+                        id: new_id(),
+                        center_id: customer.center_id.clone(),
+                        vehicle_id: vehicle.id.clone(),
+                        name: d.name.trim().to_string(),
+                        phone: d.phone.trim().to_string(),
+                        version: 1,
+                        created_at: t,
+                        updated_at: t,
+                    };
+                    vehicles::insert_driver(c, &driver)?;
+                    Some(driver.id)
+                }
+                None => None,
+            };
+            lines.push((vehicle.id, driver_id));
+        }
+        save_new(c, &caller, order, lines, b.submit)
+    })
+    .await?;
+    Ok(created_etag(view.order.version, &view))
+}
+
+/// Create a repair service order (维修服务单) from a call; the warranty verdict is computed
+/// from the terminal's purchase date and warranty months.
+#[utoipa::path(tag = "work orders", request_body = NewRepairOrder, responses((status = 201, body = OrderView), (status = 422)), security(("bearer" = [])))]
+#[post("/work-orders/repair")]
+pub async fn create_repair(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<NewRepairOrder>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Write)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let common = check_common(
+        &mut check,
+        &b.site_address,
+        b.site_lat,
+        b.site_lng,
+        &b.contact_name,
+        &b.contact_phone,
+        b.urgency.as_deref(),
+        b.channel.as_deref(),
+        b.notes.as_deref(),
+    );
+    let symptoms = check.text("fault_symptoms", &b.fault_symptoms, 1000);
+    let plate = match (&b.vehicle_id, &b.plate_no) {
+        (Some(_), None) => None,
+        (None, Some(p)) => check.id("plate_no", PlateNo::parse(p)).map(String::from),
+        _ => {
+            check.add(
+                "vehicle_id",
+                "required",
+                "give either vehicle_id or plate_no",
+            );
+            None
+        }
+    };
+    let imei = check.opt_id("terminal_imei", b.terminal_imei.as_deref(), Imei::parse);
+    let model = check.opt_text("product_model", b.product_model.as_deref(), 50);
+    check.finish()?;
+    let requested_at = b.requested_at.map(naive).unwrap_or_else(now);
+    let view = in_tx(&state.pool, caller.session(), move |c| {
+        let customer = customer_in_scope(c, &caller, &b.customer_id)?;
+        let vehicle = match (&b.vehicle_id, plate) {
+            (Some(id), _) => vehicles::get(c, id).ok(),
+            (None, Some(p)) => vehicles::by_plate(c, &p)?,
+            _ => None,
+        }
+        .filter(|v| v.customer_id == customer.id)
+        .ok_or_else(|| {
+            ApiError::field("vehicle_id", "unknown", "no such vehicle of this customer")
+        })?;
+        let terminal = match imei {
+            Some(imei) => Some(
+                equipment::terminal_by_imei(c, imei.as_str())?
+                    .filter(|t| t.center_id == customer.center_id)
+                    .ok_or_else(|| {
+                        ApiError::field("terminal_imei", "unknown", "no such terminal")
+                    })?,
+            ),
+            None => equipment::terminals_in_vehicles(c, &[vehicle.id.as_str()])?
+                .into_iter()
+                .next(),
+        };
+        let mut order = new_order(
+            c,
+            OrderKind::Repair,
+            &customer.center_id,
+            &customer.id,
+            common,
+            b.site_lat,
+            b.site_lng,
+            requested_at,
+            &caller.id,
+        )?;
+        order.fault_symptoms = Some(symptoms);
+        let on = china_date(requested_at);
+        match &terminal {
+            Some(t) => {
+                let v = warranty::verdict(t.purchase_date, t.warranty_months, on);
+                order.terminal_id = Some(t.id.clone());
+                order.product_model = Some(t.model_code.clone());
+                order.purchase_date = Some(t.purchase_date);
+                order.warranty_in = Some(v.in_warranty);
+                order.warranty_ends_on = Some(v.ends_on);
+            }
+            None => {
+                order.product_model = model.clone();
+                order.purchase_date = b.purchase_date;
+                let months = match &model {
+                    Some(m) => equipment::model(c, m)?.map(|m| m.warranty_months),
+                    None => None,
+                };
+                if let (Some(d), Some(m)) = (b.purchase_date, months) {
+                    let v = warranty::verdict(d, m, on);
+                    order.warranty_in = Some(v.in_warranty);
+                    order.warranty_ends_on = Some(v.ends_on);
+                }
+            }
+        }
+        save_new(c, &caller, order, vec![(vehicle.id, None)], b.submit)
+    })
+    .await?;
+    Ok(created_etag(view.order.version, &view))
+}
+
+// ---------------------------------------------------------------- reading
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    pub center_id: Option<String>,
+    /// install | repair
+    pub kind: Option<String>,
+    /// one or more states, comma-separated
+    pub status: Option<String>,
+    pub customer_id: Option<String>,
+    pub technician_id: Option<String>,
+    pub scheduled_from: Option<DateTime<Utc>>,
+    pub scheduled_to: Option<DateTime<Utc>>,
+}
+
+/// Orders of the caller's center; a technician's own orders only.
+#[utoipa::path(tag = "work orders", params(OrderQuery, PageParams), responses((status = 200, body = inline(crate::store::Page<WorkOrder>))), security(("bearer" = [])))]
+#[get("/work-orders")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<OrderQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Read)?;
+    let page = page.to_req()?;
+    let q = q.into_inner();
+    let mut check = Check::new();
+    if let Some(k) = &q.kind
+        && OrderKind::parse(k).is_none()
+    {
+        check.add("kind", "invalid_choice", "must be one of: install, repair");
+    }
+    let statuses = q.status.as_deref().map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    });
+    if let Some(list) = &statuses
+        && list.iter().any(|s| OrderStatus::parse(s).is_none())
+    {
+        check.add(
+            "status",
+            "invalid_choice",
+            format!("must be among: {}", OrderStatus::names()),
+        );
+    }
+    check.finish()?;
+    let Some(center) = caller.list_center(q.center_id.as_deref()) else {
+        return super::support::empty_page::<WorkOrder>(&state.pool, caller.session()).await;
+    };
+    let technician = if caller.role == Role::Technician {
+        Some(caller.id.clone())
+    } else {
+        q.technician_id.clone()
+    };
+    let result = with_db(&state.pool, caller.session(), move |c| {
+        let f = OrderFilter {
+            center: center.as_deref(),
+            technician: technician.as_deref(),
+            kind: q.kind,
+            status: statuses,
+            customer_id: q.customer_id,
+            scheduled_from: q.scheduled_from.map(naive),
+            scheduled_to: q.scheduled_to.map(naive),
+        };
+        Ok(store::list(c, &f, &page)?)
+    })
+    .await?;
+    Ok(page_json(result))
+}
+
+#[utoipa::path(tag = "work orders", responses((status = 200, body = OrderView), (status = 404)), security(("bearer" = [])))]
+#[get("/work-orders/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Read)?;
+    let v = with_db(&state.pool, caller.session(), move |c| {
+        let order = load(c, &caller, &id)?;
+        view(c, &caller, order)
+    })
+    .await?;
+    Ok(ok_etag(v.order.version, &v))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Timeline {
+    pub items: Vec<OrderEvent>,
+}
+
+/// The order's timeline: every transition and recorded act, oldest first.
+#[utoipa::path(tag = "work orders", responses((status = 200, body = Timeline), (status = 404)), security(("bearer" = [])))]
+#[get("/work-orders/{id}/timeline")]
+pub async fn timeline(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Read)?;
+    let items = with_db(&state.pool, caller.session(), move |c| {
+        load(c, &caller, &id)?;
+        Ok(store::events(c, &id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Timeline { items }))
+}
+
+// ---------------------------------------------------------------- transitions
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentIn {
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonIn {
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionIn {
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+}
+
+fn opt_body<T: Default + serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        super::json::parse(body)
+    }
+}
+
+fn reason(check: &mut Check, r: &ReasonIn) -> String {
+    check.text("reason", &r.reason, 500)
+}
+
+macro_rules! simple_action {
+    ($fn_name:ident, $path:literal, $action:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(tag = "work orders", request_body = CommentIn, responses((status = 200, body = OrderView), (status = 409), (status = 412)), security(("bearer" = [])))]
+        #[post($path)]
+        pub async fn $fn_name(
+            state: web::Data<AppState>,
+            caller: Caller,
+            req: HttpRequest,
+            id: web::Path<String>,
+            body: web::Bytes,
+        ) -> Result<HttpResponse, ApiError> {
+            may(&caller, $action)?;
+            let b: CommentIn = opt_body(&body)?;
+            let mut check = Check::new();
+            let comment = check.opt_text("comment", b.comment.as_deref(), 500);
+            check.finish()?;
+            run(&state, caller, &req, id.into_inner(), comment, |c, caller, order, comment| {
+                transition(c, caller, order, $action, OrderPatch::default(), comment.as_deref())?;
+                Ok(())
+            })
+            .await
+        }
+    };
+}
+
+simple_action!(
+    submit,
+    "/work-orders/{id}/submit",
+    Action::Submit,
+    "Submit a draft (or a rejected order, revised) for approval."
+);
+simple_action!(
+    accept,
+    "/work-orders/{id}/accept",
+    Action::Accept,
+    "The lead technician accepts the job."
+);
+simple_action!(
+    resume,
+    "/work-orders/{id}/resume",
+    Action::Resume,
+    "Resume an order on hold, to the state it was held in."
+);
+
+/// A manager approves an order of their center.
+#[utoipa::path(tag = "work orders", request_body = CommentIn, responses((status = 200, body = OrderView), (status = 403), (status = 409), (status = 412)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/approve")]
+pub async fn approve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    may(&caller, Action::Approve)?;
+    let b: CommentIn = opt_body(&body)?;
+    let mut check = Check::new();
+    let comment = check.opt_text("comment", b.comment.as_deref(), 500);
+    check.finish()?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        comment,
+        |c, caller, order, comment| {
+            let patch = OrderPatch {
+                approved_by: Some(Some(caller.id.clone())),
+                approved_at: Some(Some(now())),
+                reject_reason: Some(None),
+                ..Default::default()
+            };
+            transition(c, caller, order, Action::Approve, patch, comment.as_deref())?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+macro_rules! reason_action {
+    ($fn_name:ident, $path:literal, $action:expr, $doc:literal, |$reason:ident| $patch:expr) => {
+        #[doc = $doc]
+        #[utoipa::path(tag = "work orders", request_body = ReasonIn, responses((status = 200, body = OrderView), (status = 409), (status = 412), (status = 422)), security(("bearer" = [])))]
+        #[post($path)]
+        pub async fn $fn_name(
+            state: web::Data<AppState>,
+            caller: Caller,
+            req: HttpRequest,
+            id: web::Path<String>,
+            body: Json<ReasonIn>,
+        ) -> Result<HttpResponse, ApiError> {
+            may(&caller, $action)?;
+            let b = body.parse()?;
+            let mut check = Check::new();
+            let r = reason(&mut check, &b);
+            check.finish()?;
+            run(&state, caller, &req, id.into_inner(), r, |c, caller, order, $reason| {
+                let patch: OrderPatch = $patch;
+                transition(c, caller, order, $action, patch, Some(&$reason))?;
+                Ok(())
+            })
+            .await
+        }
+    };
+}
+
+reason_action!(
+    reject,
+    "/work-orders/{id}/reject",
+    Action::Reject,
+    "A manager rejects an order; the reason is required.",
+    |r| OrderPatch {
+        reject_reason: Some(Some(r.clone())),
+        ..Default::default()
+    }
+);
+reason_action!(
+    decline,
+    "/work-orders/{id}/decline",
+    Action::Decline,
+    "The lead technician declines the job; it goes back to the manager to assign again.",
+    |r| OrderPatch {
+        lead_technician_id: Some(None),
+        scheduled_at: Some(None),
+        ..Default::default()
+    }
+);
+reason_action!(
+    hold,
+    "/work-orders/{id}/hold",
+    Action::Hold,
+    "Put the order on hold (e.g. waiting for parts).",
+    |r| OrderPatch::default()
+);
+reason_action!(
+    cancel,
+    "/work-orders/{id}/cancel",
+    Action::Cancel,
+    "Cancel the order with a reason.",
+    |r| OrderPatch {
+        cancel_reason: Some(Some(r.clone())),
+        ..Default::default()
+    }
+);
+
+/// Close a completed order.
+#[utoipa::path(tag = "work orders", request_body = CommentIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/close")]
+pub async fn close(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    may(&caller, Action::Close)?;
+    let b: CommentIn = opt_body(&body)?;
+    let mut check = Check::new();
+    let comment = check.opt_text("comment", b.comment.as_deref(), 500);
+    check.finish()?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        comment,
+        |c, caller, order, comment| {
+            let patch = OrderPatch {
+                closed_at: Some(Some(now())),
+                ..Default::default()
+            };
+            transition(c, caller, order, Action::Close, patch, comment.as_deref())?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignIn {
+    pub lead_id: String,
+    #[serde(default)]
+    pub helper_ids: Vec<String>,
+    pub scheduled_at: DateTime<Utc>,
+    /// 外协: required when any assigned technician is an external contractor; the
+    /// assigning manager's approval of it
+    pub outsourcing_reason: Option<String>,
+    /// assign even though the lead is booked around that time
+    #[serde(default)]
+    pub allow_double_booking: bool,
+}
+
+fn assign_action(
+    action: Action,
+) -> impl Fn(&mut DbConn, &Caller, &WorkOrder, AssignIn) -> Result<(), ApiError> {
+    move |c, caller, order, b| {
+        // the state first: assigning an unapproved order is a 409 whoever is named
+        next_state(caller, order, action)?;
+        let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
+        let mut check = Check::new();
+        let mut external = false;
+        let mut ids = vec![b.lead_id.clone()];
+        ids.extend(b.helper_ids.iter().cloned());
+        for (i, tid) in ids.iter().enumerate() {
+            let field = if i == 0 {
+                "lead_id".to_string()
+            } else {
+                format!("helper_ids[{}]", i - 1)
+            };
+            if ids[..i].contains(tid) {
+                check.add(field, "duplicate", "named twice");
+                continue;
+            }
+            match technicians::get(c, tid)
+                .ok()
+                .filter(|t| t.center_id == order.center_id)
+            {
+                None => check.add(field, "unknown", "no such technician in this center"),
+                Some(t) if !t.active => check.add(field, "inactive", "technician is not active"),
+                Some(t) => {
+                    let skilled = match kind {
+                        OrderKind::Install => t.can_install,
+                        OrderKind::Repair => t.can_repair,
+                    };
+                    if !skilled {
+                        check.add(
+                            field,
+                            "lacks_skill",
+                            format!("cannot do {} work", kind.as_str()),
+                        );
+                    }
+                    external |= t.external;
+                }
+            }
+        }
+        let outsourcing = b
+            .outsourcing_reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        if external && outsourcing.is_none() {
+            check.add(
+                "outsourcing_reason",
+                "outsourcing_approval_required",
+                "assigning an external contractor (外协) needs the outsourcing approval's reason",
+            );
+        }
+        check.finish()?;
+        let at = naive(b.scheduled_at);
+        let window = Duration::hours(VISIT_HOURS);
+        let clashes: Vec<String> = store::bookings(c, &order.center_id, at - window, at + window)?
+            .into_iter()
+            .filter(|(t, oid, _)| t == &b.lead_id && oid != &order.id)
+            .map(|(_, oid, _)| oid)
+            .collect();
+        if !clashes.is_empty() && !b.allow_double_booking {
+            let mut extra = serde_json::Map::new();
+            extra.insert("orders".into(), clashes.into());
+            return Err(ApiError::Conflict {
+                code: "technician_busy".into(),
+                detail: "the lead technician is booked around that time; pass allow_double_booking to assign anyway".into(),
+                extra: Some(extra),
+            });
+        }
+        let patch = OrderPatch {
+            lead_technician_id: Some(Some(b.lead_id.clone())),
+            scheduled_at: Some(Some(at)),
+            outsourcing_reason: Some(outsourcing.clone()),
+            outsourcing_approved_by: Some(outsourcing.as_ref().map(|_| caller.id.clone())),
+            readiness: Some(None),
+            ready_at: Some(None),
+            ..Default::default()
+        };
+        store::set_assignments(c, &order.id, &b.lead_id, &b.helper_ids)?;
+        let mut comment = format!("lead {}", b.lead_id);
+        if !b.helper_ids.is_empty() {
+            comment.push_str(&format!(", helpers {}", b.helper_ids.join(", ")));
+        }
+        if let Some(r) = &outsourcing {
+            comment.push_str(&format!("; 外协: {r}"));
+        }
+        if b.allow_double_booking && !clashes.is_empty() {
+            comment.push_str("; double-booked on purpose");
+        }
+        transition(c, caller, order, action, patch, Some(&comment))?;
+        Ok(())
+    }
+}
+
+/// Assign a lead technician (and helpers) and schedule the visit.
+#[utoipa::path(tag = "work orders", request_body = AssignIn, responses((status = 200, body = OrderView), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/assign")]
+pub async fn assign(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<AssignIn>,
+) -> Result<HttpResponse, ApiError> {
+    may(&caller, Action::Assign)?;
+    let b = body.parse()?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        b,
+        assign_action(Action::Assign),
+    )
+    .await
+}
+
+/// Assign another lead (before the visit starts).
+#[utoipa::path(tag = "work orders", request_body = AssignIn, responses((status = 200, body = OrderView), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/reassign")]
+pub async fn reassign(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<AssignIn>,
+) -> Result<HttpResponse, ApiError> {
+    may(&caller, Action::Reassign)?;
+    let b = body.parse()?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        b,
+        assign_action(Action::Reassign),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessIn {
+    /// info_verified, tools, spare_parts, documents: all four before departure
+    pub items: Vec<String>,
+}
+
+/// The readiness check before departure (出发前核对): every item ticked.
+#[utoipa::path(tag = "work orders", request_body = ReadinessIn, responses((status = 200, body = OrderView), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/readiness")]
+pub async fn readiness(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<ReadinessIn>,
+) -> Result<HttpResponse, ApiError> {
+    may(&caller, Action::CheckReady)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let mut ticked = Vec::new();
+    for (i, item) in b.items.iter().enumerate() {
+        match ReadinessItem::parse(item) {
+            Some(x) if !ticked.contains(&x) => ticked.push(x),
+            Some(_) => {}
+            None => check.add(
+                format!("items[{i}]"),
+                "invalid_choice",
+                format!("must be one of: {}", ReadinessItem::names()),
+            ),
+        }
+    }
+    check.finish()?;
+    let missing = order::readiness_missing(&ticked);
+    if !missing.is_empty() {
+        return Err(ApiError::Unprocessable {
+            code: "readiness_incomplete",
+            detail: format!(
+                "not ticked: {}",
+                missing
+                    .iter()
+                    .map(|m| format!("{} ({})", m.as_str(), m.label_zh()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let names: Vec<&str> = ticked.iter().map(|t| t.as_str()).collect();
+    let json = serde_json::to_string(&names).unwrap_or_default();
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        json,
+        |c, caller, order, json| {
+            let patch = OrderPatch {
+                readiness: Some(Some(json)),
+                ready_at: Some(Some(now())),
+                ..Default::default()
+            };
+            transition(c, caller, order, Action::CheckReady, patch, None)?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+fn position(check: &mut Check, p: &PositionIn) -> Option<(f64, f64)> {
+    match (p.lat, p.lng) {
+        (Some(lat), Some(lng)) => {
+            check.point("", lat, lng);
+            Some((lat, lng))
+        }
+        (None, None) => None,
+        _ => {
+            check.add("lat", "incomplete", "give both lat and lng, or neither");
+            None
+        }
+    }
+}
+
+/// The technician leaves for the site.
+#[utoipa::path(tag = "work orders", request_body = PositionIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/depart")]
+pub async fn depart(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    may(&caller, Action::Depart)?;
+    let b: PositionIn = opt_body(&body)?;
+    let mut check = Check::new();
+    let pos = position(&mut check, &b);
+    check.finish()?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        pos,
+        |c, caller, order, pos| {
+            let patch = OrderPatch {
+                departed_at: Some(Some(now())),
+                ..Default::default()
+            };
+            transition(c, caller, order, Action::Depart, patch, None)?;
+            if let Some((lat, lng)) = pos {
+                technicians::report_position(c, &caller.id, lat, lng)?;
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// The technician is on site: the wait (request → arrival) is recorded.
+#[utoipa::path(tag = "work orders", request_body = PositionIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/arrive")]
+pub async fn arrive(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    may(&caller, Action::Arrive)?;
+    let b: PositionIn = opt_body(&body)?;
+    let mut check = Check::new();
+    let pos = position(&mut check, &b);
+    check.finish()?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        pos,
+        |c, caller, order, pos| {
+            let at = now();
+            let patch = OrderPatch {
+                arrived_at: Some(Some(at)),
+                arrived_lat: Some(pos.map(|p| p.0)),
+                arrived_lng: Some(pos.map(|p| p.1)),
+                wait_seconds: Some(Some((at - order.requested_at).num_seconds().max(0))),
+                ..Default::default()
+            };
+            transition(c, caller, order, Action::Arrive, patch, None)?;
+            if let Some((lat, lng)) = pos {
+                technicians::report_position(c, &caller.id, lat, lng)?;
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// Complete the order: every line resolved, the customer signed off; the fee is computed
+/// (in warranty free; out of warranty parts only, no labour — 保修期外维修只收零部件费用).
+#[utoipa::path(tag = "work orders", responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/complete")]
+pub async fn complete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    may(&caller, Action::Complete)?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        (),
+        |c, caller, order, ()| {
+            next_state(caller, order, Action::Complete)?;
+            let lines = store::lines(c, &order.id)?;
+            let blockers = order::completion_blockers(&CompletionCheck {
+                lines_total: lines.len(),
+                lines_unresolved: lines
+                    .iter()
+                    .filter(|l| l.status == LineStatus::Pending.as_str())
+                    .count(),
+                signed_off: order.signoff_at.is_some(),
+            });
+            if !blockers.is_empty() {
+                let mut extra = serde_json::Map::new();
+                extra.insert("blockers".into(), blockers.clone().into());
+                return Err(ApiError::Conflict {
+                    code: "completion_blocked".into(),
+                    detail: format!("cannot complete yet: {}", blockers.join(", ")),
+                    extra: Some(extra),
+                });
+            }
+            let parts: Vec<PartUse> = store::parts_used(c, &order.id)?
+                .iter()
+                .map(|p| PartUse {
+                    unit_price: Fen(p.unit_price_fen),
+                    quantity: p.quantity,
+                })
+                .collect();
+            // an install is charged its parts; a repair by its warranty verdict (unknown:
+            // out of warranty)
+            let in_warranty =
+                order.kind == OrderKind::Repair.as_str() && order.warranty_in == Some(true);
+            let fee = fees::compute(in_warranty, &parts).map_err(|e| ApiError::Unprocessable {
+                code: e.code(),
+                detail: "the fee cannot be computed".into(),
+            })?;
+            let at = now();
+            let patch = OrderPatch {
+                completed_at: Some(Some(at)),
+                parts_total_fen: Some(Some(fee.parts_total.as_i64())),
+                fee_fen: Some(Some(fee.total.as_i64())),
+                repair_seconds: Some(order.arrived_at.map(|a| (at - a).num_seconds().max(0))),
+                ..Default::default()
+            };
+            let comment = format!("fee {}", fee.total);
+            transition(c, caller, order, Action::Complete, patch, Some(&comment))?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- on site
+
+/// The lead technician's acts on site: the order must be on_site (parts and verbal
+/// approvals also on_hold).
+fn on_site(caller: &Caller, order: &WorkOrder, also_on_hold: bool) -> Result<(), ApiError> {
+    if actor_for(caller, order) != Actor::LeadTechnician {
+        return Err(ApiError::Forbidden);
+    }
+    let s = status_of(order);
+    if s == OrderStatus::OnSite || (also_on_hold && s == OrderStatus::OnHold) {
+        Ok(())
+    } else {
+        let mut extra = serde_json::Map::new();
+        extra.insert("status".into(), s.as_str().into());
+        Err(ApiError::Conflict {
+            code: "invalid_transition".into(),
+            detail: format!("only on site; the order is {}", s.as_str()),
+            extra: Some(extra),
+        })
+    }
+}
+
+fn technician_only(caller: &Caller) -> Result<(), ApiError> {
+    caller.require(Resource::Orders, Op::Read)?;
+    if caller.role == Role::Technician {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+fn pending_line(
+    c: &mut DbConn,
+    order: &WorkOrder,
+    line_id: &str,
+    kind: OrderKind,
+) -> Result<Line, ApiError> {
+    if order.kind != kind.as_str() {
+        return Err(ApiError::conflict(
+            "wrong_order_kind",
+            format!("only on {} orders", kind.as_str()),
+        ));
+    }
+    let line = store::line(c, &order.id, line_id)?;
+    if line.status == LineStatus::NotDone.as_str() {
+        return Err(ApiError::conflict(
+            "line_not_done",
+            "the line was marked not done",
+        ));
+    }
+    Ok(line)
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstallIn {
+    pub imei: String,
+    pub iccid: String,
+    pub notes: Option<String>,
+}
+
+fn terminal_for(
+    c: &mut DbConn,
+    order: &WorkOrder,
+    imei: &str,
+    field: &str,
+) -> Result<equipment::Terminal, ApiError> {
+    equipment::terminal_by_imei(c, imei)?
+        .filter(|t| t.center_id == order.center_id)
+        .ok_or_else(|| ApiError::field(field, "unknown", "no such terminal in this center"))
+}
+
+fn sim_for(
+    c: &mut DbConn,
+    order: &WorkOrder,
+    iccid: &str,
+    field: &str,
+) -> Result<equipment::SimCard, ApiError> {
+    equipment::sim_by_iccid(c, iccid)?
+        .filter(|s| s.center_id == order.center_id)
+        .ok_or_else(|| ApiError::field(field, "unknown", "no such SIM card in this center"))
+}
+
+fn bind_sim_checked(
+    c: &mut DbConn,
+    sim: &equipment::SimCard,
+    terminal: &equipment::Terminal,
+    ctx: &BindContext,
+) -> Result<(), ApiError> {
+    let has_sim = equipment::sim_in_terminal(c, &terminal.id)?.is_some();
+    registry::check_sim_bind(
+        SimStatus::parse(&sim.status).unwrap_or(SimStatus::Cancelled),
+        sim.terminal_id.is_some(),
+        TerminalStatus::parse(&terminal.status).unwrap_or(TerminalStatus::Scrapped),
+        has_sim,
+        sim.center_id == terminal.center_id,
+    )?;
+    equipment::bind_sim(c, sim, &terminal.id, ctx)?;
+    Ok(())
+}
+
+/// Install: fit a terminal and a SIM in the line's vehicle (terminal ↔ vehicle, SIM ↔
+/// terminal), one transaction, recorded in the binding history with the order.
+#[utoipa::path(tag = "work orders", request_body = InstallIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/lines/{line_id}/install")]
+pub async fn line_install(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Json<InstallIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let imei = check.id("imei", Imei::parse(&b.imei)).map(String::from);
+    let iccid = check.id("iccid", Iccid::parse(&b.iccid)).map(String::from);
+    let notes = check.opt_text("notes", b.notes.as_deref(), 500);
+    check.finish()?;
+    let (id, line_id) = path.into_inner();
+    let input = (
+        line_id,
+        imei.unwrap_or_default(),
+        iccid.unwrap_or_default(),
+        notes,
+    );
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        input,
+        |c, caller, order, (line_id, imei, iccid, notes)| {
+            on_site(caller, order, false)?;
+            let mut line = pending_line(c, order, &line_id, OrderKind::Install)?;
+            if line.status == LineStatus::Done.as_str() {
+                return Err(ApiError::conflict(
+                    "line_done",
+                    "this vehicle is already installed",
+                ));
+            }
+            let terminal = terminal_for(c, order, &imei, "imei")?;
+            let sim = sim_for(c, order, &iccid, "iccid")?;
+            let vehicle = vehicles::get(c, &line.vehicle_id)?;
+            registry::check_terminal_bind(
+                TerminalStatus::parse(&terminal.status).unwrap_or(TerminalStatus::Scrapped),
+                terminal.vehicle_id.is_some(),
+                &terminal.center_id,
+                &vehicle.center_id,
+            )?;
+            let reason = format!("安装 {}", order.number);
+            let ctx = BindContext {
+                actor_id: &caller.id,
+                reason: &reason,
+                order_id: Some(&order.id),
+            };
+            equipment::bind_terminal(c, &terminal, &vehicle.id, &ctx)?;
+            let terminal = equipment::terminal(c, &terminal.id)?;
+            bind_sim_checked(c, &sim, &terminal, &ctx)?;
+            line.status = LineStatus::Done.as_str().to_string();
+            line.add_work("install");
+            line.terminal_id = Some(terminal.id.clone());
+            line.sim_id = Some(sim.id.clone());
+            line.notes = notes;
+            line.done_by = Some(caller.id.clone());
+            line.done_at = Some(now());
+            store::save_line(c, &line)?;
+            let comment = format!(
+                "{} IMEI {} ICCID {}",
+                vehicle.plate_no, terminal.imei, sim.iccid
+            );
+            record_act(c, caller, order, "install", Some(&comment))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TerminalSwapIn {
+    pub new_imei: String,
+    /// the fault, for the tag on the removed unit (返修标签)
+    pub fault: String,
+    /// move the SIM from the removed terminal into the new one (default true)
+    pub move_sim: Option<bool>,
+}
+
+/// The terminal in the line's vehicle, if any.
+fn current_terminal(c: &mut DbConn, line: &Line) -> Result<Option<equipment::Terminal>, ApiError> {
+    Ok(
+        equipment::terminals_in_vehicles(c, &[line.vehicle_id.as_str()])?
+            .into_iter()
+            .next(),
+    )
+}
+
+/// Terminal swap (更换终端): the old unit out of the vehicle to repair with its fault tag,
+/// the new one in; the SIM moves across. One transaction.
+#[utoipa::path(tag = "work orders", request_body = TerminalSwapIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/lines/{line_id}/terminal-swap")]
+pub async fn line_terminal_swap(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Json<TerminalSwapIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let imei = check
+        .id("new_imei", Imei::parse(&b.new_imei))
+        .map(String::from);
+    let fault = check.text("fault", &b.fault, 200);
+    check.finish()?;
+    let (id, line_id) = path.into_inner();
+    let input = (
+        line_id,
+        imei.unwrap_or_default(),
+        fault,
+        b.move_sim.unwrap_or(true),
+    );
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        input,
+        |c, caller, order, (line_id, imei, fault, move_sim)| {
+            on_site(caller, order, false)?;
+            let mut line = pending_line(c, order, &line_id, OrderKind::Repair)?;
+            let old = current_terminal(c, &line)?.ok_or_else(|| {
+                ApiError::conflict(
+                    "no_terminal_installed",
+                    "the vehicle has no terminal to swap",
+                )
+            })?;
+            let new = terminal_for(c, order, &imei, "new_imei")?;
+            let vehicle = vehicles::get(c, &line.vehicle_id)?;
+            registry::check_terminal_bind(
+                TerminalStatus::parse(&new.status).unwrap_or(TerminalStatus::Scrapped),
+                new.vehicle_id.is_some(),
+                &new.center_id,
+                &vehicle.center_id,
+            )?;
+            let tag = order::fault_tag(&vehicle.plate_no, &fault);
+            let reason = format!("更换终端 {} ({})", order.number, tag);
+            let ctx = BindContext {
+                actor_id: &caller.id,
+                reason: &reason,
+                order_id: Some(&order.id),
+            };
+            let sim = equipment::sim_in_terminal(c, &old.id)?;
+            if let (Some(sim), true) = (&sim, move_sim) {
+                equipment::unbind_sim_to(c, sim, &old.id, &sim.status, &ctx)?;
+            }
+            let old_fresh = equipment::terminal(c, &old.id)?;
+            equipment::unbind_terminal(
+                c,
+                &old_fresh,
+                &vehicle.id,
+                TerminalStatus::InRepair.as_str(),
+                &ctx,
+            )?;
+            equipment::bind_terminal(c, &new, &vehicle.id, &ctx)?;
+            if let (Some(sim), true) = (sim, move_sim) {
+                let sim = equipment::sim(c, &sim.id)?;
+                let new = equipment::terminal(c, &new.id)?;
+                bind_sim_checked(c, &sim, &new, &ctx)?;
+                line.sim_id = Some(sim.id);
+            }
+            line.status = LineStatus::Done.as_str().to_string();
+            line.add_work("terminal_swap");
+            line.old_terminal_id = Some(old.id.clone());
+            line.terminal_id = Some(new.id.clone());
+            line.fault_tag = Some(tag.clone());
+            line.done_by = Some(caller.id.clone());
+            line.done_at = Some(now());
+            store::save_line(c, &line)?;
+            let comment = format!("{} → {}; {}", old.imei, new.imei, tag);
+            record_act(c, caller, order, "terminal_swap", Some(&comment))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimSwapIn {
+    pub new_iccid: String,
+    /// what becomes of the removed card: suspended (default), in_stock or cancelled
+    pub old_sim_status: Option<String>,
+}
+
+/// SIM swap (更换SIM卡): the old card out of the vehicle's terminal, the new one in.
+#[utoipa::path(tag = "work orders", request_body = SimSwapIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/lines/{line_id}/sim-swap")]
+pub async fn line_sim_swap(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Json<SimSwapIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let iccid = check
+        .id("new_iccid", Iccid::parse(&b.new_iccid))
+        .map(String::from);
+    let old_status = b
+        .old_sim_status
+        .clone()
+        .unwrap_or_else(|| "suspended".into());
+    if !["suspended", "in_stock", "cancelled"].contains(&old_status.as_str()) {
+        check.add(
+            "old_sim_status",
+            "invalid_choice",
+            "must be one of: suspended, in_stock, cancelled",
+        );
+    }
+    check.finish()?;
+    let (id, line_id) = path.into_inner();
+    let input = (line_id, iccid.unwrap_or_default(), old_status);
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        input,
+        |c, caller, order, (line_id, iccid, old_status)| {
+            on_site(caller, order, false)?;
+            let mut line = pending_line(c, order, &line_id, OrderKind::Repair)?;
+            let terminal = current_terminal(c, &line)?.ok_or_else(|| {
+                ApiError::conflict("no_terminal_installed", "the vehicle has no terminal")
+            })?;
+            let new = sim_for(c, order, &iccid, "new_iccid")?;
+            if new.terminal_id.is_some() {
+                return Err(registry::BindRefusal::SimAlreadyBound.into());
+            }
+            let reason = format!("更换SIM卡 {}", order.number);
+            let ctx = BindContext {
+                actor_id: &caller.id,
+                reason: &reason,
+                order_id: Some(&order.id),
+            };
+            let old = equipment::sim_in_terminal(c, &terminal.id)?;
+            if let Some(old) = &old {
+                equipment::unbind_sim_to(c, old, &terminal.id, &old_status, &ctx)?;
+            }
+            bind_sim_checked(c, &new, &terminal, &ctx)?;
+            line.status = LineStatus::Done.as_str().to_string();
+            line.add_work("sim_swap");
+            line.old_sim_id = old.as_ref().map(|s| s.id.clone());
+            line.sim_id = Some(new.id.clone());
+            line.terminal_id.get_or_insert(terminal.id.clone());
+            line.done_by = Some(caller.id.clone());
+            line.done_at = Some(now());
+            store::save_line(c, &line)?;
+            let comment = format!(
+                "{} → {}",
+                old.map(|s| s.iccid).unwrap_or_else(|| "—".into()),
+                new.iccid
+            );
+            record_act(c, caller, order, "sim_swap", Some(&comment))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotesIn {
+    pub notes: String,
+}
+
+/// Fixed on the spot without swapping anything.
+#[utoipa::path(tag = "work orders", request_body = NotesIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/lines/{line_id}/repair")]
+pub async fn line_repair(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Json<NotesIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let notes = check.text("notes", &b.notes, 500);
+    check.finish()?;
+    let (id, line_id) = path.into_inner();
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        (line_id, notes),
+        |c, caller, order, (line_id, notes)| {
+            on_site(caller, order, false)?;
+            let mut line = pending_line(c, order, &line_id, OrderKind::Repair)?;
+            line.status = LineStatus::Done.as_str().to_string();
+            line.add_work("repair");
+            line.notes = Some(notes.clone());
+            line.done_by = Some(caller.id.clone());
+            line.done_at = Some(now());
+            store::save_line(c, &line)?;
+            record_act(c, caller, order, "repair", Some(&notes))
+        },
+    )
+    .await
+}
+
+/// The work on this vehicle is not done, with the reason (the line is resolved).
+#[utoipa::path(tag = "work orders", request_body = ReasonIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/lines/{line_id}/not-done")]
+pub async fn line_not_done(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Json<ReasonIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let r = reason(&mut check, &b);
+    check.finish()?;
+    let (id, line_id) = path.into_inner();
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        (line_id, r),
+        |c, caller, order, (line_id, r)| {
+            on_site(caller, order, false)?;
+            let mut line = store::line(c, &order.id, &line_id)?;
+            if line.status != LineStatus::Pending.as_str() {
+                return Err(ApiError::conflict(
+                    "line_resolved",
+                    "the line is already resolved",
+                ));
+            }
+            line.status = LineStatus::NotDone.as_str().to_string();
+            line.not_done_reason = Some(r.clone());
+            line.done_by = Some(caller.id.clone());
+            line.done_at = Some(now());
+            store::save_line(c, &line)?;
+            let vehicle = vehicles::get(c, &line.vehicle_id)?;
+            let comment = format!("{}: {r}", vehicle.plate_no);
+            record_act(c, caller, order, "not_done", Some(&comment))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartIn {
+    pub part_code: String,
+    pub quantity: i32,
+    pub line_id: Option<String>,
+    /// the verbal approval it was taken under, when parts ran short
+    pub verbal_approval_id: Option<String>,
+}
+
+/// Record a part used, at today's price-list price.
+#[utoipa::path(tag = "work orders", request_body = PartIn, responses((status = 200, body = OrderView), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/parts")]
+pub async fn add_part(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<PartIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let code = check.text("part_code", &b.part_code, 50);
+    if !(1..=1000).contains(&b.quantity) {
+        check.add("quantity", "out_of_range", "between 1 and 1000");
+    }
+    check.finish()?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        (code, b),
+        |c, caller, order, (code, b)| {
+            on_site(caller, order, true)?;
+            let part = store::part_by_code(c, &code)?
+                .filter(|p| p.active)
+                .ok_or_else(|| {
+                    ApiError::field("part_code", "unknown", "no such part in the price list")
+                })?;
+            if let Some(l) = &b.line_id {
+                store::line(c, &order.id, l).map_err(|_| {
+                    ApiError::field("line_id", "unknown", "no such line on this order")
+                })?;
+            }
+            if let Some(v) = &b.verbal_approval_id
+                && !store::verbal_approvals(c, &order.id)?
+                    .iter()
+                    .any(|a| &a.id == v)
+            {
+                return Err(ApiError::field(
+                    "verbal_approval_id",
+                    "unknown",
+                    "no such verbal approval on this order",
+                ));
+            }
+            store::insert_part_use(
+                c,
+                &PartUseRow {
+                    id: new_id(),
+                    order_id: order.id.clone(),
+                    line_id: b.line_id.clone(),
+                    part_id: part.id.clone(),
+                    quantity: b.quantity,
+                    unit_price_fen: part.unit_price_fen,
+                    verbal_approval_id: b.verbal_approval_id.clone(),
+                    recorded_by: caller.id.clone(),
+                    recorded_at: now(),
+                },
+            )?;
+            let comment = format!("{} {} × {}", part.code, part.name, b.quantity);
+            record_act(c, caller, order, "part_used", Some(&comment))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerbalApprovalIn {
+    /// the manager who approved on the phone
+    pub approver_id: String,
+    /// what was approved
+    pub content: String,
+    /// when they said yes; default now
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+/// Record a verbal emergency approval (口头请示) given by a manager, to be confirmed later.
+#[utoipa::path(tag = "work orders", request_body = VerbalApprovalIn, responses((status = 200, body = OrderView), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/verbal-approvals")]
+pub async fn add_verbal_approval(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<VerbalApprovalIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let content = check.text("content", &b.content, 500);
+    check.finish()?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        (content, b),
+        |c, caller, order, (content, b)| {
+            on_site(caller, order, true)?;
+            let approver = crate::store::users::get(c, &b.approver_id)
+                .ok()
+                .filter(|u| {
+                    u.active
+                        && (u.role == "admin"
+                            || (u.role == "manager" && u.center_id == order.center_id))
+                })
+                .ok_or_else(|| {
+                    ApiError::field("approver_id", "unknown", "no such manager of this center")
+                })?;
+            let t = now();
+            store::insert_verbal_approval(
+                c,
+                &VerbalApproval {
+                    id: new_id(),
+                    order_id: order.id.clone(),
+                    approver_id: approver.id.clone(),
+                    approved_at: b.approved_at.map(naive).unwrap_or(t),
+                    content: content.clone(),
+                    recorded_by: caller.id.clone(),
+                    recorded_at: t,
+                    confirmed_by: None,
+                    confirmed_at: None,
+                },
+            )?;
+            let comment = format!("{}: {content}", approver.display_name);
+            record_act(c, caller, order, "verbal_approval", Some(&comment))
+        },
+    )
+    .await
+}
+
+/// A manager confirms a verbal approval recorded on the order.
+#[utoipa::path(tag = "work orders", responses((status = 200, body = OrderView), (status = 404), (status = 409)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/verbal-approvals/{approval_id}/confirm")]
+pub async fn confirm_verbal_approval(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Read)?;
+    if !matches!(caller.role, Role::Manager | Role::Admin) {
+        return Err(ApiError::Forbidden);
+    }
+    let (id, approval_id) = path.into_inner();
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        approval_id,
+        |c, caller, order, approval_id| {
+            let known = store::verbal_approvals(c, &order.id)?
+                .into_iter()
+                .find(|a| a.id == approval_id)
+                .ok_or(ApiError::NotFound)?;
+            if !store::confirm_verbal_approval(c, &order.id, &known.id, &caller.id)? {
+                return Err(ApiError::conflict(
+                    "already_confirmed",
+                    "the verbal approval is already confirmed",
+                ));
+            }
+            record_act(
+                c,
+                caller,
+                order,
+                "verbal_approval_confirmed",
+                Some(&known.content),
+            )
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignOffIn {
+    pub signer_name: String,
+    pub signed_at: Option<DateTime<Utc>>,
+    /// the signature as a data URL (data:image/png;base64,…), at most 48 KB
+    pub signature_image: Option<String>,
+}
+
+const SIGNATURE_MAX: usize = 48 * 1024;
+
+/// The customer's sign-off (验收签字).
+#[utoipa::path(tag = "work orders", request_body = SignOffIn, responses((status = 200, body = OrderView), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[post("/work-orders/{id}/sign-off")]
+pub async fn sign_off(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<SignOffIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let name = check.text("signer_name", &b.signer_name, 50);
+    if let Some(img) = &b.signature_image {
+        let ok_prefix = img.starts_with("data:image/png;base64,")
+            || img.starts_with("data:image/jpeg;base64,")
+            || img.starts_with("data:image/svg+xml;base64,");
+        if !ok_prefix {
+            check.add(
+                "signature_image",
+                "invalid_format",
+                "a data:image/png;base64,… URL",
+            );
+        } else if img.len() > SIGNATURE_MAX {
+            check.add("signature_image", "too_long", "at most 48 KB");
+        }
+    }
+    check.finish()?;
+    let input = (name, b.signed_at.map(naive), b.signature_image);
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        input,
+        |c, caller, order, (name, at, img)| {
+            on_site(caller, order, false)?;
+            let at = at.unwrap_or_else(now);
+            if let Some(a) = order.arrived_at
+                && at < a
+            {
+                return Err(ApiError::field(
+                    "signed_at",
+                    "out_of_range",
+                    "before the arrival",
+                ));
+            }
+            let patch = OrderPatch {
+                signoff_name: Some(Some(name.clone())),
+                signoff_at: Some(Some(at)),
+                signoff_image: Some(img),
+                ..Default::default()
+            };
+            store::update(c, &order.id, order.version, &patch)?;
+            store::add_event(c, &order.id, &caller.id, "sign_off", None, Some(&name))?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- candidates
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CandidateQuery {
+    /// 1–50, default 10
+    pub limit: Option<usize>,
+    /// the visit time to check bookings against; default the order's, or now
+    pub scheduled_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Candidates {
+    pub items: Vec<crate::domain::ranking::Candidate>,
+}
+
+/// Technicians ranked for the order, with the reasons: skill, model, distance from their
+/// last known position (or home base), today's jobs, bookings at the visit time.
+#[utoipa::path(tag = "work orders", params(CandidateQuery), responses((status = 200, body = Candidates), (status = 404)), security(("bearer" = [])))]
+#[get("/work-orders/{id}/candidates")]
+pub async fn candidates(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<CandidateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Read)?;
+    if !matches!(caller.role, Role::Manager | Role::Admin | Role::Agent) {
+        return Err(ApiError::Forbidden);
+    }
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::field("limit", "out_of_range", "between 1 and 50"));
+    }
+    let asked = q.scheduled_at.map(naive);
+    let items = with_db(&state.pool, caller.session(), move |c| {
+        let order = load(c, &caller, &id)?;
+        let at = asked.or(order.scheduled_at).unwrap_or_else(now);
+        let day = china_date(at);
+        let day_start = day.and_hms_opt(0, 0, 0).unwrap_or_default() - Duration::hours(8);
+        let day_end = day_start + Duration::days(1);
+        let today = store::bookings(c, &order.center_id, day_start, day_end)?;
+        let window = Duration::hours(VISIT_HOURS);
+        let mut techs = Vec::new();
+        let mut page = PageReq {
+            after: None,
+            limit: 200,
+        };
+        loop {
+            let filter = TechnicianFilter {
+                center: Some(&order.center_id),
+                active: Some(true),
+                ..Default::default()
+            };
+            let p = technicians::list(c, &filter, &page)?;
+            let next = p.next_cursor.clone();
+            techs.extend(p.items);
+            match next {
+                Some(n) => page.after = Some(n),
+                None => break,
+            }
+        }
+        let infos: Vec<TechnicianInfo> = techs
+            .into_iter()
+            .map(|t| {
+                let mine =
+                    |o: &&(String, String, NaiveDateTime)| o.0 == t.user_id && o.1 != order.id;
+                let jobs_today =
+                    u32::try_from(today.iter().filter(mine).count()).unwrap_or(u32::MAX);
+                let busy = today.iter().filter(mine).any(|o| (o.2 - at).abs() < window);
+                let (pos, live) = match (t.last_lat, t.last_lng) {
+                    (Some(lat), Some(lng)) => (GeoPoint { lat, lng }, true),
+                    _ => (
+                        GeoPoint {
+                            lat: t.home_lat,
+                            lng: t.home_lng,
+                        },
+                        false,
+                    ),
+                };
+                TechnicianInfo {
+                    id: t.user_id,
+                    name: t.display_name,
+                    active: t.active,
+                    external: t.external,
+                    can_install: t.can_install,
+                    can_repair: t.can_repair,
+                    models: t.models,
+                    position: pos,
+                    position_is_live: live,
+                    jobs_today,
+                    busy_at_scheduled_time: busy,
+                }
+            })
+            .collect();
+        let needs = OrderNeeds {
+            kind: OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair),
+            model: order.product_model.clone(),
+            site: GeoPoint {
+                lat: order.site_lat,
+                lng: order.site_lng,
+            },
+        };
+        Ok(CandidateIndex::new(infos).rank(&needs, limit))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Candidates { items }))
+}
+
+// ---------------------------------------------------------------- price list
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPart {
+    pub code: String,
+    pub name: String,
+    pub unit_price_fen: i64,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartUpdate {
+    pub name: Option<String>,
+    pub unit_price_fen: Option<i64>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartQuery {
+    pub active: Option<bool>,
+}
+
+const PRICE_MAX: i64 = 100_000_000; // ¥1,000,000.00
+
+#[utoipa::path(tag = "parts", params(PartQuery, PageParams), responses((status = 200, body = inline(crate::store::Page<Part>))), security(("bearer" = [])))]
+#[get("/parts")]
+pub async fn list_parts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<PartQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Parts, Op::Read)?;
+    let page = page.to_req()?;
+    let active = q.active;
+    let result = with_db(&state.pool, caller.session(), move |c| {
+        Ok(store::list_parts(c, active, &page)?)
+    })
+    .await?;
+    Ok(page_json(result))
+}
+
+/// Add a part to the price list (admin).
+#[utoipa::path(tag = "parts", request_body = NewPart, responses((status = 201, body = Part), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[post("/parts")]
+pub async fn create_part(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<NewPart>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Parts, Op::Write)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let code = check.text("code", &b.code, 50);
+    let name = check.text("name", &b.name, 100);
+    if !(0..=PRICE_MAX).contains(&b.unit_price_fen) {
+        check.add(
+            "unit_price_fen",
+            "out_of_range",
+            "between 0 and 100000000 fen",
+        );
+    }
+    check.finish()?;
+    let part = in_tx(&state.pool, caller.session(), move |c| {
+        let t = now();
+        let part = Part {
+            id: new_id(),
+            code,
+            name,
+            unit_price_fen: b.unit_price_fen,
+            active: true,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        };
+        store::insert_part(c, &part)?;
+        Ok(part)
+    })
+    .await?;
+    Ok(created_etag(part.version, &part))
+}
+
+/// Change a part's name, price or whether it is offered (admin). Orders keep the price
+/// they were recorded at.
+#[utoipa::path(tag = "parts", request_body = PartUpdate, responses((status = 200, body = Part), (status = 412)), security(("bearer" = [])))]
+#[patch("/parts/{id}")]
+pub async fn update_part(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<PartUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Parts, Op::Write)?;
+    let version = if_match(&req)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let name = b.name.as_deref().map(|n| check.text("name", n, 100));
+    if let Some(p) = b.unit_price_fen
+        && !(0..=PRICE_MAX).contains(&p)
+    {
+        check.add(
+            "unit_price_fen",
+            "out_of_range",
+            "between 0 and 100000000 fen",
+        );
+    }
+    check.finish()?;
+    let part = in_tx(&state.pool, caller.session(), move |c| {
+        let patch = PartPatch {
+            name,
+            unit_price_fen: b.unit_price_fen,
+            active: b.active,
+        };
+        store::update_part(c, &id, version, &patch)?;
+        Ok(store::part(c, &id)?)
+    })
+    .await?;
+    Ok(ok_etag(part.version, &part))
+}
