@@ -66,8 +66,8 @@ pub struct OrderView {
     pub technicians: Vec<Assignment>,
     pub parts: Vec<PartUsed>,
     pub verbal_approvals: Vec<VerbalApproval>,
-    /// the actions the caller may take now
-    pub allowed_actions: Vec<Action>,
+    /// the actions the caller may take now, by endpoint name (`POST …/{id}/<action>`)
+    pub allowed_actions: Vec<&'static str>,
 }
 
 fn actor_for(caller: &Caller, order: &WorkOrder) -> Actor {
@@ -80,6 +80,15 @@ fn actor_for(caller: &Caller, order: &WorkOrder) -> Actor {
             Actor::LeadTechnician
         }
         Role::Technician => Actor::OtherTechnician,
+    }
+}
+
+/// The action's name as the API says it: the endpoint `POST /work-orders/{id}/<name>`,
+/// the timeline's `action`, the order's `allowed_actions`.
+pub fn endpoint(action: Action) -> &'static str {
+    match action {
+        Action::CheckReady => "readiness",
+        other => other.as_str(),
     }
 }
 
@@ -124,7 +133,10 @@ fn view(c: &mut DbConn, caller: &Caller, order: WorkOrder) -> Result<OrderView, 
         status_of(&order),
         held_from(&order),
         actor_for(caller, &order),
-    );
+    )
+    .into_iter()
+    .map(endpoint)
+    .collect();
     Ok(OrderView {
         readiness: order
             .readiness
@@ -157,12 +169,12 @@ fn refusal(r: Refusal) -> ApiError {
         Refusal::NotPermitted { .. } => ApiError::Forbidden,
         Refusal::WrongState { current, action } => {
             let mut extra = serde_json::Map::new();
-            extra.insert("status".into(), current.as_str().into());
+            extra.insert("current_status".into(), current.as_str().into());
             ApiError::Conflict {
                 code: r.code().to_string(),
                 detail: format!(
                     "cannot {} an order that is {}",
-                    action.as_str(),
+                    endpoint(action),
                     current.as_str()
                 ),
                 extra: Some(extra),
@@ -207,7 +219,7 @@ fn transition(
         c,
         &order.id,
         &caller.id,
-        action.as_str(),
+        endpoint(action),
         Some((from.as_str(), to.as_str())),
         comment,
     )?;
@@ -243,12 +255,15 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_string()))
 }
 
-fn fingerprint(req: &HttpRequest, version: i32, body: &impl Serialize) -> String {
+/// What makes two requests "the same" for an Idempotency-Key: method, path and body. Not
+/// the If-Match: a client that lost the answer may re-read the order and retry with the
+/// newer ETag, and must still get the first answer.
+fn fingerprint(req: &HttpRequest, body: &impl Serialize) -> String {
     let mut h = Sha256::new();
     h.update(req.method().as_str());
     h.update(b" ");
     h.update(req.path());
-    h.update(version.to_be_bytes());
+    h.update(b"\n");
     h.update(serde_json::to_vec(body).unwrap_or_default());
     hex::encode(h.finalize())
 }
@@ -275,8 +290,12 @@ where
 {
     let version = if_match(req)?;
     let key = idempotency_key(req)?;
-    let hash = fingerprint(req, version, &body);
+    let hash = fingerprint(req, &body);
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
+        // concurrent actions on one order queue here (PostgreSQL row lock; SQLite writers
+        // are serialized anyway), so a double tap finds the first one's stored answer
+        // instead of failing its version check
+        store::lock(c, &id)?;
         if let Some(k) = &key
             && let Some((stored_hash, status, body)) = store::idempotent_response(c, &caller.id, k)?
         {
@@ -1609,7 +1628,7 @@ fn on_site(caller: &Caller, order: &WorkOrder, also_on_hold: bool) -> Result<(),
         Ok(())
     } else {
         let mut extra = serde_json::Map::new();
-        extra.insert("status".into(), s.as_str().into());
+        extra.insert("current_status".into(), s.as_str().into());
         Err(ApiError::Conflict {
             code: "invalid_transition".into(),
             detail: format!("only on site; the order is {}", s.as_str()),

@@ -355,6 +355,20 @@ pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<WorkOrder> {
         .first(c))?)
 }
 
+/// Locks the order's row until the transaction ends (PostgreSQL); SQLite's writers are
+/// serialized already. A missing order is not an error here.
+pub fn lock(conn: &mut DbConn, id: &str) -> StoreResult<()> {
+    if let DbConn::Pg(c) = conn {
+        o::work_orders
+            .find(id)
+            .select(o::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?;
+    }
+    Ok(())
+}
+
 /// Applies `patch` if the order still has `version`; bumps the version.
 pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &OrderPatch) -> StoreResult<()> {
     versioned_update!(conn, work_orders, id, id, version, patch)

@@ -8,5 +8,6 @@ mod centers_users;
 mod customers_vehicles;
 mod equipment;
 mod hardening;
+mod orders;
 mod protocol;
 mod roles;
