@@ -304,14 +304,19 @@ pub struct ArchiveTerminal {
     pub sim: Option<SimCard>,
 }
 
-/// 客户档案: the customer with its vehicles, drivers, terminals and SIM cards
-/// (orders and payments join it in later versions).
+/// How many of a customer's orders the archive shows, newest first.
+pub const ARCHIVE_ORDERS: i64 = 100;
+
+/// 客户档案: the customer with its vehicles, drivers, terminals and SIM cards, and its
+/// latest work orders (payments join it in a later version).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Archive {
     pub customer: Customer,
     pub vehicles: Vec<ArchiveVehicle>,
     pub vehicle_count: usize,
     pub terminal_count: usize,
+    /// the latest work orders, newest first (at most 100)
+    pub orders: Vec<crate::store::orders::WorkOrder>,
 }
 
 /// The customer's archive (档案). A fixed number of queries, whatever the fleet size.
@@ -359,11 +364,13 @@ pub async fn archive(
                 }
             })
             .collect();
+        let orders = crate::store::orders::by_customer(c, &id, ARCHIVE_ORDERS)?;
         Ok(Archive {
             customer,
             vehicle_count: vehicles.len(),
             terminal_count,
             vehicles,
+            orders,
         })
     })
     .await?;

@@ -30,6 +30,15 @@ pub const TABLES: &[&str] = &[
     "sim_cards",
     "binding_events",
     "audit_log",
+    "number_sequences",
+    "parts",
+    "work_orders",
+    "work_order_technicians",
+    "work_order_lines",
+    "work_order_parts",
+    "verbal_approvals",
+    "order_events",
+    "idempotency_keys",
 ];
 
 pub struct TestApp {

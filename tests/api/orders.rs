@@ -778,6 +778,15 @@ async fn install_order_runs_from_request_to_closed() {
         Vec::<String>::new(),
         "nothing more to do on a closed order"
     );
+    // the customer's archive (档案) lists the order
+    let archive = expect(
+        app.get(&format!("/api/v1/customers/{}/archive", s.customer), &s.mgr)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(archive["orders"][0]["id"], id.as_str());
+    assert_eq!(archive["orders"][0]["status"], "closed");
 
     let events = timeline(app, &id).await;
     assert_eq!(events[0]["action"], "create");
@@ -2780,4 +2789,96 @@ async fn allowed_actions_are_the_callers_action_endpoints() {
     );
     let (_, finance) = app.user("finance", &app.zz.id).await;
     assert_eq!(offered(get_order(app, &finance, &id).await), set(&[]));
+}
+
+/// Garbage at every work-order endpoint, from the roles that may use it, with the right
+/// If-Match: always a 4xx problem, never a 5xx, and nothing changes (row counts and the
+/// order's version).
+#[tokio::test]
+async fn garbage_at_every_order_endpoint_is_a_client_error_and_changes_nothing() {
+    let s = zz().await;
+    let o = install_order(&s, &["豫A9G001"], true).await;
+    let o = approve_and_assign(&s, &o, &s.lead, &[], 24).await;
+    let o = go_on_site(&s.app, &s.lead, &o).await;
+    let id = id_of(&o);
+    let line = line(&o, 0)["id"].as_str().unwrap().to_string();
+    let version = version_of(&o);
+    let before = s.app.counts();
+    let actions = [
+        "submit",
+        "approve",
+        "reject",
+        "assign",
+        "reassign",
+        "accept",
+        "decline",
+        "readiness",
+        "depart",
+        "arrive",
+        "hold",
+        "resume",
+        "complete",
+        "close",
+        "cancel",
+        "parts",
+        "verbal-approvals",
+        "sign-off",
+    ];
+    let mut paths: Vec<String> = actions
+        .iter()
+        .map(|a| format!("{ORDERS}/{id}/{a}"))
+        .collect();
+    for a in ["install", "terminal-swap", "sim-swap", "repair", "not-done"] {
+        paths.push(format!("{ORDERS}/{id}/lines/{line}/{a}"));
+    }
+    paths.push(format!("{ORDERS}/{id}/verbal-approvals/nope/confirm"));
+    paths.push(format!("{ORDERS}/install"));
+    paths.push(format!("{ORDERS}/repair"));
+    let long = "长".repeat(5000);
+    let bodies: Vec<(&str, String)> = vec![
+        ("application/json", "not json".into()),
+        ("application/json", "[1, 2]".into()),
+        ("application/json", r#"{"unknown_field": 1}"#.into()),
+        (
+            "application/json",
+            r#"{"reason": 5, "items": "x", "imei": 1, "part_code": null}"#.into(),
+        ),
+        (
+            "application/json",
+            format!(r#"{{"reason": "{long}", "notes": "{long}", "signer_name": "{long}"}}"#),
+        ),
+        (
+            "application/json",
+            r#"{"reason": "a\u0000b", "comment": "\u0000"}"#.into(),
+        ),
+        ("application/json", r#"{"lat": 95, "lng": 500}"#.into()),
+        ("text/plain", "reason=x".into()),
+    ];
+    for token in [&s.lead.token, &s.mgr, &s.agent] {
+        for path in &paths {
+            for (ct, body) in &bodies {
+                let res = s
+                    .app
+                    .req(Method::POST, path, token)
+                    .header("content-type", *ct)
+                    .header("If-Match", format!("\"{version}\""))
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let text = res.text().await.unwrap();
+                assert!(
+                    status.is_client_error(),
+                    "{path} with {body:.60}: {status} {text}"
+                );
+                let p: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                assert!(p["code"].is_string(), "{path}: no problem code: {text}");
+            }
+        }
+    }
+    assert_eq!(s.app.counts(), before);
+    let after = get_order(&s.app, &s.mgr, &id).await;
+    assert_eq!(version_of(&after), version);
+    assert_eq!(after["status"], "on_site");
 }
