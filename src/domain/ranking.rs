@@ -337,23 +337,22 @@ impl SkillTree {
 }
 
 /// Technicians indexed for ranking; build once per technician list (e.g. per request or
-/// cached per center), query many times.
+/// cached per center), query many times. The R-tree of a skill is built on the first
+/// query that needs it, so a one-off ranking pays for one tree only.
 pub struct CandidateIndex {
     technicians: Vec<TechnicianInfo>,
-    install: SkillTree,
-    repair: SkillTree,
+    install: std::sync::OnceLock<SkillTree>,
+    repair: std::sync::OnceLock<SkillTree>,
 }
 
 impl CandidateIndex {
     /// Indexes `technicians`. Inactive ones, and those whose position is not a valid
     /// WGS-84 point, are never suggested.
     pub fn new(technicians: Vec<TechnicianInfo>) -> CandidateIndex {
-        let install = SkillTree::build(&technicians, OrderKind::Install);
-        let repair = SkillTree::build(&technicians, OrderKind::Repair);
         CandidateIndex {
             technicians,
-            install,
-            repair,
+            install: std::sync::OnceLock::new(),
+            repair: std::sync::OnceLock::new(),
         }
     }
 
@@ -395,7 +394,8 @@ impl CandidateIndex {
         let index = match needs.kind {
             OrderKind::Install => &self.install,
             OrderKind::Repair => &self.repair,
-        };
+        }
+        .get_or_init(|| SkillTree::build(techs, needs.kind));
         let model = wanted_model(needs);
         let best_possible = BASE_SCORE + if model.is_some() { MODEL_BONUS } else { 0.0 };
         let site = needs.site;
