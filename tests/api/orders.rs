@@ -2882,3 +2882,165 @@ async fn garbage_at_every_order_endpoint_is_a_client_error_and_changes_nothing()
     assert_eq!(version_of(&after), version);
     assert_eq!(after["status"], "on_site");
 }
+
+/// The permission matrix of the order actions: for every action, every role that may
+/// never take it gets 403 (on an order it can see, with a valid If-Match and body), and
+/// nothing changes. Scope refusals (404) are in `orders_are_seen_and_acted_on_only_by_…`.
+#[tokio::test]
+async fn every_order_action_refuses_the_roles_that_may_never_take_it() {
+    let s = zz().await;
+    let (_, finance) = s.app.user("finance", &s.app.zz.id).await;
+    let o = install_order(&s, &["豫A9M001"], true).await;
+    let o = approve_and_assign(&s, &o, &s.lead, &[&s.helper], 24).await;
+    let o = go_on_site(&s.app, &s.lead, &o).await;
+    let id = id_of(&o);
+    let line = line(&o, 0)["id"].as_str().unwrap().to_string();
+    let version = version_of(&o);
+    let assign = json!({"lead_id": s.lead.id, "scheduled_at": at(Duration::hours(30))});
+    let reason = json!({"reason": "测试"});
+    let va = json!({"approver_id": s.mgr_id, "content": "补发支架"});
+    // (path after the order, body, the roles refused: lead, helper, agent, manager, finance)
+    let matrix: Vec<(String, Value, [bool; 5])> = vec![
+        ("submit".into(), json!({}), [true, true, false, false, true]),
+        ("approve".into(), json!({}), [true, true, true, false, true]),
+        (
+            "reject".into(),
+            reason.clone(),
+            [true, true, true, false, true],
+        ),
+        (
+            "assign".into(),
+            assign.clone(),
+            [true, true, true, false, true],
+        ),
+        (
+            "reassign".into(),
+            assign.clone(),
+            [true, true, true, false, true],
+        ),
+        ("accept".into(), json!({}), [false, true, true, true, true]),
+        (
+            "decline".into(),
+            reason.clone(),
+            [false, true, true, true, true],
+        ),
+        (
+            "readiness".into(),
+            json!({"items": READINESS}),
+            [false, true, true, true, true],
+        ),
+        ("depart".into(), json!({}), [false, true, true, true, true]),
+        ("arrive".into(), json!({}), [false, true, true, true, true]),
+        (
+            "hold".into(),
+            reason.clone(),
+            [false, true, true, false, true],
+        ),
+        ("resume".into(), json!({}), [false, true, true, false, true]),
+        (
+            "complete".into(),
+            json!({}),
+            [false, true, true, true, true],
+        ),
+        ("close".into(), json!({}), [true, true, false, false, true]),
+        (
+            "cancel".into(),
+            reason.clone(),
+            [true, true, false, false, true],
+        ),
+        (
+            "sign-off".into(),
+            json!({"signer_name": "王喆"}),
+            [false, true, true, true, true],
+        ),
+        (
+            "parts".into(),
+            json!({"part_code": "X", "quantity": 1}),
+            [false, true, true, true, true],
+        ),
+        (
+            "verbal-approvals".into(),
+            va,
+            [false, true, true, true, true],
+        ),
+        (
+            format!("lines/{line}/install"),
+            json!({"imei": imei(901), "iccid": iccid(901)}),
+            [false, true, true, true, true],
+        ),
+        (
+            format!("lines/{line}/terminal-swap"),
+            json!({"new_imei": imei(902), "fault": "不定位"}),
+            [false, true, true, true, true],
+        ),
+        (
+            format!("lines/{line}/sim-swap"),
+            json!({"new_iccid": iccid(903)}),
+            [false, true, true, true, true],
+        ),
+        (
+            format!("lines/{line}/repair"),
+            json!({"notes": "修好"}),
+            [false, true, true, true, true],
+        ),
+        (
+            format!("lines/{line}/not-done"),
+            reason.clone(),
+            [false, true, true, true, true],
+        ),
+        (
+            "verbal-approvals/x/confirm".into(),
+            json!({}),
+            [true, true, true, false, true],
+        ),
+    ];
+    let tokens = [&s.lead.token, &s.helper.token, &s.agent, &s.mgr, &finance];
+    let names = ["lead", "helper", "agent", "manager", "finance"];
+    let before = s.app.counts();
+    let mut checked = 0;
+    for (path, body, refused) in &matrix {
+        for (i, token) in tokens.iter().enumerate() {
+            if !refused[i] {
+                continue;
+            }
+            let res = post_action(&s.app, token, &id, path, Some(version), None, body).await;
+            let status = res.status();
+            let text = res.text().await.unwrap();
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{} on {path}: {text}",
+                names[i]
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 70, "{checked} refusals checked");
+    assert_eq!(s.app.counts(), before);
+    assert_eq!(version_of(&get_order(&s.app, &s.mgr, &id).await), version);
+
+    // reads: candidates for the office, the price list is the admin's
+    for token in [&s.lead.token, &finance] {
+        let res = s.app.get(&format!("{ORDERS}/{id}/candidates"), token).await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    for token in [&s.mgr, &s.agent, &s.lead.token, &finance] {
+        let res = s
+            .app
+            .post(
+                "/api/v1/parts",
+                token,
+                &json!({"code": "P1", "name": "支架", "unit_price_fen": 1500}),
+            )
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    for token in [&s.lead.token, &finance] {
+        let res = s
+            .app
+            .post(&format!("{ORDERS}/repair"), token, &json!({}))
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    assert_eq!(s.app.counts(), before);
+}
