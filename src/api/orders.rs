@@ -489,6 +489,25 @@ fn check_common(
     }
 }
 
+/// Times a client may send: 2000 to 2099. Beyond that chrono's arithmetic can overflow,
+/// PostgreSQL's timestamps end, and SQLite's text timestamps stop sorting by time.
+fn when(field: &str, t: DateTime<Utc>) -> Result<NaiveDateTime, ApiError> {
+    let year = chrono::Datelike::year(&t);
+    if (2000..2100).contains(&year) {
+        Ok(naive(t))
+    } else {
+        Err(ApiError::field(
+            field,
+            "out_of_range",
+            "a time between 2000 and 2099",
+        ))
+    }
+}
+
+fn opt_when(field: &str, t: Option<DateTime<Utc>>) -> Result<Option<NaiveDateTime>, ApiError> {
+    t.map(|t| when(field, t)).transpose()
+}
+
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     let t = t.naive_utc();
     t - Duration::nanoseconds(i64::from(t.and_utc().timestamp_subsec_nanos() % 1000))
@@ -709,7 +728,9 @@ pub async fn create_install(
         }
     }
     check.finish()?;
-    let requested_at = b.requested_at.map(naive).unwrap_or_else(now);
+    let requested_at = opt_when("requested_at", b.requested_at)?.unwrap_or_else(now);
+    let window_start = opt_when("window_start", b.window_start)?;
+    let window_end = opt_when("window_end", b.window_end)?;
     let view = in_tx(&state.pool, caller.session(), move |c| {
         let customer = customer_in_scope(c, &caller, &b.customer_id)?;
         let mut order = new_order(
@@ -723,8 +744,8 @@ pub async fn create_install(
             requested_at,
             &caller.id,
         )?;
-        order.window_start = b.window_start.map(naive);
-        order.window_end = b.window_end.map(naive);
+        order.window_start = window_start;
+        order.window_end = window_end;
         let mut lines = Vec::new();
         let mut vehicle_ids = std::collections::HashSet::new();
         for (i, (v, plate)) in b.vehicles.iter().zip(plates).enumerate() {
@@ -838,8 +859,17 @@ pub async fn create_repair(
     };
     let imei = check.opt_id("terminal_imei", b.terminal_imei.as_deref(), Imei::parse);
     let model = check.opt_text("product_model", b.product_model.as_deref(), 50);
+    if let Some(d) = b.purchase_date
+        && !(1990..2100).contains(&chrono::Datelike::year(&d))
+    {
+        check.add(
+            "purchase_date",
+            "out_of_range",
+            "a date between 1990 and 2099",
+        );
+    }
     check.finish()?;
-    let requested_at = b.requested_at.map(naive).unwrap_or_else(now);
+    let requested_at = opt_when("requested_at", b.requested_at)?.unwrap_or_else(now);
     let view = in_tx(&state.pool, caller.session(), move |c| {
         let customer = customer_in_scope(c, &caller, &b.customer_id)?;
         let vehicle = match (&b.vehicle_id, plate) {
@@ -854,9 +884,13 @@ pub async fn create_repair(
         let terminal = match imei {
             Some(imei) => Some(
                 equipment::terminal_by_imei(c, imei.as_str())?
-                    .filter(|t| t.center_id == customer.center_id)
+                    .filter(|t| t.vehicle_id.as_deref() == Some(vehicle.id.as_str()))
                     .ok_or_else(|| {
-                        ApiError::field("terminal_imei", "unknown", "no such terminal")
+                        ApiError::field(
+                            "terminal_imei",
+                            "not_in_vehicle",
+                            "no such terminal installed in this vehicle",
+                        )
                     })?,
             ),
             None => equipment::terminals_in_vehicles(c, &[vehicle.id.as_str()])?
@@ -964,6 +998,8 @@ pub async fn list(
     } else {
         q.technician_id.clone()
     };
+    let scheduled_from = opt_when("scheduled_from", q.scheduled_from)?;
+    let scheduled_to = opt_when("scheduled_to", q.scheduled_to)?;
     let result = with_db(&state.pool, caller.session(), move |c| {
         let f = OrderFilter {
             center: center.as_deref(),
@@ -971,8 +1007,8 @@ pub async fn list(
             kind: q.kind,
             status: statuses,
             customer_id: q.customer_id,
-            scheduled_from: q.scheduled_from.map(naive),
-            scheduled_to: q.scheduled_to.map(naive),
+            scheduled_from,
+            scheduled_to,
         };
         Ok(store::list(c, &f, &page)?)
     })
@@ -1302,8 +1338,10 @@ fn assign_action(
             );
         }
         check.finish()?;
-        let at = naive(b.scheduled_at);
+        let at = when("scheduled_at", b.scheduled_at)?;
         let window = Duration::hours(VISIT_HOURS);
+        // two managers booking the same technician at once queue here (PostgreSQL)
+        store::lock_technician(c, &b.lead_id)?;
         let clashes: Vec<String> = store::bookings(c, &order.center_id, at - window, at + window)?
             .into_iter()
             .filter(|(t, oid, _)| t == &b.lead_id && oid != &order.id)
@@ -1802,13 +1840,20 @@ pub struct TerminalSwapIn {
     pub move_sim: Option<bool>,
 }
 
-/// The terminal in the line's vehicle, if any.
-fn current_terminal(c: &mut DbConn, line: &Line) -> Result<Option<equipment::Terminal>, ApiError> {
-    Ok(
-        equipment::terminals_in_vehicles(c, &[line.vehicle_id.as_str()])?
-            .into_iter()
-            .next(),
-    )
+/// The terminal in the line's vehicle that the work is on: the order's terminal when it
+/// is still in that vehicle, else the vehicle's (first) terminal.
+fn current_terminal(
+    c: &mut DbConn,
+    order: &WorkOrder,
+    line: &Line,
+) -> Result<Option<equipment::Terminal>, ApiError> {
+    let mut in_vehicle = equipment::terminals_in_vehicles(c, &[line.vehicle_id.as_str()])?;
+    if let Some(tid) = &order.terminal_id
+        && let Some(i) = in_vehicle.iter().position(|t| &t.id == tid)
+    {
+        return Ok(Some(in_vehicle.swap_remove(i)));
+    }
+    Ok(in_vehicle.into_iter().next())
 }
 
 /// Terminal swap (更换终端): the old unit out of the vehicle to repair with its fault tag,
@@ -1846,7 +1891,7 @@ pub async fn line_terminal_swap(
         |c, caller, order, (line_id, imei, fault, move_sim)| {
             on_site(caller, order, false)?;
             let mut line = pending_line(c, order, &line_id, OrderKind::Repair)?;
-            let old = current_terminal(c, &line)?.ok_or_else(|| {
+            let old = current_terminal(c, order, &line)?.ok_or_else(|| {
                 ApiError::conflict(
                     "no_terminal_installed",
                     "the vehicle has no terminal to swap",
@@ -1948,7 +1993,7 @@ pub async fn line_sim_swap(
         |c, caller, order, (line_id, iccid, old_status)| {
             on_site(caller, order, false)?;
             let mut line = pending_line(c, order, &line_id, OrderKind::Repair)?;
-            let terminal = current_terminal(c, &line)?.ok_or_else(|| {
+            let terminal = current_terminal(c, order, &line)?.ok_or_else(|| {
                 ApiError::conflict("no_terminal_installed", "the vehicle has no terminal")
             })?;
             let new = sim_for(c, order, &iccid, "new_iccid")?;
@@ -2201,7 +2246,7 @@ pub async fn add_verbal_approval(
                     id: new_id(),
                     order_id: order.id.clone(),
                     approver_id: approver.id.clone(),
-                    approved_at: b.approved_at.map(naive).unwrap_or(t),
+                    approved_at: opt_when("approved_at", b.approved_at)?.unwrap_or(t),
                     content: content.clone(),
                     recorded_by: caller.id.clone(),
                     recorded_at: t,
@@ -2299,7 +2344,7 @@ pub async fn sign_off(
         }
     }
     check.finish()?;
-    let input = (name, b.signed_at.map(naive), b.signature_image);
+    let input = (name, opt_when("signed_at", b.signed_at)?, b.signature_image);
     run(
         &state,
         caller,
@@ -2366,7 +2411,7 @@ pub async fn candidates(
     if !(1..=50).contains(&limit) {
         return Err(ApiError::field("limit", "out_of_range", "between 1 and 50"));
     }
-    let asked = q.scheduled_at.map(naive);
+    let asked = opt_when("scheduled_at", q.scheduled_at)?;
     let items = with_db(&state.pool, caller.session(), move |c| {
         let order = load(c, &caller, &id)?;
         let at = asked.or(order.scheduled_at).unwrap_or_else(now);

@@ -225,7 +225,17 @@ where
     if let DbConn::Sqlite(c) = conn {
         BeginRead.execute(c)?;
     }
-    let result = f(conn);
+    // a panic inside must not hand the connection back with the transaction open (diesel
+    // does not know about it, so the pool would keep the connection)
+    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *conn))) {
+        Ok(r) => r,
+        Err(panic) => {
+            if let DbConn::Sqlite(c) = conn {
+                let _ = AbortRead.execute(c);
+            }
+            std::panic::resume_unwind(panic);
+        }
+    };
     if let DbConn::Sqlite(c) = conn
         && let Err(e) = EndRead.execute(c)
     {

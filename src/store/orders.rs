@@ -369,6 +369,21 @@ pub fn lock(conn: &mut DbConn, id: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// Locks a technician's profile row until the transaction ends (PostgreSQL), so two
+/// assignments of the same technician see each other's bookings.
+pub fn lock_technician(conn: &mut DbConn, user_id: &str) -> StoreResult<()> {
+    use super::schema::technician_profiles::dsl as tp;
+    if let DbConn::Pg(c) = conn {
+        tp::technician_profiles
+            .find(user_id)
+            .select(tp::user_id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?;
+    }
+    Ok(())
+}
+
 /// Applies `patch` if the order still has `version`; bumps the version.
 pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &OrderPatch) -> StoreResult<()> {
     versioned_update!(conn, work_orders, id, id, version, patch)

@@ -3044,3 +3044,89 @@ async fn every_order_action_refuses_the_roles_that_may_never_take_it() {
     }
     assert_eq!(s.app.counts(), before);
 }
+
+/// Times outside 2000–2099 are refused (chrono's arithmetic would overflow, PostgreSQL
+/// cannot store them, SQLite would sort them wrongly), reads keep working afterwards, and
+/// a repair order cannot borrow the warranty of a terminal that is not in its vehicle.
+#[tokio::test]
+async fn out_of_range_times_and_foreign_terminals_are_refused() {
+    let s = zz().await;
+    let app = &s.app;
+    let o = install_order(&s, &["豫A9T001"], true).await;
+    let id = id_of(&o);
+    let before = app.counts();
+    for t in [
+        "%2B262143-12-31T20:00:00Z",
+        "-5000-01-01T00:00:00Z",
+        "1970-01-01T00:00:00Z",
+        "2100-01-01T00:00:00Z",
+    ] {
+        let res = app
+            .get(
+                &format!("{ORDERS}/{id}/candidates?scheduled_at={t}"),
+                &s.mgr,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{t}");
+        let res = app
+            .get(&format!("{ORDERS}?scheduled_from={t}"), &s.mgr)
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{t}");
+    }
+    // every connection of the pool still reads
+    for _ in 0..12 {
+        get_order(app, &s.mgr, &id).await;
+    }
+    for (field, value) in [
+        ("window_start", "-5000-01-01T00:00:00Z"),
+        ("requested_at", "+262143-12-31T20:00:00Z"),
+        ("window_end", "1999-12-31T23:59:59Z"),
+    ] {
+        let mut body = install_body(&s.customer, json!([{"plate_no": "豫A9T002"}]), false);
+        body[field] = json!(value);
+        let res = app
+            .post(&format!("{ORDERS}/install"), &s.agent, &body)
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field} {value}"
+        );
+    }
+    let res = post_action(
+        app,
+        &s.mgr,
+        &id,
+        "approve",
+        Some(version_of(&o)),
+        None,
+        &json!({}),
+    )
+    .await;
+    let o: Value = expect(res, StatusCode::OK).await;
+    let approved = app.counts();
+    let res = post_action(
+        app,
+        &s.mgr,
+        &id,
+        "assign",
+        Some(version_of(&o)),
+        None,
+        &json!({"lead_id": s.lead.id, "scheduled_at": "+262143-12-31T20:00:00Z"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.counts(), approved);
+    assert_ne!(before, approved);
+
+    // a stock terminal of the center is not the vehicle's terminal
+    let stock = app.create_terminal(&app.admin, &app.zz.id, 77).await;
+    let approved = app.counts();
+    let vehicle = line(&o, 0)["vehicle_id"].as_str().unwrap().to_string();
+    let mut body = repair_body(&s.customer, json!({"vehicle_id": vehicle}), "不定位");
+    body["terminal_imei"] = stock["imei"].clone();
+    let res = app.post(&format!("{ORDERS}/repair"), &s.agent, &body).await;
+    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["code"], "not_in_vehicle", "{p}");
+    assert_eq!(app.counts(), approved);
+}
