@@ -537,38 +537,13 @@ pub fn unbind_sim(
     terminal_id: &str,
     ctx: &BindContext,
 ) -> StoreResult<()> {
-    let n = diesel::update(
-        s::sim_cards
-            .filter(s::id.eq(&sim.id))
-            .filter(s::terminal_id.eq(terminal_id))
-            .filter(s::version.eq(sim.version)),
-    )
-    .set((
-        s::terminal_id.eq(None::<String>),
-        // an active card goes back to stock; a suspended one stays suspended
-        s::status.eq(if sim.status == "active" {
-            "in_stock"
-        } else {
-            sim.status.as_str()
-        }),
-        s::version.eq(s::version + 1),
-        s::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    if n != 1 {
-        return Err(StoreError::Conflict {
-            code: "sim_not_bound",
-            detail: "the SIM card changed meanwhile".into(),
-        });
-    }
-    record(
-        conn,
-        ctx,
-        &sim.center_id,
-        "unbind",
-        terminal_id,
-        Other::Sim(&sim.id),
-    )
+    // an active card goes back to stock; a suspended one stays suspended
+    let status = if sim.status == "active" {
+        "in_stock"
+    } else {
+        sim.status.as_str()
+    };
+    unbind_sim_to(conn, sim, terminal_id, status, ctx)
 }
 
 #[derive(Debug, Default)]
