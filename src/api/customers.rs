@@ -126,14 +126,6 @@ fn check_terms(check: &mut Check, terms: PaymentTerms, days: Option<i32>) {
     }
 }
 
-fn check_coords(check: &mut Check, lat: Option<f64>, lng: Option<f64>) {
-    match (lat, lng) {
-        (Some(lat), Some(lng)) => check.point("", lat, lng),
-        (None, None) => {}
-        _ => check.add("lat", "incomplete", "give both lat and lng, or neither"),
-    }
-}
-
 /// Customers of the caller's center (admins: all, or `center_id`).
 #[utoipa::path(tag = "customers", params(CustomerQuery, PageParams), responses((status = 200, body = inline(Page<Customer>))), security(("bearer" = [])))]
 #[get("/customers")]
@@ -190,7 +182,7 @@ pub async fn create(
     let mut check = Check::new();
     let name = check.text("name", &b.name, 100);
     let address = check.text("address", &b.address, 200);
-    check_coords(&mut check, b.lat, b.lng);
+    check.opt_point(b.lat, b.lng);
     check_terms(&mut check, b.payment_terms, b.credit_days);
     let notes = check.opt_text("notes", b.notes.as_deref(), 2000);
     let contacts = check_contacts(&mut check, &b.contacts);
@@ -261,7 +253,7 @@ pub async fn update(
         let mut check = Check::new();
         let lat = b.lat.unwrap_or(current.lat);
         let lng = b.lng.unwrap_or(current.lng);
-        check_coords(&mut check, lat, lng);
+        check.opt_point(lat, lng);
         let terms = b
             .payment_terms
             .unwrap_or(PaymentTerms::parse(&current.payment_terms).unwrap_or(PaymentTerms::Cash));

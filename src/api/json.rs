@@ -181,6 +181,41 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON body that may be left out (an action whose fields are all optional): an empty
+/// body, with or without a Content-Type, is `T::default()`; anything else is read and
+/// parsed exactly as `Json<T>` does (415, 413, 400, 422).
+pub struct JsonOrEmpty<T> {
+    body: Option<Json<T>>,
+}
+
+impl<T: DeserializeOwned + Default> JsonOrEmpty<T> {
+    pub fn parse(self) -> Result<T, ApiError> {
+        match self.body {
+            Some(json) if !json.bytes.iter().all(u8::is_ascii_whitespace) => json.parse(),
+            _ => Ok(T::default()),
+        }
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonOrEmpty<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let empty = declared_length(req) == Some(0)
+            || (media_type(req).is_none() && declared_length(req).is_none());
+        if empty {
+            return Box::pin(async { Ok(JsonOrEmpty { body: None }) });
+        }
+        let json = Json::<T>::from_request(req, payload);
+        Box::pin(async move {
+            Ok(JsonOrEmpty {
+                body: Some(json.await?),
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

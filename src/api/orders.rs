@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use super::json::Json;
+use super::json::{Json, JsonOrEmpty};
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, with_db,
 };
@@ -113,17 +113,14 @@ fn held_from(order: &WorkOrder) -> Option<OrderStatus> {
 
 fn view(c: &mut DbConn, caller: &Caller, order: WorkOrder) -> Result<OrderView, ApiError> {
     let lines = store::lines(c, &order.id)?;
-    let mut plates = Vec::with_capacity(lines.len());
-    for l in &lines {
-        plates.push(vehicles::get(c, &l.vehicle_id)?.plate_no);
-    }
+    let ids: Vec<&str> = lines.iter().map(|l| l.vehicle_id.as_str()).collect();
+    let mut plates = vehicles::plates(c, &ids)?;
     let lines = lines
         .into_iter()
-        .zip(plates)
-        .map(|(line, plate_no)| LineView {
+        .map(|line| LineView {
             work: line.work_list(),
+            plate_no: plates.remove(&line.vehicle_id).unwrap_or_default(),
             line,
-            plate_no,
         })
         .collect();
     let technicians = store::assignments(c, &order.id)?;
@@ -509,8 +506,7 @@ fn opt_when(field: &str, t: Option<DateTime<Utc>>) -> Result<Option<NaiveDateTim
 }
 
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
-    let t = t.naive_utc();
-    t - Duration::nanoseconds(i64::from(t.and_utc().timestamp_subsec_nanos() % 1000))
+    crate::store::micros(t.naive_utc())
 }
 
 /// The day in China a UTC time falls on (warranty is judged by the calendar day there).
@@ -1075,14 +1071,6 @@ pub struct PositionIn {
     pub lng: Option<f64>,
 }
 
-fn opt_body<T: Default + serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        super::json::parse(body)
-    }
-}
-
 fn reason(check: &mut Check, r: &ReasonIn) -> String {
     check.text("reason", &r.reason, 500)
 }
@@ -1097,10 +1085,10 @@ macro_rules! simple_action {
             caller: Caller,
             req: HttpRequest,
             id: web::Path<String>,
-            body: web::Bytes,
+            body: JsonOrEmpty<CommentIn>,
         ) -> Result<HttpResponse, ApiError> {
             may(&caller, $action)?;
-            let b: CommentIn = opt_body(&body)?;
+            let b = body.parse()?;
             let mut check = Check::new();
             let comment = check.opt_text("comment", b.comment.as_deref(), 500);
             check.finish()?;
@@ -1140,10 +1128,10 @@ pub async fn approve(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: JsonOrEmpty<CommentIn>,
 ) -> Result<HttpResponse, ApiError> {
     may(&caller, Action::Approve)?;
-    let b: CommentIn = opt_body(&body)?;
+    let b = body.parse()?;
     let mut check = Check::new();
     let comment = check.opt_text("comment", b.comment.as_deref(), 500);
     check.finish()?;
@@ -1241,10 +1229,10 @@ pub async fn close(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: JsonOrEmpty<CommentIn>,
 ) -> Result<HttpResponse, ApiError> {
     may(&caller, Action::Close)?;
-    let b: CommentIn = opt_body(&body)?;
+    let b = body.parse()?;
     let mut check = Check::new();
     let comment = check.opt_text("comment", b.comment.as_deref(), 500);
     check.finish()?;
@@ -1495,18 +1483,44 @@ pub async fn readiness(
     .await
 }
 
-fn position(check: &mut Check, p: &PositionIn) -> Option<(f64, f64)> {
-    match (p.lat, p.lng) {
-        (Some(lat), Some(lng)) => {
-            check.point("", lat, lng);
-            Some((lat, lng))
+/// A move of the technician's (depart, arrive): the transition with what it records,
+/// and the phone's position, when given, as their last known one.
+async fn travel(
+    state: &AppState,
+    caller: Caller,
+    req: &HttpRequest,
+    id: String,
+    body: JsonOrEmpty<PositionIn>,
+    action: Action,
+) -> Result<HttpResponse, ApiError> {
+    may(&caller, action)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let pos = check.opt_point(b.lat, b.lng);
+    check.finish()?;
+    run(state, caller, req, id, pos, move |c, caller, order, pos| {
+        let at = now();
+        let patch = if action == Action::Arrive {
+            OrderPatch {
+                arrived_at: Some(Some(at)),
+                arrived_lat: Some(pos.map(|p| p.0)),
+                arrived_lng: Some(pos.map(|p| p.1)),
+                wait_seconds: Some(Some((at - order.requested_at).num_seconds().max(0))),
+                ..Default::default()
+            }
+        } else {
+            OrderPatch {
+                departed_at: Some(Some(at)),
+                ..Default::default()
+            }
+        };
+        transition(c, caller, order, action, patch, None)?;
+        if let Some((lat, lng)) = pos {
+            technicians::report_position(c, &caller.id, lat, lng)?;
         }
-        (None, None) => None,
-        _ => {
-            check.add("lat", "incomplete", "give both lat and lng, or neither");
-            None
-        }
-    }
+        Ok(())
+    })
+    .await
 }
 
 /// The technician leaves for the site.
@@ -1517,32 +1531,9 @@ pub async fn depart(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: JsonOrEmpty<PositionIn>,
 ) -> Result<HttpResponse, ApiError> {
-    may(&caller, Action::Depart)?;
-    let b: PositionIn = opt_body(&body)?;
-    let mut check = Check::new();
-    let pos = position(&mut check, &b);
-    check.finish()?;
-    run(
-        &state,
-        caller,
-        &req,
-        id.into_inner(),
-        pos,
-        |c, caller, order, pos| {
-            let patch = OrderPatch {
-                departed_at: Some(Some(now())),
-                ..Default::default()
-            };
-            transition(c, caller, order, Action::Depart, patch, None)?;
-            if let Some((lat, lng)) = pos {
-                technicians::report_position(c, &caller.id, lat, lng)?;
-            }
-            Ok(())
-        },
-    )
-    .await
+    travel(&state, caller, &req, id.into_inner(), body, Action::Depart).await
 }
 
 /// The technician is on site: the wait (request → arrival) is recorded.
@@ -1553,36 +1544,9 @@ pub async fn arrive(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: JsonOrEmpty<PositionIn>,
 ) -> Result<HttpResponse, ApiError> {
-    may(&caller, Action::Arrive)?;
-    let b: PositionIn = opt_body(&body)?;
-    let mut check = Check::new();
-    let pos = position(&mut check, &b);
-    check.finish()?;
-    run(
-        &state,
-        caller,
-        &req,
-        id.into_inner(),
-        pos,
-        |c, caller, order, pos| {
-            let at = now();
-            let patch = OrderPatch {
-                arrived_at: Some(Some(at)),
-                arrived_lat: Some(pos.map(|p| p.0)),
-                arrived_lng: Some(pos.map(|p| p.1)),
-                wait_seconds: Some(Some((at - order.requested_at).num_seconds().max(0))),
-                ..Default::default()
-            };
-            transition(c, caller, order, Action::Arrive, patch, None)?;
-            if let Some((lat, lng)) = pos {
-                technicians::report_position(c, &caller.id, lat, lng)?;
-            }
-            Ok(())
-        },
-    )
-    .await
+    travel(&state, caller, &req, id.into_inner(), body, Action::Arrive).await
 }
 
 /// Complete the order: every line resolved, the customer signed off; the fee is computed

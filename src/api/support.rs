@@ -74,15 +74,16 @@ where
             .get()
             .map_err(|e| ApiError::Unavailable(e.to_string()))?;
         let sessions = db.sessions.as_deref();
-        let epoch = sessions.map(SessionCache::epoch);
         return crate::store::db::read_tx(&mut conn, |c| {
-            match (sessions, epoch) {
-                (Some(cache), Some(_)) if cache.knows(&session) => {}
-                (Some(cache), Some(epoch)) => {
+            match sessions {
+                // the epoch is read before the first query, i.e. before the snapshot
+                Some(cache) if !cache.knows(&session) => {
+                    let epoch = cache.epoch();
                     session.verify(c)?;
                     cache.remember(&session, epoch);
                 }
-                _ => session.verify(c)?,
+                Some(_) => {}
+                None => session.verify(c)?,
             }
             f(c)
         });
@@ -298,6 +299,22 @@ impl Check {
                 format!("{prefix}_{field}")
             };
             self.add(name, "out_of_range", msg);
+        }
+    }
+
+    /// An optional position: both coordinates or neither; the pair when both are valid.
+    pub fn opt_point(&mut self, lat: Option<f64>, lng: Option<f64>) -> Option<(f64, f64)> {
+        match (lat, lng) {
+            (Some(lat), Some(lng)) => {
+                let before = self.errors.len();
+                self.point("", lat, lng);
+                (self.errors.len() == before).then_some((lat, lng))
+            }
+            (None, None) => None,
+            _ => {
+                self.add("lat", "incomplete", "give both lat and lng, or neither");
+                None
+            }
         }
     }
 

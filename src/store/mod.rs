@@ -141,7 +141,12 @@ pub fn new_id() -> String {
 
 /// Now, in UTC, at microsecond precision (what both databases keep).
 pub fn now() -> NaiveDateTime {
-    let t = chrono::Utc::now().naive_utc();
+    micros(chrono::Utc::now().naive_utc())
+}
+
+/// A time cut to microseconds, the precision both databases keep (so what is written
+/// reads back equal).
+pub fn micros(t: NaiveDateTime) -> NaiveDateTime {
     t - chrono::Duration::nanoseconds(i64::from(t.and_utc().timestamp_subsec_nanos() % 1000))
 }
 

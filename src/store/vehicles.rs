@@ -201,3 +201,19 @@ pub fn by_plate(conn: &mut DbConn, plate: &str) -> StoreResult<Option<Vehicle>> 
         .first(conn)
         .optional()?)
 }
+
+/// Plate numbers of these vehicles, by id (an order's lines: at most a few hundred).
+pub fn plates(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> StoreResult<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let rows: Vec<(String, String)> = v::vehicles
+            .filter(v::id.eq_any(chunk))
+            .select((v::id, v::plate_no))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
