@@ -209,9 +209,6 @@ fn transition(
         patch.held_from = Some(None);
     }
     store::update(c, &order.id, order.version, &patch)?;
-    if action == Action::Decline {
-        store::clear_assignments(c, &order.id)?;
-    }
     store::add_event(
         c,
         &order.id,
@@ -1156,7 +1153,7 @@ pub async fn approve(
 }
 
 macro_rules! reason_action {
-    ($fn_name:ident, $path:literal, $action:expr, $doc:literal, |$reason:ident| $patch:expr) => {
+    ($fn_name:ident, $path:literal, $action:expr, $doc:literal, |$c:ident, $order:ident, $reason:ident| $patch:expr) => {
         #[doc = $doc]
         #[utoipa::path(tag = "work orders", request_body = ReasonIn, responses((status = 200, body = OrderView), (status = 409), (status = 412), (status = 422)), security(("bearer" = [])))]
         #[post($path)]
@@ -1172,9 +1169,9 @@ macro_rules! reason_action {
             let mut check = Check::new();
             let r = reason(&mut check, &b);
             check.finish()?;
-            run(&state, caller, &req, id.into_inner(), r, |c, caller, order, $reason| {
+            run(&state, caller, &req, id.into_inner(), r, |$c, caller, $order, $reason| {
                 let patch: OrderPatch = $patch;
-                transition(c, caller, order, $action, patch, Some(&$reason))?;
+                transition($c, caller, $order, $action, patch, Some(&$reason))?;
                 Ok(())
             })
             .await
@@ -1187,7 +1184,7 @@ reason_action!(
     "/work-orders/{id}/reject",
     Action::Reject,
     "A manager rejects an order; the reason is required.",
-    |r| OrderPatch {
+    |_c, _order, r| OrderPatch {
         reject_reason: Some(Some(r.clone())),
         ..Default::default()
     }
@@ -1197,10 +1194,13 @@ reason_action!(
     "/work-orders/{id}/decline",
     Action::Decline,
     "The lead technician declines the job; it goes back to the manager to assign again.",
-    |r| OrderPatch {
-        lead_technician_id: Some(None),
-        scheduled_at: Some(None),
-        ..Default::default()
+    |c, order, r| {
+        store::clear_assignments(c, &order.id)?;
+        OrderPatch {
+            lead_technician_id: Some(None),
+            scheduled_at: Some(None),
+            ..Default::default()
+        }
     }
 );
 reason_action!(
@@ -1208,14 +1208,14 @@ reason_action!(
     "/work-orders/{id}/hold",
     Action::Hold,
     "Put the order on hold (e.g. waiting for parts).",
-    |r| OrderPatch::default()
+    |_c, _order, r| OrderPatch::default()
 );
 reason_action!(
     cancel,
     "/work-orders/{id}/cancel",
     Action::Cancel,
     "Cancel the order with a reason.",
-    |r| OrderPatch {
+    |_c, _order, r| OrderPatch {
         cancel_reason: Some(Some(r.clone())),
         ..Default::default()
     }

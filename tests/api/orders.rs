@@ -3130,3 +3130,41 @@ async fn out_of_range_times_and_foreign_terminals_are_refused() {
     assert_eq!(p["errors"][0]["code"], "not_in_vehicle", "{p}");
     assert_eq!(app.counts(), approved);
 }
+
+/// Actions whose fields are all optional take no body at all, and otherwise read their
+/// body like every JSON endpoint: 415 for another media type, 413 above the limit.
+#[tokio::test]
+async fn optional_bodies_may_be_empty_and_are_otherwise_json() {
+    let s = zz().await;
+    let app = &s.app;
+    let o = install_order(&s, &["豫A9E001"], true).await;
+    let id = id_of(&o);
+    let v = version_of(&o);
+    let send = |ct: Option<&'static str>, body: String| {
+        let mut r = app
+            .req(Method::POST, &format!("{ORDERS}/{id}/approve"), &s.mgr)
+            .header("If-Match", format!("\"{v}\""));
+        if let Some(ct) = ct {
+            r = r.header("content-type", ct);
+        }
+        r.body(body).send()
+    };
+    assert_problem(
+        send(Some("text/plain"), "同意".into()).await.unwrap(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let big = format!(r#"{{"comment": "{}"}}"#, "x".repeat(100_000));
+    assert_problem(
+        send(Some("application/json"), big).await.unwrap(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+    )
+    .await;
+    assert_eq!(version_of(&get_order(app, &s.mgr, &id).await), v);
+    let res = send(None, String::new()).await.unwrap();
+    let o = expect(res, StatusCode::OK).await;
+    assert_eq!(o["status"], "approved");
+    assert_eq!(version_of(&o), v + 1);
+}
