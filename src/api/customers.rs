@@ -9,7 +9,7 @@ use super::support::{
     Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
     page_json, with_db,
 };
-use crate::domain::access::{Op, Resource, allowed};
+use crate::domain::access::{Op, Resource, Role, allowed};
 use crate::domain::ids::{Email, Phone};
 use crate::domain::registry::{PaymentTerms, Tier};
 use crate::store::customers::{
@@ -300,7 +300,7 @@ pub struct ArchiveTerminal {
 pub const ARCHIVE_ORDERS: i64 = 100;
 
 /// 客户档案: the customer with its vehicles, drivers, terminals and SIM cards, and its
-/// latest work orders (payments join it in a later version).
+/// latest work orders, payments and invoices.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Archive {
     pub customer: Customer,
@@ -309,6 +309,11 @@ pub struct Archive {
     pub terminal_count: usize,
     /// the latest work orders, newest first (at most 100)
     pub orders: Vec<crate::store::orders::WorkOrder>,
+    /// payment history, newest first (at most 100; finance, managers, admins): the
+    /// handbooks judge a customer's credit by it
+    pub payments: Vec<crate::store::money::Payment>,
+    /// invoices of a credit customer, newest first (at most 100; same roles)
+    pub invoices: Vec<crate::store::money::Invoice>,
 }
 
 /// The customer's archive (档案). A fixed number of queries, whatever the fleet size.
@@ -357,7 +362,18 @@ pub async fn archive(
             })
             .collect();
         let orders = crate::store::orders::by_customer(c, &id, ARCHIVE_ORDERS)?;
+        let money = matches!(caller.role, Role::Admin | Role::Manager | Role::Finance);
+        let (payments, invoices) = if money {
+            (
+                crate::store::money::customer_payments(c, &id, ARCHIVE_ORDERS)?,
+                crate::store::money::customer_invoices(c, &id, ARCHIVE_ORDERS)?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Ok(Archive {
+            payments,
+            invoices,
             customer,
             vehicle_count: vehicles.len(),
             terminal_count,

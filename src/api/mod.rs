@@ -6,9 +6,13 @@ pub mod centers;
 pub mod customers;
 pub mod equipment;
 pub mod error;
+pub mod export;
+pub mod idempotency;
 pub mod json;
+pub mod money;
 pub mod openapi;
 pub mod orders;
+pub mod reports;
 pub mod support;
 pub mod technicians;
 pub mod users;
@@ -135,7 +139,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(orders::add_part)
                 .service(orders::add_verbal_approval)
                 .service(orders::confirm_verbal_approval)
-                .service(orders::sign_off),
+                .service(orders::sign_off)
+                .service(money::collect)
+                .service(money::list_charges)
+                .service(money::get_charge)
+                .service(money::request_adjustment)
+                .service(money::approve_adjustment)
+                .service(money::reject_adjustment)
+                .service(reports::export_payments)
+                .service(money::list_payments)
+                .service(money::get_payment)
+                .service(money::reverse)
+                .service(money::add_fapiao)
+                .service(money::cash)
+                .service(money::create_remittance)
+                .service(money::list_remittances)
+                .service(money::get_remittance)
+                .service(money::confirm_remittance)
+                .service(money::list_discrepancies)
+                .service(money::resolve_discrepancy)
+                .service(reports::aging)
+                .service(money::create_invoice)
+                .service(money::list_invoices)
+                .service(money::get_invoice)
+                .service(money::pay_invoice)
+                .service(money::get_settings)
+                .service(money::put_settings)
+                .service(reports::reconciliation_report),
         )
         .service(
             SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),

@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, centers, customers, equipment, orders, technicians, users, vehicles};
+use super::{
+    auth, centers, customers, equipment, money, orders, reports, technicians, users, vehicles,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +37,14 @@ use super::{auth, centers, customers, equipment, orders, technicians, users, veh
         orders::line_install, orders::line_terminal_swap, orders::line_sim_swap, orders::line_repair,
         orders::line_not_done, orders::add_part, orders::add_verbal_approval,
         orders::confirm_verbal_approval, orders::sign_off,
+        money::list_charges, money::get_charge, money::request_adjustment,
+        money::approve_adjustment, money::reject_adjustment, money::collect,
+        money::list_payments, money::get_payment, money::reverse, money::add_fapiao,
+        money::cash, money::create_remittance, money::list_remittances, money::get_remittance,
+        money::confirm_remittance, money::list_discrepancies, money::resolve_discrepancy,
+        money::create_invoice, money::list_invoices, money::get_invoice, money::pay_invoice,
+        money::get_settings, money::put_settings,
+        reports::reconciliation_report, reports::export_payments, reports::aging,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth, &ApiPrefix),

@@ -7,15 +7,14 @@
 //! timeline, in one transaction. Actions take an optional `Idempotency-Key`.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
+use super::idempotency::{Idempotency, Replay};
 use super::json::{Json, JsonOrEmpty};
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, with_db,
@@ -66,6 +65,8 @@ pub struct OrderView {
     pub technicians: Vec<Assignment>,
     pub parts: Vec<PartUsed>,
     pub verbal_approvals: Vec<VerbalApproval>,
+    /// what the customer owes, once the order is completed
+    pub charge: Option<crate::store::money::Charge>,
     /// the actions the caller may take now, by endpoint name (`POST …/{id}/<action>`)
     pub allowed_actions: Vec<&'static str>,
 }
@@ -126,6 +127,7 @@ fn view(c: &mut DbConn, caller: &Caller, order: WorkOrder) -> Result<OrderView, 
     let technicians = store::assignments(c, &order.id)?;
     let parts = store::parts_used(c, &order.id)?;
     let verbal_approvals = store::verbal_approvals(c, &order.id)?;
+    let charge = crate::store::money::charge_of_order(c, &order.id)?;
     let allowed_actions = order::allowed_actions(
         status_of(&order),
         held_from(&order),
@@ -145,6 +147,7 @@ fn view(c: &mut DbConn, caller: &Caller, order: WorkOrder) -> Result<OrderView, 
         technicians,
         parts,
         verbal_approvals,
+        charge,
         allowed_actions,
         order,
     })
@@ -235,36 +238,9 @@ fn record_act(
 
 // ---------------------------------------------------------------- running an action
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(v) = req.headers().get("Idempotency-Key") else {
-        return Ok(None);
-    };
-    let key = v.to_str().unwrap_or("").trim();
-    if key.is_empty() || key.len() > 200 || key.chars().any(|c| c.is_control()) {
-        return Err(ApiError::BadRequest {
-            code: "invalid_idempotency_key",
-            detail: "Idempotency-Key must be 1–200 printable characters".into(),
-        });
-    }
-    Ok(Some(key.to_string()))
-}
-
-/// What makes two requests "the same" for an Idempotency-Key: method, path and body. Not
-/// the If-Match: a client that lost the answer may re-read the order and retry with the
-/// newer ETag, and must still get the first answer.
-fn fingerprint(req: &HttpRequest, body: &impl Serialize) -> String {
-    let mut h = Sha256::new();
-    h.update(req.method().as_str());
-    h.update(b" ");
-    h.update(req.path());
-    h.update(b"\n");
-    h.update(serde_json::to_vec(body).unwrap_or_default());
-    hex::encode(h.finalize())
-}
-
 enum Outcome {
     Fresh(Box<OrderView>),
-    Replayed { status: i32, body: String },
+    Replayed(Replay),
 }
 
 /// Runs an action on an existing order: the idempotent replay, the order in scope, the
@@ -283,23 +259,14 @@ where
     F: FnOnce(&mut DbConn, &Caller, &WorkOrder, B) -> Result<(), ApiError> + Send + 'static,
 {
     let version = if_match(req)?;
-    let key = idempotency_key(req)?;
-    let hash = fingerprint(req, &body);
+    let idem = Idempotency::of(req, &body)?;
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
         // concurrent actions on one order queue here (PostgreSQL row lock; SQLite writers
         // are serialized anyway), so a double tap finds the first one's stored answer
         // instead of failing its version check
         store::lock(c, &id)?;
-        if let Some(k) = &key
-            && let Some((stored_hash, status, body)) = store::idempotent_response(c, &caller.id, k)?
-        {
-            if stored_hash != hash {
-                return Err(ApiError::Unprocessable {
-                    code: "idempotency_key_reused",
-                    detail: "this Idempotency-Key was used for a different request".into(),
-                });
-            }
-            return Ok(Outcome::Replayed { status, body });
+        if let Some(replay) = idem.replay(c, &caller.id)? {
+            return Ok(Outcome::Replayed(replay));
         }
         let order = load(c, &caller, &id)?;
         if order.version != version {
@@ -310,36 +277,13 @@ where
         f(c, &caller, &order, body)?;
         let fresh = store::get(c, &id)?;
         let after = view(c, &caller, fresh)?;
-        if let Some(k) = &key {
-            let text =
-                serde_json::to_string(&after).map_err(|e| ApiError::Internal(e.to_string()))?;
-            store::remember_response(c, &caller.id, k, &hash, 200, &text)?;
-        }
+        idem.remember(c, &caller.id, StatusCode::OK, &after)?;
         Ok(Outcome::Fresh(Box::new(after)))
     })
     .await?;
     Ok(match outcome {
         Outcome::Fresh(v) => ok_etag(v.order.version, &v),
-        Outcome::Replayed { status, body } => {
-            let version = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v.get("version").and_then(serde_json::Value::as_i64))
-                .unwrap_or(0);
-            let mut res = HttpResponse::build(
-                StatusCode::from_u16(u16::try_from(status).unwrap_or(200))
-                    .unwrap_or(StatusCode::OK),
-            )
-            .content_type("application/json")
-            .body(body);
-            if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
-                res.headers_mut().insert(header::ETAG, v);
-            }
-            res.headers_mut().insert(
-                header::HeaderName::from_static("idempotent-replayed"),
-                HeaderValue::from_static("true"),
-            );
-            res
-        }
+        Outcome::Replayed(r) => r.response(),
     })
 }
 
@@ -506,11 +450,6 @@ fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     crate::store::micros(t.naive_utc())
 }
 
-/// The day in China a UTC time falls on (warranty is judged by the calendar day there).
-fn china_date(t: NaiveDateTime) -> NaiveDate {
-    (t + Duration::hours(8)).date()
-}
-
 #[allow(clippy::too_many_arguments)]
 fn new_order(
     c: &mut DbConn,
@@ -524,7 +463,7 @@ fn new_order(
     created_by: &str,
 ) -> Result<WorkOrder, ApiError> {
     let center = centers::get(c, center_id)?;
-    let year = chrono::Datelike::year(&china_date(now()));
+    let year = chrono::Datelike::year(&crate::domain::china_day(now()));
     let seq = store::next_number(c, center_id, kind.as_str(), year)?;
     let t = now();
     Ok(WorkOrder {
@@ -902,7 +841,7 @@ pub async fn create_repair(
             &caller.id,
         )?;
         order.fault_symptoms = Some(symptoms);
-        let on = china_date(requested_at);
+        let on = crate::domain::china_day(requested_at);
         match &terminal {
             Some(t) => {
                 let v = warranty::verdict(t.purchase_date, t.warranty_months, on);
@@ -1243,6 +1182,9 @@ pub async fn close(
         id.into_inner(),
         comment,
         |c, caller, order, comment| {
+            next_state(caller, order, Action::Close)?;
+            // 篇三: an order closes only when its money is settled
+            super::money::require_settled(c, &order.id)?;
             let patch = OrderPatch {
                 closed_at: Some(Some(now())),
                 ..Default::default()
@@ -1611,6 +1553,8 @@ pub async fn complete(
             };
             let comment = format!("fee {}", fee.total);
             transition(c, caller, order, Action::Complete, patch, Some(&comment))?;
+            // the fee becomes what the customer owes, in the same transaction
+            super::money::open_charge(c, order, fee.total)?;
             Ok(())
         },
     )
@@ -2379,7 +2323,7 @@ pub async fn candidates(
     let items = with_db(&state.pool, caller.session(), move |c| {
         let order = load(c, &caller, &id)?;
         let at = asked.or(order.scheduled_at).unwrap_or_else(now);
-        let day = china_date(at);
+        let day = crate::domain::china_day(at);
         let day_start = day.and_hms_opt(0, 0, 0).unwrap_or_default() - Duration::hours(8);
         let day_end = day_start + Duration::days(1);
         let today = store::bookings(c, &order.center_id, day_start, day_end)?;

@@ -34,8 +34,26 @@ macro_rules! str_enum {
 pub mod access;
 pub mod fees;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod ranking;
 pub mod registry;
 pub mod warranty;
+
+/// A document number: `{prefix}-{center}-{year}-{seq}`, e.g. `AZ-ZZ-2026-000123` — the
+/// service center code trimmed and in upper case, the year, and the center's gapless
+/// sequence number for that kind and year, zero-padded to six digits (wider when it needs
+/// more).
+pub fn document_number(prefix: &str, center_code: &str, year: i32, seq: i64) -> String {
+    format!(
+        "{prefix}-{}-{year}-{seq:06}",
+        center_code.trim().to_ascii_uppercase()
+    )
+}
+
+/// The calendar day in China (Asia/Shanghai, UTC+8 all year) that a UTC time falls on:
+/// warranty, receipts' years and the reports' days go by it.
+pub fn china_day(t: chrono::NaiveDateTime) -> chrono::NaiveDate {
+    (t + chrono::Duration::hours(8)).date()
+}

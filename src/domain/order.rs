@@ -380,18 +380,10 @@ impl LineWork {
     }
 }
 
-/// The order number printed on the documents: `{prefix}-{center}-{year}-{seq}`, e.g.
-/// `AZ-ZZ-2026-000123` — prefix AZ (安装) or WX (维修), the service center code trimmed
-/// and in upper case, the year, and the center's sequence number for that kind and
-/// year, zero-padded to six digits (wider when it needs more).
+/// The order number printed on the documents (see `document_number`): prefix AZ (安装) or
+/// WX (维修), e.g. `AZ-ZZ-2026-000123`.
 pub fn order_number(kind: OrderKind, center_code: &str, year: i32, seq: i64) -> String {
-    format!(
-        "{}-{}-{}-{:06}",
-        kind.prefix(),
-        center_code.trim().to_ascii_uppercase(),
-        year,
-        seq
-    )
+    super::document_number(kind.prefix(), center_code, year, seq)
 }
 
 /// The 返修标签 text for a terminal removed for repair: "维护人员须将车牌号，故障现象写在

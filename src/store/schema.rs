@@ -345,8 +345,155 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    center_settings (center_id) {
+        center_id -> Text,
+        adjustment_threshold_fen -> BigInt,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> Text,
+        number -> Text,
+        center_id -> Text,
+        customer_id -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        issue_date -> Date,
+        due_date -> Date,
+        total_fen -> BigInt,
+        paid_fen -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    charges (id) {
+        id -> Text,
+        order_id -> Text,
+        center_id -> Text,
+        customer_id -> Text,
+        technician_id -> Nullable<Text>,
+        terms -> Text,
+        amount_fen -> BigInt,
+        adjusted_fen -> BigInt,
+        paid_fen -> BigInt,
+        status -> Text,
+        invoice_id -> Nullable<Text>,
+        day -> Date,
+        created_at -> Timestamp,
+        settled_at -> Nullable<Timestamp>,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    charge_adjustments (id) {
+        id -> Text,
+        charge_id -> Text,
+        kind -> Text,
+        amount_fen -> BigInt,
+        reason -> Text,
+        status -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        center_id -> Text,
+        kind -> Text,
+        charge_id -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        invoice_id -> Nullable<Text>,
+        customer_id -> Text,
+        amount_fen -> BigInt,
+        method -> Text,
+        payer_name -> Text,
+        paid_at -> Timestamp,
+        day -> Date,
+        lat -> Nullable<Double>,
+        lng -> Nullable<Double>,
+        collector_id -> Text,
+        on_site -> Bool,
+        receipt_no -> Nullable<Text>,
+        reverses_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        approved_by -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_fapiao (payment_id) {
+        payment_id -> Text,
+        fapiao_no -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remittances (id) {
+        id -> Text,
+        center_id -> Text,
+        technician_id -> Text,
+        expected_fen -> BigInt,
+        submitted_at -> Timestamp,
+        submitted_day -> Date,
+        status -> Text,
+        received_fen -> Nullable<BigInt>,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+        confirmed_day -> Nullable<Date>,
+        notes -> Nullable<Text>,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remittance_items (remittance_id, payment_id) {
+        remittance_id -> Text,
+        payment_id -> Text,
+    }
+}
+
+diesel::table! {
+    discrepancies (id) {
+        id -> Text,
+        remittance_id -> Text,
+        center_id -> Text,
+        technician_id -> Text,
+        amount_fen -> BigInt,
+        status -> Text,
+        created_at -> Timestamp,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(technician_profiles -> users (user_id));
 diesel::joinable!(work_order_parts -> parts (part_id));
+diesel::joinable!(remittance_items -> payments (payment_id));
+diesel::joinable!(payments -> charges (charge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     service_centers,
@@ -370,4 +517,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     verbal_approvals,
     order_events,
     idempotency_keys,
+    center_settings,
+    invoices,
+    charges,
+    charge_adjustments,
+    payments,
+    payment_fapiao,
+    remittances,
+    remittance_items,
+    discrepancies,
 );

@@ -39,6 +39,15 @@ pub const TABLES: &[&str] = &[
     "verbal_approvals",
     "order_events",
     "idempotency_keys",
+    "center_settings",
+    "invoices",
+    "charges",
+    "charge_adjustments",
+    "payments",
+    "payment_fapiao",
+    "remittances",
+    "remittance_items",
+    "discrepancies",
 ];
 
 pub struct TestApp {

@@ -8,6 +8,7 @@ mod centers_users;
 mod customers_vehicles;
 mod equipment;
 mod hardening;
+mod money;
 mod orders;
 mod protocol;
 mod roles;

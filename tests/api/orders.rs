@@ -13,32 +13,32 @@ use crate::helpers::{TestApp, assert_problem, iccid, imei, spawn_app};
 
 // ------------------------------------------------------------------ helpers
 
-const ORDERS: &str = "/api/v1/work-orders";
+pub(crate) const ORDERS: &str = "/api/v1/work-orders";
 const READINESS: [&str; 4] = ["info_verified", "tools", "spare_parts", "documents"];
-const SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+pub(crate) const SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 /// Asserts the status, then returns the JSON body (with the text in the failure message).
-async fn expect(res: Response, status: StatusCode) -> Value {
+pub(crate) async fn expect(res: Response, status: StatusCode) -> Value {
     let got = res.status();
     let text = res.text().await.unwrap();
     assert_eq!(got, status, "{text}");
     serde_json::from_str(&text).unwrap()
 }
 
-fn id_of(v: &Value) -> String {
+pub(crate) fn id_of(v: &Value) -> String {
     v["id"]
         .as_str()
         .unwrap_or_else(|| panic!("an object with an id: {v}"))
         .to_string()
 }
 
-fn version_of(v: &Value) -> i64 {
+pub(crate) fn version_of(v: &Value) -> i64 {
     v["version"]
         .as_i64()
         .unwrap_or_else(|| panic!("an object with a version: {v}"))
 }
 
-fn items(page: &Value) -> &Vec<Value> {
+pub(crate) fn items(page: &Value) -> &Vec<Value> {
     page["items"].as_array().expect("a page with items")
 }
 
@@ -51,7 +51,7 @@ fn strs(v: &Value) -> Vec<String> {
 }
 
 /// RFC 3339 (UTC, seconds) for now + `offset`.
-fn at(offset: Duration) -> String {
+pub(crate) fn at(offset: Duration) -> String {
     (Utc::now() + offset).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -68,12 +68,12 @@ fn ts(v: &Value) -> DateTime<Utc> {
 }
 
 /// The year of order numbers (Asia/Shanghai).
-fn year() -> i32 {
+pub(crate) fn year() -> i32 {
     (Utc::now() + Duration::hours(8)).year()
 }
 
 /// `SELECT COUNT(*) AS n FROM …` straight from the store.
-fn count_sql(app: &TestApp, sql: &str) -> i64 {
+pub(crate) fn count_sql(app: &TestApp, sql: &str) -> i64 {
     #[derive(QueryableByName)]
     struct N {
         #[diesel(sql_type = BigInt)]
@@ -111,13 +111,13 @@ async fn invalid_transition(res: Response, state: &str) -> Value {
     p
 }
 
-struct Tech {
-    id: String,
-    token: String,
+pub(crate) struct Tech {
+    pub(crate) id: String,
+    pub(crate) token: String,
 }
 
 /// A technician of `center_id` with a profile: (skills, home position, external?).
-async fn technician(
+pub(crate) async fn technician(
     app: &TestApp,
     center_id: &str,
     can_install: bool,
@@ -139,19 +139,19 @@ async fn technician(
 }
 
 /// The ZZ center's people and a customer.
-struct Zz {
-    app: TestApp,
-    mgr_id: String,
-    mgr: String,
-    mgr2: String,
-    agent_id: String,
-    agent: String,
-    lead: Tech,
-    helper: Tech,
-    customer: String,
+pub(crate) struct Zz {
+    pub(crate) app: TestApp,
+    pub(crate) mgr_id: String,
+    pub(crate) mgr: String,
+    pub(crate) mgr2: String,
+    pub(crate) agent_id: String,
+    pub(crate) agent: String,
+    pub(crate) lead: Tech,
+    pub(crate) helper: Tech,
+    pub(crate) customer: String,
 }
 
-async fn zz() -> Zz {
+pub(crate) async fn zz() -> Zz {
     let app = spawn_app().await;
     let center = app.zz.id.clone();
     let (mgr_id, mgr) = app.user("manager", &center).await;
@@ -176,7 +176,7 @@ async fn zz() -> Zz {
     }
 }
 
-fn install_body(customer: &str, vehicles: Value, submit: bool) -> Value {
+pub(crate) fn install_body(customer: &str, vehicles: Value, submit: bool) -> Value {
     json!({
         "customer_id": customer,
         "site_address": "郑州市管城区航海东路物流园3号库",
@@ -211,7 +211,7 @@ async fn install_order(s: &Zz, plates: &[&str], submit: bool) -> Value {
 }
 
 /// A 201 with an order view whose ETag is its version.
-async fn created_order(res: Response) -> Value {
+pub(crate) async fn created_order(res: Response) -> Value {
     let etag = res
         .headers()
         .get("etag")
@@ -222,7 +222,7 @@ async fn created_order(res: Response) -> Value {
 }
 
 /// POST /work-orders/{id}/{action} with If-Match (and an Idempotency-Key when given).
-async fn post_action(
+pub(crate) async fn post_action(
     app: &TestApp,
     token: &str,
     order_id: &str,
@@ -249,7 +249,13 @@ async fn post_action(
 
 /// An action on `order` (at its current version) that must succeed: 200, the version
 /// bumped by exactly one, the ETag matching. Returns the new order view.
-async fn act(app: &TestApp, token: &str, order: &Value, action: &str, body: Value) -> Value {
+pub(crate) async fn act(
+    app: &TestApp,
+    token: &str,
+    order: &Value,
+    action: &str,
+    body: Value,
+) -> Value {
     let before = version_of(order);
     let res = post_action(app, token, &id_of(order), action, Some(before), None, &body).await;
     let etag = res
@@ -271,7 +277,13 @@ async fn act(app: &TestApp, token: &str, order: &Value, action: &str, body: Valu
 }
 
 /// Like [`act`] for recording acts (parts, verbal approvals) that may answer 200 or 201.
-async fn record(app: &TestApp, token: &str, order: &Value, action: &str, body: Value) -> Value {
+pub(crate) async fn record(
+    app: &TestApp,
+    token: &str,
+    order: &Value,
+    action: &str,
+    body: Value,
+) -> Value {
     let before = version_of(order);
     let res = post_action(app, token, &id_of(order), action, Some(before), None, &body).await;
     let status = res.status();
@@ -289,7 +301,7 @@ async fn record(app: &TestApp, token: &str, order: &Value, action: &str, body: V
     o
 }
 
-async fn get_order(app: &TestApp, token: &str, id: &str) -> Value {
+pub(crate) async fn get_order(app: &TestApp, token: &str, id: &str) -> Value {
     let res = app.get(&format!("{ORDERS}/{id}"), token).await;
     let etag = res
         .headers()
@@ -300,7 +312,7 @@ async fn get_order(app: &TestApp, token: &str, id: &str) -> Value {
     o
 }
 
-async fn timeline(app: &TestApp, id: &str) -> Vec<Value> {
+pub(crate) async fn timeline(app: &TestApp, id: &str) -> Vec<Value> {
     let page = expect(
         app.get(&format!("{ORDERS}/{id}/timeline"), &app.admin)
             .await,
@@ -310,7 +322,7 @@ async fn timeline(app: &TestApp, id: &str) -> Vec<Value> {
     items(&page).clone()
 }
 
-fn actions(events: &[Value]) -> Vec<String> {
+pub(crate) fn actions(events: &[Value]) -> Vec<String> {
     events
         .iter()
         .map(|e| e["action"].as_str().unwrap().to_string())
@@ -337,13 +349,13 @@ fn t(action: &str, from: &str, to: &str) -> (String, String, String) {
     (action.into(), from.into(), to.into())
 }
 
-fn line(order: &Value, i: usize) -> &Value {
+pub(crate) fn line(order: &Value, i: usize) -> &Value {
     &order["lines"].as_array().expect("lines")[i]
 }
 
 /// Manager approves (when submitted) and assigns `lead` (+ `helpers`), scheduled in
 /// `hours` hours.
-async fn approve_and_assign(
+pub(crate) async fn approve_and_assign(
     s: &Zz,
     order: &Value,
     lead: &Tech,
@@ -366,7 +378,7 @@ async fn approve_and_assign(
 }
 
 /// The lead accepts, ticks readiness, departs and arrives: on_site.
-async fn go_on_site(app: &TestApp, lead: &Tech, order: &Value) -> Value {
+pub(crate) async fn go_on_site(app: &TestApp, lead: &Tech, order: &Value) -> Value {
     let o = act(app, &lead.token, order, "accept", json!({})).await;
     let o = act(
         app,

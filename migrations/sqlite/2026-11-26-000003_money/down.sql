@@ -1,0 +1,9 @@
+DROP TABLE discrepancies;
+DROP TABLE remittance_items;
+DROP TABLE remittances;
+DROP TABLE payment_fapiao;
+DROP TABLE payments;
+DROP TABLE charge_adjustments;
+DROP TABLE charges;
+DROP TABLE invoices;
+DROP TABLE center_settings;

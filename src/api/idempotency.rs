@@ -1,0 +1,129 @@
+//! `Idempotency-Key`: a client that lost the answer to a write (a phone in an underground
+//! garage) sends the same request again with the same key and gets the first answer, and
+//! the write happens once. The same key with a different request answers 422.
+//!
+//! The first answer is stored in the same transaction as the write it answers, so a write
+//! that rolled back leaves no answer behind, and a concurrent first use of one key loses on
+//! the table's primary key.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+use crate::store::DbConn;
+use crate::store::orders as store;
+
+/// A request's key (if it sent one) and what makes two requests "the same".
+pub struct Idempotency {
+    key: Option<String>,
+    hash: String,
+}
+
+/// A stored first answer.
+pub struct Replay {
+    status: i32,
+    body: String,
+}
+
+impl Idempotency {
+    /// The key of `req`, and the fingerprint of method, path and `body`. Not the If-Match:
+    /// a client that lost the answer may re-read the object and retry with the newer ETag,
+    /// and must still get the first answer.
+    pub fn of(req: &HttpRequest, body: &impl Serialize) -> Result<Self, ApiError> {
+        let key = match req.headers().get("Idempotency-Key") {
+            None => None,
+            Some(v) => {
+                let key = v.to_str().unwrap_or("").trim();
+                if key.is_empty() || key.len() > 200 || key.chars().any(|c| c.is_control()) {
+                    return Err(ApiError::BadRequest {
+                        code: "invalid_idempotency_key",
+                        detail: "Idempotency-Key must be 1–200 printable characters".into(),
+                    });
+                }
+                Some(key.to_string())
+            }
+        };
+        let mut h = Sha256::new();
+        h.update(req.method().as_str());
+        h.update(b" ");
+        h.update(req.path());
+        h.update(b"\n");
+        h.update(serde_json::to_vec(body).unwrap_or_default());
+        Ok(Idempotency {
+            key,
+            hash: hex::encode(h.finalize()),
+        })
+    }
+
+    /// Like `of`, for writes that must carry a key (payments): 400 without one.
+    pub fn required(req: &HttpRequest, body: &impl Serialize) -> Result<Self, ApiError> {
+        let me = Self::of(req, body)?;
+        if me.key.is_none() {
+            return Err(ApiError::BadRequest {
+                code: "idempotency_key_required",
+                detail: "this request needs an Idempotency-Key header (a fresh UUID per payment, \
+                         the same one when retrying)"
+                    .into(),
+            });
+        }
+        Ok(me)
+    }
+
+    /// The first answer to this key, if there is one; 422 if the key was used for a
+    /// different request. Call inside the write's transaction, before writing.
+    pub fn replay(&self, c: &mut DbConn, user_id: &str) -> Result<Option<Replay>, ApiError> {
+        let Some(k) = &self.key else { return Ok(None) };
+        match store::idempotent_response(c, user_id, k)? {
+            None => Ok(None),
+            Some((hash, _, _)) if hash != self.hash => Err(ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: "this Idempotency-Key was used for a different request".into(),
+            }),
+            Some((_, status, body)) => Ok(Some(Replay { status, body })),
+        }
+    }
+
+    /// Keeps `body` as the answer to this key (no-op without a key), in the write's
+    /// transaction.
+    pub fn remember(
+        &self,
+        c: &mut DbConn,
+        user_id: &str,
+        status: StatusCode,
+        body: &impl Serialize,
+    ) -> Result<(), ApiError> {
+        let Some(k) = &self.key else { return Ok(()) };
+        let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
+        store::remember_response(c, user_id, k, &self.hash, i32::from(status.as_u16()), &text)?;
+        Ok(())
+    }
+}
+
+impl Replay {
+    /// The stored answer again, marked `Idempotent-Replayed: true`, with the ETag of the
+    /// object's version when the body has one.
+    pub fn response(self) -> HttpResponse {
+        let version = serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| v.get("version").and_then(serde_json::Value::as_i64));
+        let mut res = HttpResponse::build(
+            StatusCode::from_u16(u16::try_from(self.status).unwrap_or(200))
+                .unwrap_or(StatusCode::OK),
+        )
+        .content_type("application/json")
+        .body(self.body);
+        if let Some(version) = version
+            && let Ok(v) = HeaderValue::from_str(&format!("\"{version}\""))
+        {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        res.headers_mut().insert(
+            header::HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
+        );
+        res
+    }
+}
