@@ -846,6 +846,10 @@ pub async fn reverse(
             return Ok(Err(r));
         }
         let orig = see_payment(c, &caller, &id)?;
+        // a reversal and a remittance of one technician's payments queue on their profile
+        // row (PostgreSQL; SQLite's writers are serialized), so a payment is never both
+        // reversed and handed over
+        orders::lock_technician(c, &orig.collector_id)?;
         if let Some(ch) = &orig.charge_id {
             store::lock_charge(c, ch)?;
         }
@@ -1088,6 +1092,7 @@ pub async fn create_remittance(
         if let Some(r) = idem.replay(c, &caller.id)? {
             return Ok(Err(r));
         }
+        orders::lock_technician(c, &caller.id)?;
         let open = store::unremitted(c, &caller.id)?;
         let batch: Vec<Payment> = match &b.payment_ids {
             None => open,
@@ -1467,8 +1472,12 @@ pub async fn create_invoice(
                 "the customer pays on site (cash terms); only credit customers get invoices",
             ));
         };
-        let charges =
-            store::uninvoiced_credit_charges(c, &customer.id, b.period_start, b.period_end)?;
+        // lock the charges, then read them again: an adjustment decided meanwhile counts
+        let period = (b.period_start, b.period_end);
+        for ch in store::uninvoiced_credit_charges(c, &customer.id, period.0, period.1)? {
+            store::lock_charge(c, &ch.id)?;
+        }
+        let charges = store::uninvoiced_credit_charges(c, &customer.id, period.0, period.1)?;
         if charges.is_empty() {
             return Err(ApiError::conflict(
                 "nothing_to_invoice",

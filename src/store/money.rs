@@ -1021,55 +1021,95 @@ pub fn hand_before(
 // ---------------------------------------------------------------- ledger export
 
 /// One ledger entry with the names an export shows.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone)]
 pub struct LedgerRow {
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub receipt_no: Option<String>,
-    #[diesel(sql_type = Text)]
     pub kind: String,
-    #[diesel(sql_type = Date)]
     pub day: NaiveDate,
-    #[diesel(sql_type = diesel::sql_types::Timestamp)]
     pub paid_at: NaiveDateTime,
-    #[diesel(sql_type = Text)]
     pub center_name: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub order_number: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub invoice_number: Option<String>,
-    #[diesel(sql_type = Text)]
     pub customer_name: String,
-    #[diesel(sql_type = Text)]
     pub payer_name: String,
-    #[diesel(sql_type = Text)]
     pub method: String,
-    #[diesel(sql_type = BigInt)]
     pub amount_fen: i64,
-    #[diesel(sql_type = Text)]
     pub collector_name: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub reverses_receipt: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub reason: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub fapiao_no: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub remittance_id: Option<String>,
 }
 
-/// The ledger entries of `f` with names, oldest first, at most `cap` of them.
+/// A ledger entry with the ids of what it names.
+#[derive(QueryableByName)]
+struct LedgerRaw {
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    receipt_no: Option<String>,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Date)]
+    day: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    paid_at: NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    center_id: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    order_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    invoice_id: Option<String>,
+    #[diesel(sql_type = Text)]
+    customer_id: String,
+    #[diesel(sql_type = Text)]
+    payer_name: String,
+    #[diesel(sql_type = Text)]
+    method: String,
+    #[diesel(sql_type = BigInt)]
+    amount_fen: i64,
+    #[diesel(sql_type = Text)]
+    collector_id: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    reverses_receipt: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    reason: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    fapiao_no: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    remittance_id: Option<String>,
+}
+
+/// `(id, name)` pairs of `ids` from one table, in chunks.
+macro_rules! names_of {
+    ($conn:expr, $table:ident, $name:ident, $ids:expr) => {{
+        use super::schema::$table::dsl as t;
+        let mut out = std::collections::HashMap::new();
+        for chunk in $ids.chunks(super::IN_CHUNK) {
+            let rows: Vec<(String, String)> = t::$table
+                .filter(t::id.eq_any(chunk))
+                .select((t::id, t::$name))
+                .load($conn)?;
+            out.extend(rows);
+        }
+        out
+    }};
+}
+
+fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The ledger entries of `f` with names, oldest first, at most `cap` of them. The names
+/// (centers, customers, collectors, order and invoice numbers) are looked up once per
+/// distinct id rather than joined per row.
 pub fn ledger_rows(conn: &mut DbConn, f: &PaymentFilter, cap: i64) -> StoreResult<Vec<LedgerRow>> {
     let mut sql = String::from(
-        "SELECT p.receipt_no, p.kind, p.day, p.paid_at, sc.name AS center_name,
-            o.number AS order_number, inv.number AS invoice_number, cu.name AS customer_name,
-            p.payer_name, p.method, p.amount_fen, u.display_name AS collector_name,
+        "SELECT p.receipt_no, p.kind, p.day, p.paid_at, p.center_id, p.order_id, p.invoice_id,
+            p.customer_id, p.payer_name, p.method, p.amount_fen, p.collector_id,
             orig.receipt_no AS reverses_receipt, p.reason, f.fapiao_no, ri.remittance_id
         FROM payments p
-        JOIN service_centers sc ON sc.id = p.center_id
-        JOIN customers cu ON cu.id = p.customer_id
-        JOIN users u ON u.id = p.collector_id
-        LEFT JOIN work_orders o ON o.id = p.order_id
-        LEFT JOIN invoices inv ON inv.id = p.invoice_id
         LEFT JOIN payments orig ON orig.id = p.reverses_id
         LEFT JOIN payment_fapiao f ON f.payment_id = p.id
         LEFT JOIN remittance_items ri ON ri.payment_id = COALESCE(p.reverses_id, p.id)
@@ -1097,7 +1137,61 @@ pub fn ledger_rows(conn: &mut DbConn, f: &PaymentFilter, cap: i64) -> StoreResul
         binds.push(Bind::Date(d));
     }
     sql.push_str(&format!(" ORDER BY p.id LIMIT {}", cap.max(0)));
-    load_by_name(conn, &sql, &binds)
+    let raw: Vec<LedgerRaw> = load_by_name(conn, &sql, &binds)?;
+    let centers = names_of!(
+        conn,
+        service_centers,
+        name,
+        distinct(raw.iter().map(|r| r.center_id.as_str()))
+    );
+    let customers = names_of!(
+        conn,
+        customers,
+        name,
+        distinct(raw.iter().map(|r| r.customer_id.as_str()))
+    );
+    let users = names_of!(
+        conn,
+        users,
+        display_name,
+        distinct(raw.iter().map(|r| r.collector_id.as_str()))
+    );
+    let orders = names_of!(
+        conn,
+        work_orders,
+        number,
+        distinct(raw.iter().filter_map(|r| r.order_id.as_deref()))
+    );
+    let invoices = names_of!(
+        conn,
+        invoices,
+        number,
+        distinct(raw.iter().filter_map(|r| r.invoice_id.as_deref()))
+    );
+    let name = |m: &std::collections::HashMap<String, String>, id: &str| {
+        m.get(id).cloned().unwrap_or_default()
+    };
+    Ok(raw
+        .into_iter()
+        .map(|r| LedgerRow {
+            center_name: name(&centers, &r.center_id),
+            customer_name: name(&customers, &r.customer_id),
+            collector_name: name(&users, &r.collector_id),
+            order_number: r.order_id.as_deref().map(|id| name(&orders, id)),
+            invoice_number: r.invoice_id.as_deref().map(|id| name(&invoices, id)),
+            receipt_no: r.receipt_no,
+            kind: r.kind,
+            day: r.day,
+            paid_at: r.paid_at,
+            payer_name: r.payer_name,
+            method: r.method,
+            amount_fen: r.amount_fen,
+            reverses_receipt: r.reverses_receipt,
+            reason: r.reason,
+            fapiao_no: r.fapiao_no,
+            remittance_id: r.remittance_id,
+        })
+        .collect())
 }
 
 /// Display names of users, by id (for reports).
@@ -1105,16 +1199,7 @@ pub fn user_names(
     conn: &mut DbConn,
     ids: &[&str],
 ) -> StoreResult<std::collections::HashMap<String, String>> {
-    use super::schema::users::dsl as u;
-    let mut out = std::collections::HashMap::new();
-    for chunk in ids.chunks(super::IN_CHUNK) {
-        let rows: Vec<(String, String)> = u::users
-            .filter(u::id.eq_any(chunk))
-            .select((u::id, u::display_name))
-            .load(conn)?;
-        out.extend(rows);
-    }
-    Ok(out)
+    Ok(names_of!(conn, users, display_name, ids))
 }
 
 /// Names of customers, by id (for reports).
@@ -1122,16 +1207,7 @@ pub fn customer_names(
     conn: &mut DbConn,
     ids: &[&str],
 ) -> StoreResult<std::collections::HashMap<String, String>> {
-    use super::schema::customers::dsl as cu;
-    let mut out = std::collections::HashMap::new();
-    for chunk in ids.chunks(super::IN_CHUNK) {
-        let rows: Vec<(String, String)> = cu::customers
-            .filter(cu::id.eq_any(chunk))
-            .select((cu::id, cu::name))
-            .load(conn)?;
-        out.extend(rows);
-    }
-    Ok(out)
+    Ok(names_of!(conn, customers, name, ids))
 }
 
 /// A customer's latest payments (its archive), newest first.

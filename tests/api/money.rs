@@ -1661,3 +1661,203 @@ async fn money_is_seen_and_handled_only_by_those_entitled() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Every money object of one center answers 404 to the other center's people, for reads
+/// and for every action on it, and the database is left as it was.
+#[tokio::test]
+async fn another_centers_money_does_not_exist() {
+    let s = zz().await;
+    let app = &s.app;
+    let (_, fin) = finance(&s).await;
+    let (_, bj_fin) = app.user("finance", &app.bj.id).await;
+    let (_, bj_mgr) = app.user("manager", &app.bj.id).await;
+    let bj_tech = technician(app, &app.bj.id, true, true, (39.9, 116.4), false).await;
+    let o = completed_order(&s, &s.customer, &s.lead, 9000).await;
+    let p = collect(app, &s.lead, &id_of(&o), 9000, "cash").await;
+    let r = expect(
+        app.post("/api/v1/remittances", &s.lead.token, &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let r = expect(
+        post_if_match(
+            app,
+            &fin,
+            &format!("/api/v1/remittances/{}/confirm", id_of(&r)),
+            version_of(&r),
+            &json!({"received_fen": 8000}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let d = id_of(&r["discrepancy"]);
+    let o2 = completed_order(&s, &s.customer, &s.lead, 90000).await;
+    let c2 = o2["charge"]["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/charges/{c2}/adjustments"),
+            &s.lead.token,
+            &json!({"kind": "waiver", "reason": "x"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let aid = id_of(&v["adjustments"][0]);
+    let fleet = id_of(
+        &app.created(
+            "/api/v1/customers",
+            &app.admin,
+            &json!({"center_id": app.zz.id, "name": "挂账客户", "tier": "key", "address": "郑州",
+                    "payment_terms": "credit", "credit_days": 30,
+                    "contacts": [{"name": "王堃", "phone": "13812345678"}]}),
+        )
+        .await,
+    );
+    completed_order(&s, &fleet, &s.lead, 1000).await;
+    let today = (Utc::now() + Duration::hours(8)).date_naive();
+    let inv = expect(
+        app.post(
+            "/api/v1/invoices",
+            &fin,
+            &json!({"customer_id": fleet, "period_start": today, "period_end": today}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let iid = id_of(&inv);
+    let pid = id_of(&p);
+    let rid = id_of(&r);
+    let before = app.counts();
+    let gets = [
+        format!("/api/v1/payments/{pid}"),
+        format!("/api/v1/charges/{c2}"),
+        format!("/api/v1/remittances/{rid}"),
+        format!("/api/v1/invoices/{iid}"),
+        format!("/api/v1/technicians/{}/cash", s.lead.id),
+        format!("/api/v1/centers/{}/money-settings", app.zz.id),
+    ];
+    for path in &gets {
+        for token in [&bj_fin, &bj_mgr] {
+            assert_problem(
+                app.get(path, token).await,
+                StatusCode::NOT_FOUND,
+                "not_found",
+            )
+            .await;
+        }
+    }
+    let posts: Vec<(String, Value, bool)> = vec![
+        (
+            format!("/api/v1/payments/{pid}/reversal"),
+            json!({"reason": "x", "approver_id": s.mgr_id}),
+            false,
+        ),
+        (
+            format!("/api/v1/payments/{pid}/fapiao"),
+            json!({"fapiao_no": "123"}),
+            false,
+        ),
+        (
+            format!("/api/v1/charges/{c2}/adjustments/{aid}/approve"),
+            json!({}),
+            false,
+        ),
+        (
+            format!("/api/v1/charges/{c2}/adjustments/{aid}/reject"),
+            json!({}),
+            false,
+        ),
+        (
+            format!("/api/v1/discrepancies/{d}/resolve"),
+            json!({"resolution": "x"}),
+            true,
+        ),
+        (
+            format!("/api/v1/remittances/{rid}/confirm"),
+            json!({"received_fen": 1}),
+            true,
+        ),
+    ];
+    for (path, body, if_match) in &posts {
+        for token in [&bj_fin, &bj_mgr] {
+            let res = if *if_match {
+                post_if_match(app, token, path, 1, body).await
+            } else {
+                app.post(path, token, body).await
+            };
+            let st = res.status();
+            // 403 where the role may never act, 404 where it may but not here
+            assert!(
+                st == StatusCode::NOT_FOUND || st == StatusCode::FORBIDDEN,
+                "{path}: {st} {}",
+                res.text().await.unwrap()
+            );
+        }
+    }
+    let res = app
+        .req(
+            Method::POST,
+            &format!("/api/v1/invoices/{iid}/payments"),
+            &bj_fin,
+        )
+        .header("Idempotency-Key", key())
+        .json(&json!({"amount_fen": 100, "payer_name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_problem(
+        collect_res(
+            app,
+            &bj_tech.token,
+            &id_of(&o2),
+            Some(&key()),
+            &json!({"amount_fen": 1, "method": "cash", "payer_name": "x"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.post(
+            "/api/v1/invoices",
+            &bj_fin,
+            &json!({"customer_id": fleet, "period_start": today, "period_end": today}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // the roles that may never: a manager does not record invoice payments, a technician
+    // does not read invoices
+    let res = app
+        .req(
+            Method::POST,
+            &format!("/api/v1/invoices/{iid}/payments"),
+            &s.mgr,
+        )
+        .header("Idempotency-Key", key())
+        .json(&json!({"amount_fen": 100, "payer_name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_problem(
+        app.get(&format!("/api/v1/invoices/{iid}"), &s.lead.token)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(app.counts(), before, "nothing changed");
+    // the own center's people see them all
+    for path in &gets {
+        expect(app.get(path, &fin).await, StatusCode::OK).await;
+    }
+}
