@@ -72,6 +72,15 @@ pub fn parse_format(v: Option<&str>, json_allowed: bool) -> Result<ExportFormat,
     }
 }
 
+/// Text as a CSV cell that a spreadsheet shows as text: a leading `= + - @` (or tab, CR)
+/// would make Excel evaluate a typed-in name as a formula, so such text gets a `'`.
+fn csv_text(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
 pub fn to_csv(t: &Table) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::with_capacity(64 + t.rows.len() * 96);
     out.extend_from_slice("\u{feff}".as_bytes());
@@ -83,7 +92,7 @@ pub fn to_csv(t: &Table) -> Result<Vec<u8>, ApiError> {
         record.clear();
         for cell in row {
             record.push(match cell {
-                Cell::Text(s) => s.clone(),
+                Cell::Text(s) => csv_text(s),
                 Cell::Money(f) => Fen(*f).yuan_string(),
                 Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
                 Cell::DateTime(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
@@ -94,6 +103,13 @@ pub fn to_csv(t: &Table) -> Result<Vec<u8>, ApiError> {
     }
     w.into_inner()
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn excel_date(y: i32, m: u32, d: u32) -> Option<ExcelDateTime> {
+    if !(1900..=9999).contains(&y) {
+        return None;
+    }
+    ExcelDateTime::from_ymd(y as u16, m as u8, d as u8).ok()
 }
 
 pub fn to_xlsx(t: &Table, sheet: &str) -> Result<Vec<u8>, ApiError> {
@@ -123,23 +139,29 @@ pub fn to_xlsx(t: &Table, sheet: &str) -> Result<Vec<u8>, ApiError> {
                     ws.write_number_with_format(r, c, *f as f64 / 100.0, &money)
                         .map_err(internal)?;
                 }
-                Cell::Date(d) => {
-                    let x =
-                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                // Excel's dates run from 1900 to 9999; anything else is written as text
+                Cell::Date(d) => match excel_date(d.year(), d.month(), d.day()) {
+                    Some(x) => {
+                        ws.write_datetime_with_format(r, c, &x, &date)
                             .map_err(internal)?;
-                    ws.write_datetime_with_format(r, c, &x, &date)
-                        .map_err(internal)?;
-                }
-                Cell::DateTime(t) => {
-                    let x =
-                        ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)
-                            .and_then(|x| {
-                                x.and_hms(t.hour() as u16, t.minute() as u8, t.second() as f64)
-                            })
+                    }
+                    None => {
+                        ws.write_string(r, c, d.to_string()).map_err(internal)?;
+                    }
+                },
+                Cell::DateTime(t) => match excel_date(t.year(), t.month(), t.day()).and_then(|x| {
+                    x.and_hms(t.hour() as u16, t.minute() as u8, t.second() as f64)
+                        .ok()
+                }) {
+                    Some(x) => {
+                        ws.write_datetime_with_format(r, c, &x, &datetime)
                             .map_err(internal)?;
-                    ws.write_datetime_with_format(r, c, &x, &datetime)
-                        .map_err(internal)?;
-                }
+                    }
+                    None => {
+                        ws.write_string(r, c, t.format("%Y-%m-%d %H:%M:%S").to_string())
+                            .map_err(internal)?;
+                    }
+                },
                 Cell::Empty => {}
             }
         }
@@ -170,4 +192,43 @@ pub fn download(
             format!("attachment; filename=\"{name}.{ext}\""),
         ))
         .body(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_has_a_bom_yuan_amounts_and_no_formulas() {
+        let t = Table {
+            headers: vec!["付款人", "金额", "日期"],
+            rows: vec![
+                vec![
+                    "=HYPERLINK(\"x\")".into(),
+                    Cell::Money(-12345),
+                    Cell::Date(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()),
+                ],
+                vec!["王喆".into(), Cell::Money(5), Cell::Empty],
+            ],
+        };
+        let bytes = to_csv(&t).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}付款人,金额,日期\n\"'=HYPERLINK(\"\"x\"\")\",-123.45,2026-11-26\n王喆,0.05,\n"
+        );
+    }
+
+    #[test]
+    fn xlsx_takes_dates_excel_cannot_hold_as_text() {
+        let t = Table {
+            headers: vec!["日期"],
+            rows: vec![vec![Cell::Date(
+                NaiveDate::from_ymd_opt(1800, 1, 1).unwrap(),
+            )]],
+        };
+        assert!(to_xlsx(&t, "x").is_ok());
+        assert!(excel_date(1899, 12, 31).is_none());
+        assert!(excel_date(2026, 11, 26).is_some());
+    }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use super::idempotency::Idempotency;
+use super::idempotency::{Idempotency, Replay};
 use super::json::{Json, JsonOrEmpty};
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, with_db,
@@ -58,7 +58,7 @@ fn money_reader(caller: &Caller) -> Result<(), ApiError> {
 }
 
 /// Roles that see a center's money as a whole.
-fn office(caller: &Caller) -> Result<(), ApiError> {
+pub(crate) fn office(caller: &Caller) -> Result<(), ApiError> {
     deny_unless(matches!(
         caller.role,
         Role::Admin | Role::Manager | Role::Finance
@@ -157,6 +157,14 @@ fn paid_at(check: &mut Check, t: Option<DateTime<Utc>>) -> chrono::NaiveDateTime
         );
     }
     t
+}
+
+/// The fresh answer of a write, or the replayed first answer to its Idempotency-Key.
+fn answer<T>(outcome: Result<T, Replay>, fresh: impl FnOnce(T) -> HttpResponse) -> HttpResponse {
+    match outcome {
+        Ok(v) => fresh(v),
+        Err(replay) => replay.response(),
+    }
 }
 
 // ---------------------------------------------------------------- charges
@@ -436,7 +444,7 @@ pub async fn request_adjustment(
         } else {
             Requester::Other
         };
-        let decision = ledger::adjustment_decision(kind, fen, threshold, who);
+        let decision = ledger::adjustment_decision(kind, fen, st.adjusted, threshold, who);
         let at = now();
         let approved = decision == AdjustmentDecision::Approved;
         store::insert_adjustment(
@@ -502,6 +510,9 @@ async fn decide(
                 "adjustment_decided",
                 format!("the adjustment is already {}", adj.status),
             ));
+        }
+        if approve && ch.invoice_id.is_some() {
+            return Err(adjustment_refused(AdjustmentRefusal::Invoiced));
         }
         let status = if approve {
             AdjustmentStatus::Approved
@@ -657,6 +668,10 @@ pub async fn collect(
             ));
         };
         store::lock_charge(c, &ch.id)?;
+        // a concurrent retry with the same key that got the lock first has answered by now
+        if let Some(r) = idem.replay(c, &caller.id)? {
+            return Ok(Err(r));
+        }
         let ch = store::charge(c, &ch.id)?;
         let adjustments = store::adjustments(c, &ch.id)?;
         let mut st = state_of(&ch, &adjustments);
@@ -704,10 +719,7 @@ pub async fn collect(
         Ok(Ok(view))
     })
     .await?;
-    Ok(match outcome {
-        Ok(view) => HttpResponse::Created().json(view),
-        Err(replay) => replay.response(),
-    })
+    Ok(answer(outcome, |v| HttpResponse::Created().json(v)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -937,10 +949,7 @@ pub async fn reverse(
         Ok(Ok(view))
     })
     .await?;
-    Ok(match outcome {
-        Ok(view) => HttpResponse::Created().json(view),
-        Err(replay) => replay.response(),
-    })
+    Ok(answer(outcome, |v| HttpResponse::Created().json(v)))
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -1150,10 +1159,7 @@ pub async fn create_remittance(
         Ok(Ok(view))
     })
     .await?;
-    Ok(match outcome {
-        Ok(view) => created_etag(view.remittance.version, &view),
-        Err(replay) => replay.response(),
-    })
+    Ok(answer(outcome, |v| created_etag(v.remittance.version, &v)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -1459,6 +1465,23 @@ pub async fn create_invoice(
     if (b.period_end - b.period_start).num_days() > 366 {
         check.add("period_end", "too_long", "a period is at most a year");
     }
+    let today = china_day(now());
+    if b.period_end > today + Duration::days(31) || b.period_start.year() < 2000 {
+        check.add(
+            "period_end",
+            "out_of_range",
+            "a period from 2000 up to next month",
+        );
+    }
+    if let Some(d) = b.issue_date
+        && (d < b.period_start || d > today + Duration::days(31))
+    {
+        check.add(
+            "issue_date",
+            "out_of_range",
+            "from the period's start up to a month ahead",
+        );
+    }
     check.finish()?;
     let view = in_tx(&state.pool, caller.session(), move |c| {
         let customer = customers::get_row(c, &b.customer_id)?;
@@ -1477,7 +1500,16 @@ pub async fn create_invoice(
         for ch in store::uninvoiced_credit_charges(c, &customer.id, period.0, period.1)? {
             store::lock_charge(c, &ch.id)?;
         }
-        let charges = store::uninvoiced_credit_charges(c, &customer.id, period.0, period.1)?;
+        // a charge whose adjustment waits for a manager goes on a later invoice
+        let mut charges = Vec::new();
+        for ch in store::uninvoiced_credit_charges(c, &customer.id, period.0, period.1)? {
+            let pending = store::adjustments(c, &ch.id)?
+                .iter()
+                .any(|a| a.status == AdjustmentStatus::Pending.as_str());
+            if !pending {
+                charges.push(ch);
+            }
+        }
         if charges.is_empty() {
             return Err(ApiError::conflict(
                 "nothing_to_invoice",
@@ -1616,7 +1648,7 @@ pub async fn pay_invoice(
     let payer = check.text("payer_name", &b.payer_name, 100);
     let at = match b.paid_at {
         // a bank transfer is recorded from the statement, possibly weeks later
-        Some(t) if t.naive_utc() <= now() + Duration::minutes(5) => {
+        Some(t) if t.naive_utc() <= now() + Duration::minutes(5) && t.year() >= 2000 => {
             crate::store::micros(t.naive_utc())
         }
         Some(_) => {
@@ -1633,8 +1665,18 @@ pub async fn pay_invoice(
             return Ok(Err(r));
         }
         store::lock_invoice(c, &id)?;
+        if let Some(r) = idem.replay(c, &caller.id)? {
+            return Ok(Err(r));
+        }
         let inv = store::invoice(c, &id)?;
         caller.see(&inv.center_id)?;
+        if china_day(at) < inv.period_start {
+            return Err(ApiError::field(
+                "paid_at",
+                "before_invoice",
+                "a payment of an invoice is not dated before its period",
+            ));
+        }
         ledger::check_invoice_payment(Fen(inv.total_fen - inv.paid_fen), fen).map_err(refused)?;
         let receipt = next_receipt(c, &inv.center_id, at)?;
         let p = Payment {
@@ -1669,10 +1711,7 @@ pub async fn pay_invoice(
         Ok(Ok(view))
     })
     .await?;
-    Ok(match outcome {
-        Ok(view) => HttpResponse::Created().json(view),
-        Err(replay) => replay.response(),
-    })
+    Ok(answer(outcome, |v| HttpResponse::Created().json(v)))
 }
 
 // ---------------------------------------------------------------- settings

@@ -11,7 +11,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::export::{self, Cell, ExportFormat, Table};
-use super::money::{PaymentQuery, payment_filter};
+use super::money::{PaymentQuery, office, payment_filter};
 use super::support::{Check, with_db};
 use crate::domain::access::Role;
 use crate::domain::china_day;
@@ -21,14 +21,6 @@ use crate::store::{centers, now};
 
 /// The most rows one export holds (Excel's sheet ends at 1,048,576).
 pub const EXPORT_MAX_ROWS: i64 = 1_000_000;
-
-fn office(caller: &Caller) -> Result<(), ApiError> {
-    if matches!(caller.role, Role::Admin | Role::Manager | Role::Finance) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -110,18 +102,7 @@ pub fn reconciliation(
             row,
         });
     }
-    let open = store::list_discrepancies(
-        c,
-        f.center.as_deref(),
-        Some("open"),
-        f.technician_id.as_deref(),
-        &crate::store::PageReq {
-            after: None,
-            limit: 10_000,
-        },
-    )?
-    .items
-    .len() as i64;
+    let open = store::count_open_discrepancies(c, f.center.as_deref(), f.technician_id.as_deref())?;
     Ok(Reconciliation {
         from: f.from,
         to: f.to,
@@ -392,7 +373,8 @@ pub async fn aging(
         let names = store::customer_names(c, &ids)?;
         let mut by_customer: Vec<AgingLine> = Vec::new();
         let mut totals = AgingLine::default();
-        for inv in &invoices {
+        // as of a day: only invoices issued by then
+        for inv in invoices.iter().filter(|i| i.issue_date <= as_of) {
             let bucket = ledger::aging_bucket(inv.due_date, as_of);
             let balance = inv.total_fen - inv.paid_fen;
             let line = match by_customer

@@ -115,10 +115,11 @@ impl ChargeState {
             ChargeStatus::Invoiced
         } else if self.due().0 > 0 {
             ChargeStatus::Open
+        } else if self.written_off {
+            // given up on (the rest of) it: say so even when part was paid
+            ChargeStatus::WrittenOff
         } else if self.paid.0 > 0 {
             ChargeStatus::Paid
-        } else if self.written_off {
-            ChargeStatus::WrittenOff
         } else {
             ChargeStatus::Waived
         }
@@ -299,11 +300,14 @@ pub fn adjustment_amount(
 }
 
 /// Whether an adjustment of `amount` counts at once or waits for a manager: a discount or
-/// waiver up to the center's threshold counts at once; above it, and every write-off,
-/// needs a manager — unless a manager asks, whose request is the approval.
+/// waiver counts at once while the charge's adjustments in all (`already` approved plus
+/// this one) stay within the center's threshold — ten small discounts are one large one;
+/// above it, and every write-off, a manager decides, unless a manager asks, whose request
+/// is the approval.
 pub fn adjustment_decision(
     kind: AdjustmentKind,
     amount: Fen,
+    already: Fen,
     threshold: Fen,
     who: Requester,
 ) -> AdjustmentDecision {
@@ -312,7 +316,7 @@ pub fn adjustment_decision(
     }
     match kind {
         AdjustmentKind::WriteOff => AdjustmentDecision::NeedsApproval,
-        _ if amount > threshold => AdjustmentDecision::NeedsApproval,
+        _ if amount.0.saturating_add(already.0) > threshold.0 => AdjustmentDecision::NeedsApproval,
         _ => AdjustmentDecision::Approved,
     }
 }
@@ -410,6 +414,12 @@ mod tests {
         assert_eq!(w.status(), ChargeStatus::Waived);
         w.written_off = true;
         assert_eq!(w.status(), ChargeStatus::WrittenOff);
+        let mut part = ChargeState::new(Fen(100));
+        part.paid = Fen(40);
+        part.adjusted = Fen(60);
+        assert_eq!(part.status(), ChargeStatus::Paid);
+        part.written_off = true;
+        assert_eq!(part.status(), ChargeStatus::WrittenOff);
         assert_eq!(ChargeState::new(Fen(0)).status(), ChargeStatus::NoCharge);
         let mut i = ChargeState::new(Fen(100));
         i.invoiced = true;
@@ -492,28 +502,37 @@ mod tests {
         use AdjustmentDecision::*;
         use AdjustmentKind::*;
         assert_eq!(
-            adjustment_decision(Discount, Fen(5000), t, Requester::Other),
+            adjustment_decision(Discount, Fen(5000), Fen(0), t, Requester::Other),
             Approved
         );
         assert_eq!(
-            adjustment_decision(Discount, Fen(5001), t, Requester::Other),
+            adjustment_decision(Discount, Fen(5001), Fen(0), t, Requester::Other),
             NeedsApproval
         );
         assert_eq!(
-            adjustment_decision(Waiver, Fen(12800), t, Requester::Other),
+            adjustment_decision(Waiver, Fen(12800), Fen(0), t, Requester::Other),
             NeedsApproval
         );
         assert_eq!(
-            adjustment_decision(Waiver, Fen(100), t, Requester::Other),
+            adjustment_decision(Waiver, Fen(100), Fen(0), t, Requester::Other),
             Approved
         );
         assert_eq!(
-            adjustment_decision(WriteOff, Fen(1), t, Requester::Other),
+            adjustment_decision(WriteOff, Fen(1), Fen(0), t, Requester::Other),
             NeedsApproval
         );
         assert_eq!(
-            adjustment_decision(WriteOff, Fen(99999), t, Requester::Approver),
+            adjustment_decision(WriteOff, Fen(99999), Fen(0), t, Requester::Approver),
             Approved
+        );
+        // split discounts add up: the second ¥30 of two crosses a ¥50 threshold
+        assert_eq!(
+            adjustment_decision(Discount, Fen(3000), Fen(0), t, Requester::Other),
+            Approved
+        );
+        assert_eq!(
+            adjustment_decision(Discount, Fen(3000), Fen(3000), t, Requester::Other),
+            NeedsApproval
         );
     }
 

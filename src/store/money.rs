@@ -689,6 +689,25 @@ pub fn resolve_discrepancy(
     versioned_update!(conn, discrepancies, id, id, version, patch)
 }
 
+/// How many discrepancies are open, in a center (or all) and for a technician (or all).
+pub fn count_open_discrepancies(
+    conn: &mut DbConn,
+    center: Option<&str>,
+    technician_id: Option<&str>,
+) -> StoreResult<i64> {
+    let mut q = di::discrepancies
+        .filter(di::status.eq("open"))
+        .count()
+        .into_boxed();
+    if let Some(c) = center {
+        q = q.filter(di::center_id.eq(c.to_string()));
+    }
+    if let Some(t) = technician_id {
+        q = q.filter(di::technician_id.eq(t.to_string()));
+    }
+    Ok(q.get_result(conn)?)
+}
+
 pub fn list_discrepancies(
     conn: &mut DbConn,
     center: Option<&str>,

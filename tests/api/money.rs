@@ -1861,3 +1861,100 @@ async fn another_centers_money_does_not_exist() {
         expect(app.get(path, &fin).await, StatusCode::OK).await;
     }
 }
+
+/// Small discounts add up against the threshold, and a credit charge whose adjustment waits
+/// for a manager stays off the invoice until it is decided.
+#[tokio::test]
+async fn split_discounts_add_up_and_pending_adjustments_wait_for_the_next_invoice() {
+    let s = zz().await;
+    let app = &s.app;
+    let (_, fin) = finance(&s).await;
+    let o = completed_order(&s, &s.customer, &s.lead, 20000).await;
+    let adj = format!(
+        "/api/v1/charges/{}/adjustments",
+        o["charge"]["id"].as_str().unwrap()
+    );
+    let body = json!({"kind": "discount", "amount_fen": 3000, "reason": "优惠"});
+    let v = expect(
+        app.post(&adj, &s.lead.token, &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(v["adjustments"][0]["status"], "approved");
+    let v = expect(
+        app.post(&adj, &s.lead.token, &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        v["adjustments"][1]["status"], "pending",
+        "¥30 + ¥30 is over the ¥50 threshold: {v}"
+    );
+    assert_eq!(v["due_fen"], 17000);
+
+    let fleet = id_of(
+        &app.created(
+            "/api/v1/customers",
+            &app.admin,
+            &json!({"center_id": app.zz.id, "name": "挂账客户乙", "tier": "major", "address": "郑州",
+                    "payment_terms": "credit", "credit_days": 15,
+                    "contacts": [{"name": "李犇", "phone": "13812345678"}]}),
+        )
+        .await,
+    );
+    let a = completed_order(&s, &fleet, &s.lead, 5000).await;
+    let b = completed_order(&s, &fleet, &s.lead, 7000).await;
+    let b_charge = b["charge"]["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/charges/{b_charge}/adjustments"),
+            &s.lead.token,
+            &json!({"kind": "discount", "amount_fen": 6000, "reason": "设备故障补偿"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let aid = id_of(&v["adjustments"][0]);
+    let today = (Utc::now() + Duration::hours(8)).date_naive();
+    let period = json!({"customer_id": fleet, "period_start": today, "period_end": today});
+    let inv = expect(
+        app.post("/api/v1/invoices", &fin, &period).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let on_it: Vec<&str> = inv["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(on_it, [id_of(&a).as_str()], "the pending one waits: {inv}");
+    assert_eq!(inv["total_fen"], 5000);
+    // decided, it goes on the next invoice at its adjusted amount
+    expect(
+        app.post(
+            &format!("/api/v1/charges/{b_charge}/adjustments/{aid}/approve"),
+            &s.mgr,
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let inv2 = expect(
+        app.post("/api/v1/invoices", &fin, &period).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(inv2["total_fen"], 1000);
+    assert_eq!(inv2["number"], format!("ZD-ZZ-{}-000002", year()).as_str());
+    // an issue date far away is refused, not a panic
+    let bad = json!({"customer_id": fleet, "period_start": today, "period_end": today, "issue_date": "9999-12-31"});
+    assert_problem(
+        app.post("/api/v1/invoices", &fin, &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+}

@@ -181,3 +181,17 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER payments_no_update BEFORE UPDATE OR DELETE ON payments
     FOR EACH ROW EXECUTE FUNCTION payments_immutable();
+
+-- Orders completed before money existed owe their fee like any other, so they can be
+-- collected and closed (closed orders are history and get none).
+INSERT INTO charges (id, order_id, center_id, customer_id, technician_id, terms, amount_fen,
+    adjusted_fen, paid_fen, status, invoice_id, day, created_at, settled_at, version, updated_at)
+SELECT 'c-' || o.id, o.id, o.center_id, o.customer_id, o.lead_technician_id, cu.payment_terms,
+    COALESCE(o.fee_fen, 0), 0, 0,
+    CASE WHEN COALESCE(o.fee_fen, 0) = 0 THEN 'no_charge' ELSE 'open' END, NULL,
+    CAST(COALESCE(o.completed_at, o.updated_at) + INTERVAL '8 hours' AS DATE),
+    COALESCE(o.completed_at, o.updated_at),
+    CASE WHEN COALESCE(o.fee_fen, 0) = 0 THEN COALESCE(o.completed_at, o.updated_at) END,
+    1, COALESCE(o.completed_at, o.updated_at)
+FROM work_orders o JOIN customers cu ON cu.id = o.customer_id
+WHERE o.status = 'completed';

@@ -178,3 +178,17 @@ CREATE TRIGGER payments_no_update BEFORE UPDATE ON payments
 BEGIN SELECT RAISE(ABORT, 'payments are immutable: record a reversal'); END;
 CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
 BEGIN SELECT RAISE(ABORT, 'payments are immutable: record a reversal'); END;
+
+-- Orders completed before money existed owe their fee like any other, so they can be
+-- collected and closed (closed orders are history and get none).
+INSERT INTO charges (id, order_id, center_id, customer_id, technician_id, terms, amount_fen,
+    adjusted_fen, paid_fen, status, invoice_id, day, created_at, settled_at, version, updated_at)
+SELECT 'c-' || o.id, o.id, o.center_id, o.customer_id, o.lead_technician_id, cu.payment_terms,
+    COALESCE(o.fee_fen, 0), 0, 0,
+    CASE WHEN COALESCE(o.fee_fen, 0) = 0 THEN 'no_charge' ELSE 'open' END, NULL,
+    date(COALESCE(o.completed_at, o.updated_at), '+8 hours'),
+    COALESCE(o.completed_at, o.updated_at),
+    CASE WHEN COALESCE(o.fee_fen, 0) = 0 THEN COALESCE(o.completed_at, o.updated_at) END,
+    1, COALESCE(o.completed_at, o.updated_at)
+FROM work_orders o JOIN customers cu ON cu.id = o.customer_id
+WHERE o.status = 'completed';
