@@ -167,6 +167,29 @@ fn answer<T>(outcome: Result<T, Replay>, fresh: impl FnOnce(T) -> HttpResponse) 
     }
 }
 
+/// A page of a list in the caller's scope: `center_id` narrowed to what they may see
+/// (another center's: an empty page, as if it had nothing).
+async fn scoped_page<T, F>(
+    state: &AppState,
+    caller: &Caller,
+    center_id: Option<String>,
+    page: &PageParams,
+    f: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&mut DbConn, Option<String>, PageReq) -> Result<crate::store::Page<T>, ApiError>
+        + Send
+        + 'static,
+{
+    let page = page.to_req()?;
+    let Some(center) = caller.list_center(center_id.as_deref()) else {
+        return super::support::empty_page::<T>(&state.pool, caller.session()).await;
+    };
+    let items = with_db(&state.pool, caller.session(), move |c| f(c, center, page)).await?;
+    Ok(page_json(items))
+}
+
 // ---------------------------------------------------------------- charges
 
 /// The charge state of a stored charge, with what its approved adjustments were.
@@ -316,25 +339,20 @@ pub struct ChargeQuery {
     pub status: Option<String>,
     /// cash, credit
     pub terms: Option<String>,
-    pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
 
 /// Charges: what customers owe on completed orders (finance, managers, admins).
-#[utoipa::path(tag = "money", params(ChargeQuery), responses((status = 200)), security(("bearer" = [])))]
+#[utoipa::path(tag = "money", params(ChargeQuery, PageParams), responses((status = 200)), security(("bearer" = [])))]
 #[get("/charges")]
 pub async fn list_charges(
     state: web::Data<AppState>,
     caller: Caller,
     q: web::Query<ChargeQuery>,
+    page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     office(&caller)?;
     let q = q.into_inner();
-    let page = PageParams {
-        cursor: q.cursor.clone(),
-        limit: q.limit,
-    }
-    .to_req()?;
     let mut check = Check::new();
     if let Some(s) = &q.status {
         check.one_of("status", s, ChargeStatus::parse, &ChargeStatus::names());
@@ -343,25 +361,19 @@ pub async fn list_charges(
         check.one_of("terms", t, PaymentTerms::parse, &PaymentTerms::names());
     }
     check.finish()?;
-    let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return super::support::empty_page::<Charge>(&state.pool, caller.session()).await;
-    };
-    let page = with_db(&state.pool, caller.session(), move |c| {
-        Ok(store::list_charges(
-            c,
-            &ChargeFilter {
-                center: center.as_deref(),
-                customer_id: q.customer_id,
-                technician_id: q.technician_id,
-                status: q.status,
-                terms: q.terms,
-                invoice_id: None,
-            },
-            &page,
-        )?)
+    let center_id = q.center_id.clone();
+    scoped_page(&state, &caller, center_id, &page, move |c, center, page| {
+        let filter = ChargeFilter {
+            center: center.as_deref(),
+            customer_id: q.customer_id,
+            technician_id: q.technician_id,
+            status: q.status,
+            terms: q.terms,
+            invoice_id: None,
+        };
+        Ok(store::list_charges(c, &filter, &page)?)
     })
-    .await?;
-    Ok(page_json(page))
+    .await
 }
 
 /// One charge with its adjustments and ledger entries.
@@ -1169,25 +1181,20 @@ pub struct RemittanceQuery {
     pub technician_id: Option<String>,
     /// submitted, confirmed
     pub status: Option<String>,
-    pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
 
 /// Remittances: finance's queue (`?status=submitted`); a technician sees their own.
-#[utoipa::path(tag = "money", params(RemittanceQuery), responses((status = 200)), security(("bearer" = [])))]
+#[utoipa::path(tag = "money", params(RemittanceQuery, PageParams), responses((status = 200)), security(("bearer" = [])))]
 #[get("/remittances")]
 pub async fn list_remittances(
     state: web::Data<AppState>,
     caller: Caller,
     q: web::Query<RemittanceQuery>,
+    page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     money_reader(&caller)?;
     let q = q.into_inner();
-    let page = PageParams {
-        cursor: q.cursor.clone(),
-        limit: q.limit,
-    }
-    .to_req()?;
     let mut check = Check::new();
     if let Some(s) = &q.status {
         check.one_of(
@@ -1198,27 +1205,27 @@ pub async fn list_remittances(
         );
     }
     check.finish()?;
-    let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return super::support::empty_page::<Remittance>(&state.pool, caller.session()).await;
-    };
+    // a technician: their own
     let technician_id = if caller.role == Role::Technician {
         Some(caller.id.clone())
     } else {
         q.technician_id
     };
-    let page = with_db(&state.pool, caller.session(), move |c| {
-        Ok(store::list_remittances(
-            c,
-            &RemittanceFilter {
+    scoped_page(
+        &state,
+        &caller,
+        q.center_id,
+        &page,
+        move |c, center, page| {
+            let filter = RemittanceFilter {
                 center: center.as_deref(),
                 technician_id,
                 status: q.status,
-            },
-            &page,
-        )?)
-    })
-    .await?;
-    Ok(page_json(page))
+            };
+            Ok(store::list_remittances(c, &filter, &page)?)
+        },
+    )
+    .await
 }
 
 #[utoipa::path(tag = "money", responses((status = 200, body = RemittanceView), (status = 404)), security(("bearer" = [])))]
@@ -1321,39 +1328,36 @@ pub struct DiscrepancyQuery {
     /// open, resolved
     pub status: Option<String>,
     pub technician_id: Option<String>,
-    pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
 
 /// Discrepancies of counted remittances (finance, managers, admins).
-#[utoipa::path(tag = "money", params(DiscrepancyQuery), responses((status = 200)), security(("bearer" = [])))]
+#[utoipa::path(tag = "money", params(DiscrepancyQuery, PageParams), responses((status = 200)), security(("bearer" = [])))]
 #[get("/discrepancies")]
 pub async fn list_discrepancies(
     state: web::Data<AppState>,
     caller: Caller,
     q: web::Query<DiscrepancyQuery>,
+    page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     office(&caller)?;
     let q = q.into_inner();
-    let page = PageParams {
-        cursor: q.cursor.clone(),
-        limit: q.limit,
-    }
-    .to_req()?;
-    let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return super::support::empty_page::<Discrepancy>(&state.pool, caller.session()).await;
-    };
-    let page = with_db(&state.pool, caller.session(), move |c| {
-        Ok(store::list_discrepancies(
-            c,
-            center.as_deref(),
-            q.status.as_deref(),
-            q.technician_id.as_deref(),
-            &page,
-        )?)
-    })
-    .await?;
-    Ok(page_json(page))
+    scoped_page(
+        &state,
+        &caller,
+        q.center_id,
+        &page,
+        move |c, center, page| {
+            Ok(store::list_discrepancies(
+                c,
+                center.as_deref(),
+                q.status.as_deref(),
+                q.technician_id.as_deref(),
+                &page,
+            )?)
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -1563,40 +1567,34 @@ pub struct InvoiceQuery {
     pub customer_id: Option<String>,
     /// only invoices with a balance left
     pub open: Option<bool>,
-    pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
 
-#[utoipa::path(tag = "money", params(InvoiceQuery), responses((status = 200)), security(("bearer" = [])))]
+#[utoipa::path(tag = "money", params(InvoiceQuery, PageParams), responses((status = 200)), security(("bearer" = [])))]
 #[get("/invoices")]
 pub async fn list_invoices(
     state: web::Data<AppState>,
     caller: Caller,
     q: web::Query<InvoiceQuery>,
+    page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     office(&caller)?;
     let q = q.into_inner();
-    let page = PageParams {
-        cursor: q.cursor.clone(),
-        limit: q.limit,
-    }
-    .to_req()?;
-    let Some(center) = caller.list_center(q.center_id.as_deref()) else {
-        return super::support::empty_page::<Invoice>(&state.pool, caller.session()).await;
-    };
-    let page = with_db(&state.pool, caller.session(), move |c| {
-        Ok(store::list_invoices(
-            c,
-            &InvoiceFilter {
+    scoped_page(
+        &state,
+        &caller,
+        q.center_id,
+        &page,
+        move |c, center, page| {
+            let filter = InvoiceFilter {
                 center: center.as_deref(),
                 customer_id: q.customer_id,
                 open: q.open.unwrap_or(false),
-            },
-            &page,
-        )?)
-    })
-    .await?;
-    Ok(page_json(page))
+            };
+            Ok(store::list_invoices(c, &filter, &page)?)
+        },
+    )
+    .await
 }
 
 #[utoipa::path(tag = "money", responses((status = 200, body = InvoiceView), (status = 404)), security(("bearer" = [])))]
