@@ -339,7 +339,6 @@ pub struct ChargeQuery {
     pub status: Option<String>,
     /// cash, credit
     pub terms: Option<String>,
-    pub limit: Option<i64>,
 }
 
 /// Charges: what customers owe on completed orders (finance, managers, admins).
@@ -1181,7 +1180,6 @@ pub struct RemittanceQuery {
     pub technician_id: Option<String>,
     /// submitted, confirmed
     pub status: Option<String>,
-    pub limit: Option<i64>,
 }
 
 /// Remittances: finance's queue (`?status=submitted`); a technician sees their own.
@@ -1328,7 +1326,6 @@ pub struct DiscrepancyQuery {
     /// open, resolved
     pub status: Option<String>,
     pub technician_id: Option<String>,
-    pub limit: Option<i64>,
 }
 
 /// Discrepancies of counted remittances (finance, managers, admins).
@@ -1567,7 +1564,6 @@ pub struct InvoiceQuery {
     pub customer_id: Option<String>,
     /// only invoices with a balance left
     pub open: Option<bool>,
-    pub limit: Option<i64>,
 }
 
 #[utoipa::path(tag = "money", params(InvoiceQuery, PageParams), responses((status = 200)), security(("bearer" = [])))]
