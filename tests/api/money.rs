@@ -1507,6 +1507,7 @@ async fn money_is_seen_and_handled_only_by_those_entitled() {
         "/api/v1/invoices",
         "/api/v1/invoices/aging",
         "/api/v1/discrepancies",
+        "/api/v1/payments/export?format=csv",
         "/api/v1/charges",
     ] {
         assert_problem(
@@ -1635,6 +1636,18 @@ async fn money_is_seen_and_handled_only_by_those_entitled() {
         .await,
         StatusCode::NOT_FOUND,
         "not_found",
+    )
+    .await;
+    // agents handle no money
+    assert_problem(
+        app.post(
+            &format!("/api/v1/charges/{charge}/adjustments"),
+            &s.agent,
+            &json!({"kind": "discount", "amount_fen": 1, "reason": "x"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
     )
     .await;
     assert_problem(
