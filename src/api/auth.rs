@@ -401,28 +401,56 @@ pub async fn change_password(
     let mut check = Check::new();
     check_new_password(&mut check, "new_password", &body.new_password);
     check.finish()?;
-    // hashing happens off the database: no connection or write lock is held meanwhile
+    // the guess is counted before the hash is checked, with login's counter: a stolen
+    // token cannot be used to guess the password online (five wrong ones lock the account)
     let id = caller.id.clone();
-    let current = with_db(&state.pool, caller.session(), move |c| {
-        Ok(users::get(c, &id)?.password_hash)
+    let (current, attempt) = in_tx(&state.pool, caller.session(), move |c| {
+        let current = users::get(c, &id)?.password_hash;
+        Ok((current, users::reserve_login_attempt(c, &id, store::now())?))
     })
     .await?;
+    let Some(count) = attempt.filter(|n| *n <= MAX_FAILURES) else {
+        return Err(ApiError::field(
+            "current_password",
+            "too_many_attempts",
+            format!("too many wrong passwords: try again in {LOCK_MINUTES} minutes"),
+        ));
+    };
+    // hashing happens off the database: no connection or write lock is held meanwhile
     let hash = web::block(move || {
         if !verify_password(&body.current_password, &current) {
-            return Err(ApiError::field(
-                "current_password",
-                "wrong_password",
-                "the current password is wrong",
-            ));
+            return Ok(None);
         }
-        hash_password(&body.new_password)
+        hash_password(&body.new_password).map(Some)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     // the session check inside the transaction refuses a token revoked meanwhile
+    let changed = hash.is_some();
     in_tx(&state.pool, caller.session(), move |c| {
-        Ok(users::set_password(c, &caller.id, &hash)?)
+        match &hash {
+            Some(hash) => {
+                users::set_password(c, &caller.id, hash)?;
+                users::record_login_success(c, &caller.id)?;
+            }
+            None if count >= MAX_FAILURES => {
+                users::lock_login(
+                    c,
+                    &caller.id,
+                    store::now() + Duration::minutes(LOCK_MINUTES),
+                )?;
+            }
+            None => {}
+        }
+        Ok(())
     })
     .await?;
+    if !changed {
+        return Err(ApiError::field(
+            "current_password",
+            "wrong_password",
+            "the current password is wrong",
+        ));
+    }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -203,6 +203,52 @@ async fn changing_ones_password_ends_old_sessions() {
     );
 }
 
+/// A stolen token is no oracle for the password: wrong current passwords count like failed
+/// logins, and the fifth locks the account (the right password too is refused then).
+#[tokio::test]
+async fn guessing_the_current_password_locks_the_account() {
+    let app = spawn_app().await;
+    let (_, token) = app.user("agent", &app.zz.id).await;
+    let me: Value = app
+        .get("/api/v1/auth/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let name = me["username"].as_str().unwrap().to_string();
+    for i in 0..5 {
+        let p = assert_problem(
+            app.post(
+                "/api/v1/auth/password",
+                &token,
+                &json!({"current_password": format!("guess-{i}-xx"), "new_password": "new-password-9"}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["code"], "wrong_password");
+    }
+    let p = assert_problem(
+        app.post(
+            "/api/v1/auth/password",
+            &token,
+            &json!({"current_password": PASSWORD, "new_password": "new-password-9"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "too_many_attempts");
+    assert_eq!(
+        app.login(&name, PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the account is locked for logins too"
+    );
+}
+
 #[tokio::test]
 async fn login_body_must_be_well_formed() {
     let app = spawn_app().await;
