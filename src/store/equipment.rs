@@ -521,6 +521,22 @@ pub fn bind_sim(
             detail: "the SIM card changed meanwhile".into(),
         });
     }
+    // the terminal's status was checked on a read; re-check it in the write, which also
+    // bumps its version: a concurrent change of the terminal (say, to scrapped) either
+    // happened first and fails this bind, or comes second and fails its version check
+    let n = diesel::update(
+        t::terminals
+            .filter(t::id.eq(terminal_id))
+            .filter(t::status.ne_all(["scrapped", "returned"])),
+    )
+    .set((t::version.eq(t::version + 1), t::updated_at.eq(now())))
+    .execute(conn)?;
+    if n != 1 {
+        return Err(StoreError::Conflict {
+            code: "terminal_takes_no_sim",
+            detail: "the terminal was scrapped or returned meanwhile".into(),
+        });
+    }
     record(
         conn,
         ctx,

@@ -95,12 +95,22 @@ async fn a_terminal_holding_a_sim_is_not_scrapped_or_returned() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    // taking a SIM is a change of the terminal: its version moved on
+    let res = app
+        .patch(
+            &format!("/api/v1/terminals/{tid}"),
+            &app.admin,
+            Some(1),
+            &json!({"status": "in_repair"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
     for status in ["scrapped", "returned"] {
         let res = app
             .patch(
                 &format!("/api/v1/terminals/{tid}"),
                 &app.admin,
-                Some(1),
+                Some(2),
                 &json!({"status": status}),
             )
             .await;
@@ -111,7 +121,7 @@ async fn a_terminal_holding_a_sim_is_not_scrapped_or_returned() {
         .patch(
             &format!("/api/v1/terminals/{tid}"),
             &app.admin,
-            Some(1),
+            Some(2),
             &json!({"status": "in_repair"}),
         )
         .await;
