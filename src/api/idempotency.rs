@@ -127,3 +127,15 @@ impl Replay {
         res
     }
 }
+
+/// The fresh answer of a write, or the replayed first answer to its Idempotency-Key: what
+/// every retried write's handler returns.
+pub fn answer<T>(
+    outcome: Result<T, Replay>,
+    fresh: impl FnOnce(T) -> HttpResponse,
+) -> HttpResponse {
+    match outcome {
+        Ok(v) => fresh(v),
+        Err(replay) => replay.response(),
+    }
+}

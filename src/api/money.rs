@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use super::idempotency::{Idempotency, Replay};
+use super::idempotency::{Idempotency, answer};
 use super::json::{Json, JsonOrEmpty};
 use super::support::{
-    Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, with_db,
+    Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, scoped_page, with_db,
 };
 use crate::domain::access::Role;
 use crate::domain::china_day;
@@ -34,7 +34,7 @@ use crate::store::money::{
     PaymentFilter, Remittance, RemittanceFilter,
 };
 use crate::store::orders::{self as orders, WorkOrder};
-use crate::store::{DbConn, PageReq, centers, customers, new_id, now, users};
+use crate::store::{DbConn, centers, customers, new_id, now, users};
 
 /// A center without settings: discounts and waivers up to ¥50.00 need no approval.
 pub const DEFAULT_ADJUSTMENT_THRESHOLD: Fen = Fen(5000);
@@ -50,7 +50,7 @@ fn deny_unless(ok: bool) -> Result<(), ApiError> {
 }
 
 /// Roles that see money at all (technicians only their own).
-fn money_reader(caller: &Caller) -> Result<(), ApiError> {
+pub(crate) fn money_reader(caller: &Caller) -> Result<(), ApiError> {
     deny_unless(matches!(
         caller.role,
         Role::Admin | Role::Manager | Role::Finance | Role::Technician
@@ -157,37 +157,6 @@ fn paid_at(check: &mut Check, t: Option<DateTime<Utc>>) -> chrono::NaiveDateTime
         );
     }
     t
-}
-
-/// The fresh answer of a write, or the replayed first answer to its Idempotency-Key.
-fn answer<T>(outcome: Result<T, Replay>, fresh: impl FnOnce(T) -> HttpResponse) -> HttpResponse {
-    match outcome {
-        Ok(v) => fresh(v),
-        Err(replay) => replay.response(),
-    }
-}
-
-/// A page of a list in the caller's scope: `center_id` narrowed to what they may see
-/// (another center's: an empty page, as if it had nothing).
-async fn scoped_page<T, F>(
-    state: &AppState,
-    caller: &Caller,
-    center_id: Option<String>,
-    page: &PageParams,
-    f: F,
-) -> Result<HttpResponse, ApiError>
-where
-    T: Serialize + Send + 'static,
-    F: FnOnce(&mut DbConn, Option<String>, PageReq) -> Result<crate::store::Page<T>, ApiError>
-        + Send
-        + 'static,
-{
-    let page = page.to_req()?;
-    let Some(center) = caller.list_center(center_id.as_deref()) else {
-        return super::support::empty_page::<T>(&state.pool, caller.session()).await;
-    };
-    let items = with_db(&state.pool, caller.session(), move |c| f(c, center, page)).await?;
-    Ok(page_json(items))
 }
 
 // ---------------------------------------------------------------- charges
@@ -309,18 +278,7 @@ pub struct ChargeView {
 
 fn charge_view(c: &mut DbConn, charge: Charge) -> Result<ChargeView, ApiError> {
     let adjustments = store::adjustments(c, &charge.id)?;
-    let payments = store::list_payments(
-        c,
-        &PaymentFilter {
-            order_id: Some(charge.order_id.clone()),
-            ..Default::default()
-        },
-        &PageReq {
-            after: None,
-            limit: 1000,
-        },
-    )?
-    .items;
+    let payments = store::payments_of_charge(c, &charge.id)?;
     Ok(ChargeView {
         due_fen: state_of(&charge, &adjustments).due().as_i64(),
         charge,
@@ -361,17 +319,23 @@ pub async fn list_charges(
     }
     check.finish()?;
     let center_id = q.center_id.clone();
-    scoped_page(&state, &caller, center_id, &page, move |c, center, page| {
-        let filter = ChargeFilter {
-            center: center.as_deref(),
-            customer_id: q.customer_id,
-            technician_id: q.technician_id,
-            status: q.status,
-            terms: q.terms,
-            invoice_id: None,
-        };
-        Ok(store::list_charges(c, &filter, &page)?)
-    })
+    scoped_page(
+        &state.pool,
+        &caller,
+        center_id,
+        &page,
+        move |c, center, page| {
+            let filter = ChargeFilter {
+                center: center.as_deref(),
+                customer_id: q.customer_id,
+                technician_id: q.technician_id,
+                status: q.status,
+                terms: q.terms,
+                invoice_id: None,
+            };
+            Ok(store::list_charges(c, &filter, &page)?)
+        },
+    )
     .await
 }
 
@@ -664,9 +628,6 @@ pub async fn collect(
     check.finish()?;
     let order_id = id.into_inner();
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
-        if let Some(r) = idem.replay(c, &caller.id)? {
-            return Ok(Err(r));
-        }
         let order = orders::get(c, &order_id)?;
         caller.see(&order.center_id)?;
         if !orders::is_on_order(c, &order.id, &caller.id)? {
@@ -679,7 +640,8 @@ pub async fn collect(
             ));
         };
         store::lock_charge(c, &ch.id)?;
-        // a concurrent retry with the same key that got the lock first has answered by now
+        // after the lock: a concurrent retry with the same key that got it first has
+        // answered by now, and its answer is replayed rather than refused
         if let Some(r) = idem.replay(c, &caller.id)? {
             return Ok(Err(r));
         }
@@ -1210,7 +1172,7 @@ pub async fn list_remittances(
         q.technician_id
     };
     scoped_page(
-        &state,
+        &state.pool,
         &caller,
         q.center_id,
         &page,
@@ -1340,7 +1302,7 @@ pub async fn list_discrepancies(
     office(&caller)?;
     let q = q.into_inner();
     scoped_page(
-        &state,
+        &state.pool,
         &caller,
         q.center_id,
         &page,
@@ -1423,18 +1385,7 @@ pub struct InvoiceView {
 }
 
 fn invoice_view(c: &mut DbConn, inv: Invoice) -> Result<InvoiceView, ApiError> {
-    let payments = store::list_payments(
-        c,
-        &PaymentFilter {
-            invoice_id: Some(inv.id.clone()),
-            ..Default::default()
-        },
-        &PageReq {
-            after: None,
-            limit: 1000,
-        },
-    )?
-    .items;
+    let payments = store::payments_of_invoice(c, &inv.id)?;
     Ok(InvoiceView {
         balance_fen: inv.total_fen - inv.paid_fen,
         status: if inv.paid_fen >= inv.total_fen {
@@ -1577,7 +1528,7 @@ pub async fn list_invoices(
     office(&caller)?;
     let q = q.into_inner();
     scoped_page(
-        &state,
+        &state.pool,
         &caller,
         q.center_id,
         &page,
@@ -1655,9 +1606,6 @@ pub async fn pay_invoice(
     check.finish()?;
     let id = id.into_inner();
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
-        if let Some(r) = idem.replay(c, &caller.id)? {
-            return Ok(Err(r));
-        }
         store::lock_invoice(c, &id)?;
         if let Some(r) = idem.replay(c, &caller.id)? {
             return Ok(Err(r));

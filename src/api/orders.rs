@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use super::idempotency::{Idempotency, Replay};
+use super::idempotency::{Idempotency, answer};
 use super::json::{Json, JsonOrEmpty};
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, with_db,
@@ -238,11 +238,6 @@ fn record_act(
 
 // ---------------------------------------------------------------- running an action
 
-enum Outcome {
-    Fresh(Box<OrderView>),
-    Replayed(Replay),
-}
-
 /// Runs an action on an existing order: the idempotent replay, the order in scope, the
 /// version check, then `f`, which must change the order through `transition` or
 /// `record_act` (one version step). Answers the order as it is afterwards.
@@ -266,7 +261,7 @@ where
         // instead of failing its version check
         store::lock(c, &id)?;
         if let Some(replay) = idem.replay(c, &caller.id)? {
-            return Ok(Outcome::Replayed(replay));
+            return Ok(Err(replay));
         }
         let order = load(c, &caller, &id)?;
         if order.version != version {
@@ -278,13 +273,10 @@ where
         let fresh = store::get(c, &id)?;
         let after = view(c, &caller, fresh)?;
         idem.remember(c, &caller.id, StatusCode::OK, &after)?;
-        Ok(Outcome::Fresh(Box::new(after)))
+        Ok(Ok(Box::new(after)))
     })
     .await?;
-    Ok(match outcome {
-        Outcome::Fresh(v) => ok_etag(v.order.version, &v),
-        Outcome::Replayed(r) => r.response(),
-    })
+    Ok(answer(outcome, |v| ok_etag(v.order.version, &v)))
 }
 
 /// 403 unless the caller's role could ever take `action` (checked before the body).

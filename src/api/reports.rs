@@ -11,9 +11,8 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::export::{self, Cell, ExportFormat, Table};
-use super::money::{PaymentQuery, office, payment_filter};
+use super::money::{PaymentQuery, money_reader, office, payment_filter};
 use super::support::{Check, with_db};
-use crate::domain::access::Role;
 use crate::domain::china_day;
 use crate::domain::ledger::{self, AgingBucket, PaymentMethod};
 use crate::store::money::{self as store, ReconFilter, ReconRow};
@@ -281,12 +280,7 @@ pub async fn export_payments(
     caller: Caller,
     q: web::Query<PaymentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if !matches!(
-        caller.role,
-        Role::Admin | Role::Manager | Role::Finance | Role::Technician
-    ) {
-        return Err(ApiError::Forbidden);
-    }
+    money_reader(&caller)?;
     let q = q.into_inner();
     let format = export::parse_format(q.format.as_deref(), false)?;
     let filter = payment_filter(&caller, q)?;

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::auth::{Session, SessionCache};
+use super::auth::{Caller, Session, SessionCache};
 use super::error::{ApiError, FieldError};
 use crate::domain::ids::IdError;
 use crate::store::{DbConn, Page, PageReq, Pool};
@@ -122,6 +122,27 @@ where
         result
     })
     .await
+}
+
+/// A page of a list in the caller's scope: `center_id` narrowed to what they may see
+/// (another center's: an empty page, as if it had nothing).
+pub async fn scoped_page<T, F>(
+    db: &Db,
+    caller: &Caller,
+    center_id: Option<String>,
+    page: &PageParams,
+    f: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&mut DbConn, Option<String>, PageReq) -> Result<Page<T>, ApiError> + Send + 'static,
+{
+    let page = page.to_req()?;
+    let Some(center) = caller.list_center(center_id.as_deref()) else {
+        return empty_page::<T>(db, caller.session()).await;
+    };
+    let items = with_db(db, caller.session(), move |c| f(c, center, page)).await?;
+    Ok(page_json(items))
 }
 
 /// An empty page, after checking the session like any list would.

@@ -342,6 +342,24 @@ pub fn payment(conn: &mut DbConn, id: &str) -> StoreResult<Payment> {
         .first(conn)?)
 }
 
+/// Every ledger entry of a charge (collections and reversals), oldest first.
+pub fn payments_of_charge(conn: &mut DbConn, charge_id: &str) -> StoreResult<Vec<Payment>> {
+    Ok(pay::payments
+        .filter(pay::charge_id.eq(charge_id))
+        .order(pay::id.asc())
+        .select(Payment::as_select())
+        .load(conn)?)
+}
+
+/// Every ledger entry of an invoice, oldest first.
+pub fn payments_of_invoice(conn: &mut DbConn, invoice_id: &str) -> StoreResult<Vec<Payment>> {
+    Ok(pay::payments
+        .filter(pay::invoice_id.eq(invoice_id))
+        .order(pay::id.asc())
+        .select(Payment::as_select())
+        .load(conn)?)
+}
+
 /// The reversal of a payment, if it has one.
 pub fn reversal_of(conn: &mut DbConn, id: &str) -> StoreResult<Option<Payment>> {
     Ok(pay::payments
@@ -479,16 +497,13 @@ pub fn hand_totals(conn: &mut DbConn, technician_id: &str) -> StoreResult<(i64, 
             WHERE collector_id = ? AND on_site), 0) AS BIGINT) AS collected, \
         CAST(COALESCE((SELECT SUM(expected_fen) FROM remittances \
             WHERE technician_id = ?), 0) AS BIGINT) AS remitted";
-    let t: Totals = match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(sql)
-            .bind::<Text, _>(technician_id)
-            .bind::<Text, _>(technician_id)
-            .get_result(c)?,
-        DbConn::Pg(c) => diesel::sql_query(pg_placeholders(sql))
-            .bind::<Text, _>(technician_id)
-            .bind::<Text, _>(technician_id)
-            .get_result(c)?,
-    };
+    let binds = [
+        Bind::Text(technician_id.to_string()),
+        Bind::Text(technician_id.to_string()),
+    ];
+    let t: Totals = load_by_name(conn, sql, &binds)?
+        .pop()
+        .ok_or(StoreError::NotFound)?;
     Ok((t.collected, t.remitted))
 }
 
