@@ -136,6 +136,15 @@ async fn main() {
             token_ttl: 3600,
             pool_size: 16,
             workers: Some(2),
+            documents: std::sync::Arc::new(dispatch::documents::Documents::new(
+                None,
+                dispatch::documents::BankDetails {
+                    company: "bench".into(),
+                    bank: "bench".into(),
+                    account: "0".into(),
+                },
+            )),
+            mail: None,
         },
         pool,
     )

@@ -131,6 +131,44 @@ pub struct ServeArgs {
     /// Load the demo data from fixtures/ into an empty database before serving.
     #[arg(long)]
     pub demo: bool,
+    /// Fonts for PDFs, `path[#face]` separated by `:`, first match wins per character.
+    /// Default: WenQuanYi Micro Hei, Noto Sans CJK SC, WenQuanYi Zen Hei, DejaVu Sans
+    /// where installed.
+    #[arg(long, env = "DISPATCH_PDF_FONTS")]
+    pub pdf_fonts: Option<String>,
+    /// The company's name on invoices (账单) and as the payee of bank transfers.
+    #[arg(
+        long,
+        env = "DISPATCH_COMPANY_NAME",
+        default_value = "中原卫星定位技术服务有限公司"
+    )]
+    pub company_name: String,
+    /// The bank the company's account is with, printed on invoices.
+    #[arg(
+        long,
+        env = "DISPATCH_BANK_NAME",
+        default_value = "中国工商银行郑州金水支行"
+    )]
+    pub bank_name: String,
+    /// The company's account number, printed on invoices.
+    #[arg(
+        long,
+        env = "DISPATCH_BANK_ACCOUNT",
+        default_value = "1702 0201 0900 0012 345"
+    )]
+    pub bank_account: String,
+    /// SMTP relay: smtp://[user:pass@]host[:port][?tls=required] (STARTTLS),
+    /// smtps://… (implicit TLS), or smtp://localhost:25 (plain, a local relay).
+    /// Default: messages are written as .eml files to <data-dir>/mail.
+    #[arg(long, env = "DISPATCH_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of e-mails.
+    #[arg(
+        long,
+        env = "DISPATCH_MAIL_FROM",
+        default_value = "派工系统 <dispatch@localhost>"
+    )]
+    pub mail_from: String,
 }
 
 /// The JWT secret: the configured one, or the one kept in the data directory (created with

@@ -4,7 +4,10 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use dispatch::config::{CenterCommand, Cli, Command, DbArgs, ServeArgs, UserCommand, jwt_secret};
+use dispatch::documents::{BankDetails, Documents};
 use dispatch::domain::access::Role;
+use dispatch::notify::transport::Transport;
+use dispatch::notify::worker::MailSettings;
 use dispatch::startup::{Application, Settings, open_database};
 use dispatch::store::{self, centers, new_id, now, users};
 use dispatch::{demo, password};
@@ -79,6 +82,19 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
         print_logins()?;
     }
+    let documents = std::sync::Arc::new(Documents::new(
+        args.pdf_fonts.as_deref(),
+        BankDetails {
+            company: args.company_name.clone(),
+            bank: args.bank_name.clone(),
+            account: args.bank_account.clone(),
+        },
+    ));
+    let from = args
+        .mail_from
+        .parse()
+        .map_err(|e| format!("DISPATCH_MAIL_FROM {:?}: {e}", args.mail_from))?;
+    let transport = Transport::configure(args.smtp_url.as_deref(), args.db.data_dir.join("mail"))?;
     let settings = Settings {
         target,
         bind: args.bind.clone(),
@@ -86,6 +102,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         token_ttl: args.token_ttl,
         pool_size: args.db.db_pool_size,
         workers: args.workers,
+        documents,
+        mail: Some(MailSettings::new(transport, from)),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::with_pool(settings, pool)?;

@@ -6,8 +6,12 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
+use std::sync::Arc;
+
 use crate::api::support::Db;
 use crate::api::{self, AppState, auth::JwtKeys};
+use crate::documents::Documents;
+use crate::notify::worker::{self, MailSettings};
 use crate::store::{self, Backend, DbTarget, Pool};
 
 pub struct Settings {
@@ -17,6 +21,9 @@ pub struct Settings {
     pub token_ttl: i64,
     pub pool_size: u32,
     pub workers: Option<usize>,
+    pub documents: Arc<Documents>,
+    /// the e-mail worker's settings; `None` runs no worker (messages wait in the outbox)
+    pub mail: Option<MailSettings>,
 }
 
 /// Opens the pool and runs the migrations.
@@ -62,7 +69,11 @@ impl Application {
             pool: Db::new(pool.clone(), inline_reads),
             jwt: JwtKeys::new(&settings.jwt_secret),
             token_ttl: settings.token_ttl,
+            documents: settings.documents.clone(),
         });
+        if let Some(mail) = settings.mail {
+            worker::spawn(pool.clone(), settings.documents.clone(), mail);
+        }
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -67,6 +67,9 @@ pub enum ApiError {
     Unprocessable { code: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// printing is not possible (no CJK font installed); the detail says what to install
+    #[error("{0}")]
+    DocumentsUnavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -110,6 +113,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed".into(),
             ApiError::Unprocessable { code, .. } => (*code).into(),
             ApiError::Unavailable(_) => "unavailable".into(),
+            ApiError::DocumentsUnavailable(_) => "documents_unavailable".into(),
             ApiError::Internal(_) => "internal".into(),
         }
     }
@@ -147,6 +151,7 @@ impl ApiError {
             // never leak internals to the client; they are in the log
             ApiError::Internal(_) => Some("an internal error occurred".to_string()),
             ApiError::Unavailable(_) => Some("the database is unavailable".to_string()),
+            ApiError::DocumentsUnavailable(d) => Some(d.clone()),
             other => Some(other.to_string()),
         };
         Problem {
@@ -176,7 +181,9 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::DocumentsUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

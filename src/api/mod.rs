@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod centers;
 pub mod customers;
+pub mod documents;
 pub mod equipment;
 pub mod error;
 pub mod export;
@@ -12,6 +13,7 @@ pub mod json;
 pub mod money;
 pub mod openapi;
 pub mod orders;
+pub mod outbox;
 pub mod reports;
 pub mod support;
 pub mod technicians;
@@ -39,6 +41,7 @@ pub struct AppState {
     pub jwt: auth::JwtKeys,
     /// token lifetime in seconds
     pub token_ttl: i64,
+    pub documents: std::sync::Arc<crate::documents::Documents>,
 }
 
 /// Registers every route; used by the server and nothing else.
@@ -114,6 +117,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(orders::create_repair)
                 .service(orders::list)
                 .service(orders::get)
+                .service(orders::pdf)
                 .service(orders::timeline)
                 .service(orders::candidates)
                 .service(orders::submit)
@@ -149,6 +153,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(reports::export_payments)
                 .service(money::list_payments)
                 .service(money::get_payment)
+                .service(money::receipt_pdf)
                 .service(money::reverse)
                 .service(money::add_fapiao)
                 .service(money::cash)
@@ -162,9 +167,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(money::create_invoice)
                 .service(money::list_invoices)
                 .service(money::get_invoice)
+                .service(money::invoice_pdf)
                 .service(money::pay_invoice)
                 .service(money::get_settings)
                 .service(money::put_settings)
+                .service(outbox::list)
+                .service(outbox::get)
+                .service(outbox::retry)
                 .service(reports::reconciliation_report),
         )
         .service(

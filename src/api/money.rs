@@ -677,6 +677,7 @@ pub async fn collect(
             created_at: now(),
         };
         store::insert_payment(c, &p)?;
+        crate::notify::on_payment(c, &p)?;
         st.paid = Fen(st.paid.as_i64() + fen.as_i64());
         save_state(c, &ch, &st, None)?;
         orders::add_event(
@@ -790,6 +791,33 @@ pub async fn get_payment(
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// The payment's receipt (收据) as PDF: number, payer, order, amount in figures and in
+/// capitals, method, collector, time; a reversed payment's receipt is marked void (作废).
+/// A reversal entry has no receipt of its own (409 `no_receipt`).
+#[utoipa::path(tag = "money", responses((status = 200, content_type = "application/pdf"), (status = 404), (status = 409), (status = 503)), security(("bearer" = [])))]
+#[get("/payments/{id}/receipt.pdf")]
+pub async fn receipt_pdf(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    money_reader(&caller)?;
+    super::documents::ready(&state.documents)?;
+    let docs = state.documents.clone();
+    let doc = with_db(&state.pool, caller.session(), move |c| {
+        let p = see_payment(c, &caller, &id)?;
+        if p.receipt_no.is_none() {
+            return Err(ApiError::conflict(
+                "no_receipt",
+                "a reversal has no receipt; print the original payment's (it shows as void)",
+            ));
+        }
+        Ok(docs.receipt(c, &p)?)
+    })
+    .await?;
+    super::documents::respond(state.documents.clone(), doc).await
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -1561,6 +1589,27 @@ pub async fn get_invoice(
     Ok(ok_etag(view.invoice.version, &view))
 }
 
+/// The invoice (账单) as PDF: period, each order with its charge, total in figures and
+/// in capitals, paid so far, balance, due date and the company's bank details.
+#[utoipa::path(tag = "money", responses((status = 200, content_type = "application/pdf"), (status = 404), (status = 503)), security(("bearer" = [])))]
+#[get("/invoices/{id}/pdf")]
+pub async fn invoice_pdf(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    office(&caller)?;
+    super::documents::ready(&state.documents)?;
+    let docs = state.documents.clone();
+    let doc = with_db(&state.pool, caller.session(), move |c| {
+        let inv = store::invoice(c, &id)?;
+        caller.see(&inv.center_id)?;
+        Ok(docs.invoice(c, &inv)?)
+    })
+    .await?;
+    super::documents::respond(state.documents.clone(), doc).await
+}
+
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvoicePaymentIn {
@@ -1647,6 +1696,7 @@ pub async fn pay_invoice(
             created_at: now(),
         };
         store::insert_payment(c, &p)?;
+        crate::notify::on_payment(c, &p)?;
         store::set_invoice_paid(c, &inv.id, inv.paid_fen + fen.as_i64())?;
         let view = payment_view(c, p)?;
         idem.remember(c, &caller.id, StatusCode::CREATED, &view)?;

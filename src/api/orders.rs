@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Caller;
+use super::documents;
 use super::error::ApiError;
 use super::idempotency::{Idempotency, answer};
 use super::json::{Json, JsonOrEmpty};
@@ -30,6 +31,7 @@ use crate::domain::order::{
 use crate::domain::ranking::{CandidateIndex, OrderNeeds, TechnicianInfo};
 use crate::domain::registry::{self, GeoPoint, SimStatus, TerminalStatus};
 use crate::domain::warranty;
+use crate::notify::{self, OrderNotice};
 use crate::store::equipment::{self, BindContext};
 use crate::store::orders::{
     self as store, Assignment, Line, OrderEvent, OrderFilter, OrderPatch, Part, PartPatch,
@@ -220,6 +222,9 @@ fn transition(
         Some((from.as_str(), to.as_str())),
         comment,
     )?;
+    if let Some(notice) = OrderNotice::of(action) {
+        notify::on_order(c, &order.id, notice)?;
+    }
     Ok(to)
 }
 
@@ -565,6 +570,7 @@ fn save_new(
             Some(("draft", "submitted")),
             None,
         )?;
+        notify::on_order(c, &order.id, OrderNotice::Submitted)?;
     }
     let fresh = store::get(c, &order.id)?;
     view(c, caller, fresh)
@@ -954,6 +960,27 @@ pub async fn get(
     })
     .await?;
     Ok(ok_etag(v.order.version, &v))
+}
+
+/// The order printed: 安装任务派工单 or 维修服务单 (A4, Simplified Chinese, with a QR code of
+/// the number). `X-Missing-Glyphs` names characters no configured font has (printed as □);
+/// 503 when no CJK font is installed.
+#[utoipa::path(tag = "work orders", responses((status = 200, content_type = "application/pdf"), (status = 404), (status = 503)), security(("bearer" = [])))]
+#[get("/work-orders/{id}/pdf")]
+pub async fn pdf(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Read)?;
+    documents::ready(&state.documents)?;
+    let docs = state.documents.clone();
+    let doc = with_db(&state.pool, caller.session(), move |c| {
+        let order = load(c, &caller, &id)?;
+        Ok(docs.work_order(c, &order)?)
+    })
+    .await?;
+    documents::respond(state.documents.clone(), doc).await
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -52,6 +52,8 @@ pub enum Resource {
     Parts,
     /// install and repair work orders; technicians' reads are narrowed to their own
     Orders,
+    /// the e-mail outbox: its messages, failures and retries
+    Outbox,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,7 @@ pub fn allowed(role: Role, resource: Resource, op: Op) -> bool {
         (Parts, Write) => role == Admin,
         (Orders, Read) => true,
         (Orders, Write) => matches!(role, Admin | Manager | Agent),
+        (Outbox, _) => role == Admin,
     }
 }
 

@@ -649,3 +649,35 @@ pub fn unbind_sim_to(
         Other::Sim(&sim.id),
     )
 }
+
+/// IMEIs of these terminals, by id (an order's documents: at most a few hundred).
+pub fn imeis(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> StoreResult<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let rows: Vec<(String, String)> = t::terminals
+            .filter(t::id.eq_any(chunk))
+            .select((t::id, t::imei))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// ICCID and MSISDN of these SIM cards, by id.
+pub fn sim_numbers(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> StoreResult<std::collections::HashMap<String, (String, String)>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let rows: Vec<(String, String, String)> = s::sim_cards
+            .filter(s::id.eq_any(chunk))
+            .select((s::id, s::iccid, s::msisdn))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|(id, i, m)| (id, (i, m))));
+    }
+    Ok(out)
+}

@@ -34,6 +34,7 @@ pub mod db;
 pub mod equipment;
 pub mod money;
 pub mod orders;
+pub mod outbox;
 pub mod schema;
 pub mod technicians;
 pub mod users;

@@ -497,6 +497,8 @@ diesel::joinable!(payments -> charges (charge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     service_centers,
+    outbox_messages,
+    outbox_attempts,
     users,
     technician_profiles,
     customers,
@@ -527,3 +529,43 @@ diesel::allow_tables_to_appear_in_same_query!(
     remittance_items,
     discrepancies,
 );
+
+diesel::table! {
+    outbox_messages (id) {
+        id -> Text,
+        kind -> Text,
+        dedupe_key -> Nullable<Text>,
+        center_id -> Text,
+        order_id -> Nullable<Text>,
+        payment_id -> Nullable<Text>,
+        recipients -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        attachment -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox_attempts (id) {
+        id -> Text,
+        message_id -> Text,
+        attempt -> Integer,
+        worker -> Text,
+        started_at -> Timestamp,
+        duration_ms -> BigInt,
+        ok -> Bool,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(outbox_attempts -> outbox_messages (message_id));

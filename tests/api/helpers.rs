@@ -7,7 +7,9 @@ use diesel::sql_types::BigInt;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
+use dispatch::documents::{BankDetails, Documents};
 use dispatch::domain::ids::luhn_check_digit;
+use dispatch::notify::worker::MailSettings;
 use dispatch::startup::{Application, Settings};
 use dispatch::store::centers::Center;
 use dispatch::store::equipment::TerminalModel;
@@ -48,6 +50,8 @@ pub const TABLES: &[&str] = &[
     "remittances",
     "remittance_items",
     "discrepancies",
+    "outbox_messages",
+    "outbox_attempts",
 ];
 
 pub struct TestApp {
@@ -60,7 +64,34 @@ pub struct TestApp {
     pub bj: Center,
     /// the admin's token
     pub admin: String,
-    _dir: tempfile::TempDir,
+    pub target: DbTarget,
+    pub dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// How a test's app differs from the default one.
+#[derive(Default)]
+pub struct AppOptions {
+    /// run the mail worker with these settings (default: no worker; messages wait)
+    pub mail: Option<MailSettings>,
+    /// DISPATCH_PDF_FONTS for this app (default: the system's fonts, shared)
+    pub fonts: Option<String>,
+    /// another instance on this app's database (its centers and admin are reused)
+    pub beside: Option<(DbTarget, std::sync::Arc<tempfile::TempDir>, Center, Center)>,
+}
+
+pub fn bank() -> BankDetails {
+    BankDetails {
+        company: "中原卫星定位技术服务有限公司".into(),
+        bank: "中国工商银行郑州金水支行".into(),
+        account: "1702 0201 0900 0012 345".into(),
+    }
+}
+
+/// The documents printer with the system's fonts, loaded once for all tests.
+fn shared_documents() -> std::sync::Arc<Documents> {
+    static DOCS: OnceLock<std::sync::Arc<Documents>> = OnceLock::new();
+    DOCS.get_or_init(|| std::sync::Arc::new(Documents::new(None, bank())))
+        .clone()
 }
 
 fn password_hash() -> &'static str {
@@ -112,24 +143,41 @@ fn center(code: &str, name: &str, lat: f64, lng: f64) -> Center {
 }
 
 pub async fn spawn_app() -> TestApp {
-    let (target, dir) = database();
+    spawn_app_with(AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(opts: AppOptions) -> TestApp {
+    let fresh = opts.beside.is_none();
+    let (target, dir, zz, bj) = match opts.beside {
+        Some(b) => b,
+        None => {
+            let (target, dir) = database();
+            let zz = center("ZZ", "郑州服务中心", 34.7466, 113.6254);
+            let bj = center("BJ", "北京服务中心", 39.9042, 116.4074);
+            (target, std::sync::Arc::new(dir), zz, bj)
+        }
+    };
     let backend = target.backend;
+    let documents = match &opts.fonts {
+        None => shared_documents(),
+        Some(f) => std::sync::Arc::new(Documents::new(Some(f), bank())),
+    };
     let settings = Settings {
-        target,
+        target: target.clone(),
         bind: "127.0.0.1:0".into(),
         jwt_secret: b"test-secret-test-secret-test-secret-0123".to_vec(),
         token_ttl: 3600,
         pool_size: 4,
         workers: Some(1),
+        documents,
+        mail: opts.mail,
     };
     let app = Application::build(settings).expect("app starts");
     let port = app.port();
     let pool = app.pool();
     tokio::spawn(app.run_until_stopped());
 
-    let zz = center("ZZ", "郑州服务中心", 34.7466, 113.6254);
-    let bj = center("BJ", "北京服务中心", 39.9042, 116.4074);
-    {
+    if fresh {
         let mut c = pool.get().unwrap();
         store::centers::insert(&mut c, &zz).unwrap();
         store::centers::insert(&mut c, &bj).unwrap();
@@ -154,10 +202,13 @@ pub async fn spawn_app() -> TestApp {
         zz,
         bj,
         admin: String::new(),
-        _dir: dir,
+        target,
+        dir,
     };
-    let zz_id = app.zz.id.clone();
-    app.insert_user("admin", "admin", &zz_id);
+    if fresh {
+        let zz_id = app.zz.id.clone();
+        app.insert_user("admin", "admin", &zz_id);
+    }
     app.admin = app.token("admin").await;
     app
 }

@@ -23,7 +23,7 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// A completed install order of `customer` led by `lead` whose fee is `fee` fen (one part
 /// at that price; its one vehicle not done).
-async fn completed_order(s: &Zz, customer: &str, lead: &Tech, fee: i64) -> Value {
+pub(crate) async fn completed_order(s: &Zz, customer: &str, lead: &Tech, fee: i64) -> Value {
     let app = &s.app;
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
     let code = format!("P-M{n}");
@@ -77,11 +77,11 @@ async fn completed_order(s: &Zz, customer: &str, lead: &Tech, fee: i64) -> Value
     o
 }
 
-fn key() -> String {
+pub(crate) fn key() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-async fn collect_res(
+pub(crate) async fn collect_res(
     app: &TestApp,
     token: &str,
     order_id: &str,
@@ -102,7 +102,13 @@ async fn collect_res(
 }
 
 /// A collection on site that must succeed.
-async fn collect(app: &TestApp, tech: &Tech, order_id: &str, fen: i64, method: &str) -> Value {
+pub(crate) async fn collect(
+    app: &TestApp,
+    tech: &Tech,
+    order_id: &str,
+    fen: i64,
+    method: &str,
+) -> Value {
     expect(
         collect_res(
             app,
@@ -189,7 +195,7 @@ fn receipt(n: i64) -> String {
     format!("SJ-ZZ-{}-{n:06}", year())
 }
 
-async fn finance(s: &Zz) -> (String, String) {
+pub(crate) async fn finance(s: &Zz) -> (String, String) {
     s.app.user("finance", &s.app.zz.id).await
 }
 

@@ -9,7 +9,7 @@ use diesel::sql_types::BigInt;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, iccid, imei, spawn_app};
+use crate::helpers::{TestApp, assert_problem, iccid, imei};
 
 // ------------------------------------------------------------------ helpers
 
@@ -152,7 +152,11 @@ pub(crate) struct Zz {
 }
 
 pub(crate) async fn zz() -> Zz {
-    let app = spawn_app().await;
+    zz_with(crate::helpers::AppOptions::default()).await
+}
+
+pub(crate) async fn zz_with(opts: crate::helpers::AppOptions) -> Zz {
+    let app = crate::helpers::spawn_app_with(opts).await;
     let center = app.zz.id.clone();
     let (mgr_id, mgr) = app.user("manager", &center).await;
     let (_, mgr2) = app.user("manager", &center).await;
@@ -423,7 +427,12 @@ async fn get_sim(app: &TestApp, id: &str) -> Value {
     .await
 }
 
-async fn terminal_with(app: &TestApp, n: u64, model: &str, purchase: NaiveDate) -> Value {
+pub(crate) async fn terminal_with(
+    app: &TestApp,
+    n: u64,
+    model: &str,
+    purchase: NaiveDate,
+) -> Value {
     app.created(
         "/api/v1/terminals",
         &app.admin,
@@ -433,7 +442,7 @@ async fn terminal_with(app: &TestApp, n: u64, model: &str, purchase: NaiveDate) 
 }
 
 /// Binds terminal → vehicle and SIM → terminal through the registry (as the admin).
-async fn fit(app: &TestApp, terminal_id: &str, vehicle_id: &str, sim_id: &str) {
+pub(crate) async fn fit(app: &TestApp, terminal_id: &str, vehicle_id: &str, sim_id: &str) {
     expect(
         app.post(
             &format!("/api/v1/terminals/{terminal_id}/bind"),
@@ -456,7 +465,7 @@ async fn fit(app: &TestApp, terminal_id: &str, vehicle_id: &str, sim_id: &str) {
     .await;
 }
 
-fn repair_body(customer: &str, vehicle: Value, fault: &str) -> Value {
+pub(crate) fn repair_body(customer: &str, vehicle: Value, fault: &str) -> Value {
     let mut b = json!({
         "customer_id": customer,
         "site_address": "郑州市金水区花园路1号停车场",

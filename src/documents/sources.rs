@@ -1,0 +1,293 @@
+//! Gathers what a document shows from the store, into the plain models of `render`.
+//! Callers have already checked that the reader may see the object.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+
+use super::render::{
+    BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, ReceiptDoc, SignoffDoc, WorkOrderDoc,
+};
+use crate::domain::ledger::PaymentMethod;
+use crate::domain::money::Fen;
+use crate::domain::order::{LineStatus, LineWork, OrderKind, OrderStatus, ReadinessItem};
+use crate::store::orders::WorkOrder;
+use crate::store::{
+    DbConn, StoreResult, centers, customers, equipment, money, now, orders, vehicles,
+};
+
+fn name(names: &HashMap<String, String>, id: &Option<String>) -> Option<String> {
+    id.as_ref()
+        .map(|i| names.get(i).cloned().unwrap_or_else(|| i.clone()))
+}
+
+fn urgency_zh(u: &str) -> &'static str {
+    match u {
+        "urgent" => "紧急",
+        _ => "一般",
+    }
+}
+
+fn channel_zh(c: &str) -> &'static str {
+    match c {
+        "letter" => "来函",
+        "walk_in" => "来访",
+        "online" => "网上",
+        _ => "电话",
+    }
+}
+
+/// The PNG bytes of a `data:image/png;base64,…` sign-off, if it decodes.
+fn signature_png(data_url: &str) -> Option<Vec<u8>> {
+    let (_, b64) = data_url.split_once("base64,")?;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()
+}
+
+pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> StoreResult<WorkOrderDoc> {
+    let center = centers::get(c, &order.center_id)?;
+    let customer = customers::get_row(c, &order.customer_id)?;
+    let lines = orders::lines(c, &order.id)?;
+    let assignments = orders::assignments(c, &order.id)?;
+    let parts = orders::parts_used(c, &order.id)?;
+
+    let vehicle_ids: Vec<&str> = lines.iter().map(|l| l.vehicle_id.as_str()).collect();
+    let plates = vehicles::plates(c, &vehicle_ids)?;
+    let drivers: HashMap<String, String> = vehicles::drivers_of(c, &vehicle_ids)?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let mut terminal_ids: Vec<&str> = lines
+        .iter()
+        .flat_map(|l| [l.terminal_id.as_deref(), l.old_terminal_id.as_deref()])
+        .flatten()
+        .collect();
+    terminal_ids.extend(order.terminal_id.as_deref());
+    let imeis = equipment::imeis(c, &terminal_ids)?;
+    let sim_ids: Vec<&str> = lines
+        .iter()
+        .flat_map(|l| [l.sim_id.as_deref(), l.old_sim_id.as_deref()])
+        .flatten()
+        .collect();
+    let sims = equipment::sim_numbers(c, &sim_ids)?;
+    let mut user_ids: Vec<&str> = assignments
+        .iter()
+        .map(|a| a.technician_id.as_str())
+        .collect();
+    user_ids.extend(order.approved_by.as_deref());
+    let users = money::user_names(c, &user_ids)?;
+
+    let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
+    let status = OrderStatus::parse(&order.status)
+        .map(|s| s.label_zh().to_string())
+        .unwrap_or_else(|| order.status.clone());
+    let imei = |id: &Option<String>| id.as_ref().and_then(|i| imeis.get(i).cloned());
+    let sim = |id: &Option<String>| id.as_ref().and_then(|i| sims.get(i).cloned());
+    let line_docs = lines
+        .iter()
+        .map(|l| {
+            let (iccid, msisdn) = sim(&l.sim_id).unzip();
+            let (old_iccid, old_msisdn) = sim(&l.old_sim_id).unzip();
+            let work = l
+                .work_list()
+                .iter()
+                .map(|w| LineWork::parse(w).map_or(w.as_str(), |w| w.label_zh()))
+                .collect::<Vec<_>>()
+                .join("、");
+            LineDoc {
+                position: l.position,
+                plate_no: plates.get(&l.vehicle_id).cloned().unwrap_or_default(),
+                driver: l.driver_id.as_ref().and_then(|d| drivers.get(d).cloned()),
+                imei: imei(&l.terminal_id),
+                iccid,
+                msisdn,
+                old_imei: imei(&l.old_terminal_id),
+                old_iccid,
+                old_msisdn,
+                fault_tag: l.fault_tag.clone(),
+                work: if work.is_empty() { "—".into() } else { work },
+                status: LineStatus::parse(&l.status)
+                    .map_or(l.status.as_str(), |s| s.label_zh())
+                    .to_string(),
+                not_done_reason: l.not_done_reason.clone(),
+            }
+        })
+        .collect();
+    let ticked: Vec<String> = order
+        .readiness
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default();
+    let readiness = ReadinessItem::ALL
+        .iter()
+        .map(|i| {
+            (
+                i.label_zh().to_string(),
+                ticked.iter().any(|t| t == i.as_str()),
+            )
+        })
+        .collect();
+    let technicians = assignments
+        .iter()
+        .map(|a| {
+            let n = users
+                .get(&a.technician_id)
+                .cloned()
+                .unwrap_or_else(|| a.technician_id.clone());
+            if a.role == "lead" {
+                format!("{n}（主）")
+            } else {
+                n
+            }
+        })
+        .collect();
+    let warranty = order.warranty_in.map(|w| {
+        let until = order
+            .warranty_ends_on
+            .map(|d| format!("（保修至 {}）", d.format("%Y-%m-%d")))
+            .unwrap_or_default();
+        if w {
+            format!("保修期内，免费{until}")
+        } else {
+            format!("已过保修期，收取配件费用{until}")
+        }
+    });
+    let signoff = order.signoff_name.as_ref().map(|n| SignoffDoc {
+        name: n.clone(),
+        at: order.signoff_at,
+        image_png: order.signoff_image.as_deref().and_then(signature_png),
+    });
+    Ok(WorkOrderDoc {
+        install: kind == OrderKind::Install,
+        number: order.number.clone(),
+        status,
+        center: center.name,
+        customer: customer.name,
+        site_address: order.site_address.clone(),
+        contact: order.contact_name.clone(),
+        contact_phone: order.contact_phone.clone(),
+        urgency: urgency_zh(&order.urgency).into(),
+        channel: channel_zh(&order.channel).into(),
+        requested_at: order.requested_at,
+        window: (order.window_start.is_some() || order.window_end.is_some())
+            .then_some((order.window_start, order.window_end)),
+        approver: name(&users, &order.approved_by),
+        approved_at: order.approved_at,
+        technicians,
+        scheduled_at: order.scheduled_at,
+        arrived_at: order.arrived_at,
+        completed_at: order.completed_at,
+        notes: order.notes.clone(),
+        lines: line_docs,
+        readiness,
+        ready_at: order.ready_at,
+        product_model: order.product_model.clone(),
+        purchase_date: order.purchase_date,
+        fault_symptoms: order.fault_symptoms.clone(),
+        terminal_imei: imei(&order.terminal_id),
+        warranty,
+        parts: parts
+            .iter()
+            .map(|p| PartDoc {
+                code: p.part_code.clone(),
+                name: p.part_name.clone(),
+                quantity: p.quantity,
+                unit_price: Fen(p.unit_price_fen),
+                amount: Fen(p.amount_fen),
+            })
+            .collect(),
+        parts_total: order.parts_total_fen.map(Fen),
+        fee: order.fee_fen.map(Fen),
+        signoff,
+        printed_at: now(),
+    })
+}
+
+pub fn receipt(c: &mut DbConn, p: &money::Payment) -> StoreResult<ReceiptDoc> {
+    let center = centers::get(c, &p.center_id)?;
+    let customer = customers::get_row(c, &p.customer_id)?;
+    let users = money::user_names(c, &[p.collector_id.as_str()])?;
+    let order_no = match &p.order_id {
+        Some(id) => Some(orders::get(c, id)?.number),
+        None => None,
+    };
+    let invoice_no = match &p.invoice_id {
+        Some(id) => Some(money::invoice(c, id)?.number),
+        None => None,
+    };
+    let void = money::reversal_of(c, &p.id)?.map(|r| {
+        (
+            r.created_at,
+            r.reason.unwrap_or_else(|| "已冲正".to_string()),
+        )
+    });
+    Ok(ReceiptDoc {
+        receipt_no: p
+            .receipt_no
+            .clone()
+            .unwrap_or_else(|| p.id.chars().take(8).collect()),
+        center: center.name,
+        payer: p.payer_name.clone(),
+        customer: customer.name,
+        order_no,
+        invoice_no,
+        amount: Fen(p.amount_fen),
+        method: PaymentMethod::parse(&p.method)
+            .map_or(p.method.as_str(), |m| m.label_zh())
+            .to_string(),
+        collector: users
+            .get(&p.collector_id)
+            .cloned()
+            .unwrap_or_else(|| p.collector_id.clone()),
+        paid_at: p.paid_at,
+        void,
+        notes: p.notes.clone(),
+        printed_at: now(),
+    })
+}
+
+pub fn invoice(
+    c: &mut DbConn,
+    inv: &money::Invoice,
+    bank: &BankDetails,
+) -> StoreResult<InvoiceDoc> {
+    let center = centers::get(c, &inv.center_id)?;
+    let customer = customers::get_row(c, &inv.customer_id)?;
+    let charges = money::charges_of_invoice(c, &inv.id)?;
+    let mut lines = Vec::with_capacity(charges.len());
+    for ch in &charges {
+        let order = orders::get(c, &ch.order_id)?;
+        let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
+        let description = match kind {
+            OrderKind::Install => "安装服务".to_string(),
+            OrderKind::Repair => "维修服务".to_string(),
+        };
+        lines.push(InvoiceLineDoc {
+            order_no: order.number,
+            day: ch.day,
+            description,
+            amount: Fen(ch.amount_fen),
+            adjusted: Fen(ch.adjusted_fen),
+            due: Fen(ch.amount_fen - ch.adjusted_fen),
+        });
+    }
+    Ok(InvoiceDoc {
+        number: inv.number.clone(),
+        center: center.name,
+        customer: customer.name,
+        customer_address: customer.address,
+        period: (inv.period_start, inv.period_end),
+        issue_date: inv.issue_date,
+        due_date: inv.due_date,
+        lines,
+        total: Fen(inv.total_fen),
+        paid: Fen(inv.paid_fen),
+        bank: BankDetails {
+            company: bank.company.clone(),
+            bank: bank.bank.clone(),
+            account: bank.account.clone(),
+        },
+        printed_at: now(),
+    })
+}

@@ -1,0 +1,308 @@
+//! E-mail through a transactional outbox. The `on_*` functions run inside the transaction
+//! of the change that causes the message and only write outbox rows; `worker` delivers
+//! them (retries with exponential backoff, every attempt recorded), `transport` is SMTP
+//! or files in the data directory, `templates` the Chinese texts.
+//!
+//! Who is told what: an order submitted → the center's managers; assigned → the lead
+//! technician, and the customer's contact that the visit is scheduled (work order
+//! attached); completed → the customer's contact (work order attached); a payment → the
+//! customer (receipt attached); an appointment passed without arrival → the managers.
+
+pub mod templates;
+pub mod transport;
+pub mod worker;
+
+use chrono::{Duration, NaiveDateTime};
+
+use crate::domain::ledger::PaymentMethod;
+use crate::domain::money::Fen;
+use crate::domain::order::OrderKind;
+use crate::store::money::Payment;
+use crate::store::orders::WorkOrder;
+use crate::store::outbox::{self, OutboxMessage};
+use crate::store::{DbConn, StoreResult, centers, customers, money, new_id, now, orders};
+use templates::{Mail, OrderFacts, PaymentFacts};
+
+/// An order's appointment counts as missed this long after the scheduled visit (when the
+/// order has no time window of its own).
+pub const VISIT_GRACE_HOURS: i64 = 2;
+
+/// The moment after which an order's technician is late: its window's end, or the
+/// scheduled visit plus the grace.
+pub fn deadline_of(order: &WorkOrder) -> Option<NaiveDateTime> {
+    order.window_end.or_else(|| {
+        order
+            .scheduled_at
+            .map(|t| t + Duration::hours(VISIT_GRACE_HOURS))
+    })
+}
+
+/// How long to wait before the next attempt after `attempts` failed ones: `base`
+/// doubled per failure, at most `cap`.
+pub fn backoff(
+    base: std::time::Duration,
+    cap: std::time::Duration,
+    attempts: i32,
+) -> std::time::Duration {
+    let exp = attempts.clamp(1, 30) as u32 - 1;
+    base.checked_mul(1u32 << exp.min(20))
+        .unwrap_or(cap)
+        .min(cap)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderNotice {
+    Submitted,
+    Assigned,
+    Completed,
+}
+
+impl OrderNotice {
+    /// The notice an order's step causes, if any.
+    pub fn of(action: crate::domain::order::Action) -> Option<OrderNotice> {
+        use crate::domain::order::Action::*;
+        match action {
+            Submit => Some(OrderNotice::Submitted),
+            Assign | Reassign => Some(OrderNotice::Assigned),
+            Complete => Some(OrderNotice::Completed),
+            _ => None,
+        }
+    }
+}
+
+fn order_facts(c: &mut DbConn, order: &WorkOrder) -> StoreResult<OrderFacts> {
+    let center = centers::get(c, &order.center_id)?;
+    let customer = customers::get_row(c, &order.customer_id)?;
+    let assignments = orders::assignments(c, &order.id)?;
+    let ids: Vec<&str> = assignments
+        .iter()
+        .map(|a| a.technician_id.as_str())
+        .collect();
+    let names = money::user_names(c, &ids)?;
+    let vehicles = orders::lines(c, &order.id)?.len();
+    let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
+    Ok(OrderFacts {
+        number: order.number.clone(),
+        title: kind.label_zh(),
+        kind: match kind {
+            OrderKind::Install => "安装",
+            OrderKind::Repair => "维修",
+        },
+        center: center.name,
+        customer: customer.name,
+        address: order.site_address.clone(),
+        contact: order.contact_name.clone(),
+        contact_phone: order.contact_phone.clone(),
+        urgent: order.urgency == "urgent",
+        requested_at: order.requested_at,
+        scheduled_at: order.scheduled_at,
+        deadline: deadline_of(order),
+        technicians: assignments
+            .iter()
+            .map(|a| names.get(&a.technician_id).cloned().unwrap_or_default())
+            .collect(),
+        vehicles,
+        completed_at: order.completed_at,
+        fee: order.fee_fen.map(Fen),
+        fault: order.fault_symptoms.clone(),
+    })
+}
+
+/// The customer's contact for e-mail: the order's contact when the customer's record
+/// has that person's address, else the first contact with an address.
+fn customer_contact(
+    c: &mut DbConn,
+    customer_id: &str,
+    prefer: Option<&str>,
+) -> StoreResult<Option<(String, String)>> {
+    let customer = customers::get(c, customer_id)?;
+    let with_mail: Vec<_> = customer
+        .contacts
+        .iter()
+        .filter_map(|ct| {
+            ct.email
+                .as_ref()
+                .filter(|e| !e.trim().is_empty())
+                .map(|e| (ct.name.clone(), e.clone()))
+        })
+        .collect();
+    let preferred = prefer.and_then(|p| with_mail.iter().find(|(n, _)| n == p).cloned());
+    Ok(preferred.or_else(|| with_mail.first().cloned()))
+}
+
+struct Envelope<'a> {
+    kind: &'static str,
+    center_id: &'a str,
+    order_id: Option<&'a str>,
+    payment_id: Option<&'a str>,
+    to: Vec<String>,
+    attachment: Option<&'static str>,
+    dedupe_key: Option<String>,
+}
+
+/// Writes the message to the outbox; a message with no recipient is not written (logged).
+fn put(c: &mut DbConn, env: Envelope, mail: Mail) -> StoreResult<()> {
+    if env.to.is_empty() {
+        tracing::debug!(kind = env.kind, order = ?env.order_id, "no recipient has an e-mail address; not queued");
+        return Ok(());
+    }
+    let t = now();
+    let row = OutboxMessage {
+        id: new_id(),
+        kind: env.kind.to_string(),
+        dedupe_key: env.dedupe_key,
+        center_id: env.center_id.to_string(),
+        order_id: env.order_id.map(str::to_string),
+        payment_id: env.payment_id.map(str::to_string),
+        recipients: serde_json::to_string(&env.to).unwrap_or_else(|_| "[]".into()),
+        subject: mail.subject,
+        body_text: mail.text,
+        body_html: mail.html,
+        attachment: env.attachment.map(str::to_string),
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: t,
+        claimed_by: None,
+        claimed_until: None,
+        last_error: None,
+        sent_at: None,
+        created_at: t,
+        updated_at: t,
+    };
+    outbox::enqueue(c, &row)?;
+    Ok(())
+}
+
+/// Queues the messages an order's step causes (inside the step's transaction).
+pub fn on_order(c: &mut DbConn, order_id: &str, notice: OrderNotice) -> StoreResult<()> {
+    let order = orders::get(c, order_id)?;
+    let facts = order_facts(c, &order)?;
+    let env = |kind, to, attachment| Envelope {
+        kind,
+        center_id: &order.center_id,
+        order_id: Some(&order.id),
+        payment_id: None,
+        to,
+        attachment,
+        dedupe_key: None,
+    };
+    match notice {
+        OrderNotice::Submitted => {
+            let to = outbox::manager_addresses(c, &order.center_id)?;
+            put(
+                c,
+                env("order_submitted", to, None),
+                templates::order_submitted(&facts),
+            )?;
+        }
+        OrderNotice::Assigned => {
+            if let Some(lead) = &order.lead_technician_id {
+                let (email, name) = outbox::user_address(c, lead)?;
+                let mail = templates::order_assigned(&facts, &name);
+                put(
+                    c,
+                    env("order_assigned", email.into_iter().collect(), None),
+                    mail,
+                )?;
+            }
+            if let Some((name, email)) =
+                customer_contact(c, &order.customer_id, Some(&order.contact_name))?
+            {
+                let mail = templates::order_scheduled(&facts, &name);
+                put(
+                    c,
+                    env("order_scheduled", vec![email], Some("work_order")),
+                    mail,
+                )?;
+            }
+        }
+        OrderNotice::Completed => {
+            if let Some((name, email)) =
+                customer_contact(c, &order.customer_id, Some(&order.contact_name))?
+            {
+                let mail = templates::order_completed(&facts, &name);
+                put(
+                    c,
+                    env("order_completed", vec![email], Some("work_order")),
+                    mail,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Queues the receipt to the customer (inside the payment's transaction).
+pub fn on_payment(c: &mut DbConn, p: &Payment) -> StoreResult<()> {
+    let Some(receipt_no) = p.receipt_no.clone() else {
+        return Ok(());
+    };
+    let order = match &p.order_id {
+        Some(id) => Some(orders::get(c, id)?),
+        None => None,
+    };
+    let prefer = order.as_ref().map(|o| o.contact_name.as_str());
+    let Some((name, email)) = customer_contact(c, &p.customer_id, prefer)? else {
+        return Ok(());
+    };
+    let center = centers::get(c, &p.center_id)?;
+    let customer = customers::get_row(c, &p.customer_id)?;
+    let collector = money::user_names(c, &[p.collector_id.as_str()])?
+        .remove(&p.collector_id)
+        .unwrap_or_default();
+    let facts = PaymentFacts {
+        receipt_no,
+        center: center.name,
+        customer: customer.name,
+        payer: p.payer_name.clone(),
+        order_no: order.as_ref().map(|o| o.number.clone()),
+        amount: Fen(p.amount_fen),
+        method: PaymentMethod::parse(&p.method)
+            .map_or(p.method.as_str(), |m| m.label_zh())
+            .to_string(),
+        collector,
+        paid_at: p.paid_at,
+    };
+    let env = Envelope {
+        kind: "payment_received",
+        center_id: &p.center_id,
+        order_id: p.order_id.as_deref(),
+        payment_id: Some(&p.id),
+        to: vec![email],
+        attachment: Some("receipt"),
+        dedupe_key: None,
+    };
+    put(c, env, templates::payment_received(&facts, &name))
+}
+
+/// Queues the managers' notice that an order's appointment passed without the
+/// technician arriving (once per order).
+pub fn on_deadline(c: &mut DbConn, order: &WorkOrder) -> StoreResult<()> {
+    let facts = order_facts(c, order)?;
+    let to = outbox::manager_addresses(c, &order.center_id)?;
+    let env = Envelope {
+        kind: "deadline_passed",
+        center_id: &order.center_id,
+        order_id: Some(&order.id),
+        payment_id: None,
+        to,
+        attachment: None,
+        dedupe_key: Some(format!("deadline:{}", order.id)),
+    };
+    put(c, env, templates::deadline_passed(&facts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration as D;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let (b, cap) = (D::from_secs(30), D::from_secs(3600));
+        let waits: Vec<u64> = (1..=9).map(|n| backoff(b, cap, n).as_secs()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(backoff(b, cap, 0), b);
+        assert_eq!(backoff(b, cap, i32::MAX), cap);
+    }
+}
