@@ -141,6 +141,11 @@ impl FontSet {
                     }
                     w = self.width(&line, size);
                     last_break = None;
+                    if w + cw > max && !line.is_empty() {
+                        // what followed the break is a line of its own already
+                        lines.push(std::mem::take(&mut line));
+                        w = 0.0;
+                    }
                 }
                 if c == ' ' && line.is_empty() {
                     continue;

@@ -53,6 +53,37 @@ pub const fn col(title: &'static str, width: f32, align: Align) -> Column {
     }
 }
 
+/// The largest image (in pixels per side) printed: a signature pad gives far less.
+const IMAGE_MAX_SIDE: u32 = 4000;
+
+/// A PNG or JPEG whose declared size is sane; anything else is not decoded.
+fn image_size_ok(b: &[u8]) -> bool {
+    let ok = |w: u32, h: u32| w > 0 && h > 0 && w <= IMAGE_MAX_SIDE && h <= IMAGE_MAX_SIDE;
+    if b.len() >= 24 && b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        let w = u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
+        let h = u32::from_be_bytes([b[20], b[21], b[22], b[23]]);
+        return ok(w, h);
+    }
+    if b.starts_with(&[0xFF, 0xD8]) {
+        // walk the JPEG segments to the frame header (SOF0–SOF15 but DHT, JPG, DAC)
+        let mut i = 2;
+        while i + 9 < b.len() {
+            if b[i] != 0xFF {
+                return false;
+            }
+            let marker = b[i + 1];
+            let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+            if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+                let h = u32::from(u16::from_be_bytes([b[i + 5], b[i + 6]]));
+                let w = u32::from(u16::from_be_bytes([b[i + 7], b[i + 8]]));
+                return ok(w, h);
+            }
+            i += 2 + len;
+        }
+    }
+    false
+}
+
 /// A document being laid out.
 pub struct Canvas<'f> {
     fonts: &'f FontSet,
@@ -211,6 +242,13 @@ impl<'f> Canvas<'f> {
                 .collect();
             let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
             let h = lines as f32 * lh + 1.0;
+            if h > BODY_BOTTOM - MARGIN - 10.0 {
+                // longer than a page: each value on its own, line by line across pages
+                for (label, value) in row {
+                    self.long_field(label, value, size, lh, label_w);
+                }
+                continue;
+            }
             self.ensure(h);
             for (i, ((label, _), value)) in row.iter().zip(&wrapped).enumerate() {
                 let x = MARGIN + i as f32 * cell_w;
@@ -223,6 +261,21 @@ impl<'f> Canvas<'f> {
             }
             self.y += h;
         }
+    }
+
+    /// A value too long for one page, over the full width, continuing on the next pages.
+    fn long_field(&mut self, label: &str, value: &str, size: f32, lh: f32, label_w: f32) {
+        let lines = self.wrap(value, size, CONTENT_W - label_w - 2.0);
+        self.ensure(lh);
+        self.set_fill(grey(0.35));
+        self.text_at(MARGIN, self.y + lh * 0.75, size, &format!("{label}："));
+        self.set_fill(grey(0.0));
+        for l in &lines {
+            self.ensure(lh);
+            self.text_at(MARGIN + label_w, self.y + lh * 0.75, size, l);
+            self.y += lh;
+        }
+        self.y += 1.0;
     }
 
     fn set_fill(&mut self, c: Color) {
@@ -292,8 +345,7 @@ impl<'f> Canvas<'f> {
         let lh = size / PT_PER_MM * 1.35;
         let pad = 1.2;
         let header_h = lh + 2.0 * pad;
-        self.ensure(header_h + lh + 2.0 * pad);
-        self.table_header(cols, size, lh, pad);
+        let mut first = true;
         for row in rows {
             let cells: Vec<Vec<String>> = cols
                 .iter()
@@ -302,7 +354,12 @@ impl<'f> Canvas<'f> {
                 .collect();
             let lines = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
             let h = lines as f32 * lh + 2.0 * pad;
-            if self.ensure(h) {
+            // the header never stands alone at the foot of a page
+            if first {
+                self.ensure(header_h + h);
+                self.table_header(cols, size, lh, pad);
+                first = false;
+            } else if self.ensure(h) {
                 self.table_header(cols, size, lh, pad);
             }
             let top = self.y;
@@ -316,6 +373,10 @@ impl<'f> Canvas<'f> {
             }
             self.y += h;
             self.grid_row(cols, top, self.y);
+        }
+        if first {
+            self.ensure(header_h);
+            self.table_header(cols, size, lh, pad);
         }
     }
 
@@ -394,6 +455,10 @@ impl<'f> Canvas<'f> {
     /// An image (PNG/JPEG bytes) fitted into the box at (x, y, w, h), keeping its aspect.
     /// Answers false when the bytes are not an image printpdf can read.
     pub fn image(&mut self, x: f32, y: f32, w: f32, h: f32, bytes: &[u8]) -> bool {
+        // a small file can claim a huge canvas: look at the header before decoding
+        if !image_size_ok(bytes) {
+            return false;
+        }
         let mut warnings = Vec::new();
         let Ok(img) = RawImage::decode_from_bytes(bytes, &mut warnings) else {
             return false;
@@ -451,5 +516,133 @@ impl<'f> Canvas<'f> {
             pages: total,
             missing: self.missing,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fonts() -> std::sync::Arc<FontSet> {
+        FontSet::load(None).expect("a CJK font is installed (scripts/test installs one)")
+    }
+
+    fn text_of(r: &Rendered) -> String {
+        let doc = lopdf::Document::load_mem(&r.bytes).unwrap();
+        let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+        doc.extract_text(&pages)
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    }
+
+    #[test]
+    fn a_value_longer_than_a_page_continues_on_the_next() {
+        let f = fonts();
+        let mut cv = Canvas::new(&f, "t");
+        let long: String = (0..4000)
+            .map(|i| if i % 50 == 49 { '。' } else { '字' })
+            .collect();
+        cv.fields(&[("备注", format!("开头{long}结尾"))], 1);
+        let r = cv.finish("footer");
+        assert!(r.pages >= 2, "{} pages", r.pages);
+        let t = text_of(&r);
+        assert!(t.contains("开头") && t.contains("结尾"));
+        assert_eq!(t.matches('字').count(), 4000 - 80);
+    }
+
+    #[test]
+    fn wrapped_lines_fit_and_lose_nothing_but_break_spaces() {
+        let f = fonts();
+        let text = "武汉市洪山区珞喻路1037号 地下车库B2层 IMEI 861452050000017 张喆王堃李犇";
+        for max in [40.0_f32, 80.0, 150.0] {
+            let lines = f.wrap(text, 9.0, max);
+            for l in &lines {
+                assert!(
+                    f.width(l, 9.0) <= max + 0.01 || l.chars().count() == 1,
+                    "{l:?} wider than {max}"
+                );
+            }
+            let joined: String = lines.concat().chars().filter(|c| *c != ' ').collect();
+            let expected: String = text.chars().filter(|c| *c != ' ').collect();
+            assert_eq!(joined, expected);
+        }
+        // an IMEI is not split while it fits on a line of its own
+        let lines = f.wrap("终端 861452050000017", 9.0, 90.0);
+        assert!(
+            lines.iter().any(|l| l.contains("861452050000017")),
+            "{lines:?}"
+        );
+    }
+
+    /// The QR code as drawn (its rectangles painted into a bitmap) decodes to the number.
+    #[test]
+    fn the_qr_code_as_drawn_reads_back() {
+        let f = fonts();
+        let mut cv = Canvas::new(&f, "t");
+        let (x0, y0, size) = (20.0_f32, 30.0_f32, 30.0_f32);
+        cv.qr(x0, y0, size, "AZ-ZZ-2026-000123");
+        let px_per_mm = 8.0_f32;
+        let side = ((size + 10.0) * px_per_mm) as usize;
+        let mut dark = vec![false; side * side];
+        for op in &cv.pages[0] {
+            if let Op::DrawRectangle { rectangle: r } = op {
+                // back to mm from the top-left, then to pixels relative to the code
+                let x = r.x.0 / PT_PER_MM - x0 + 5.0;
+                let y = PAGE_H - (r.y.0 + r.height.0) / PT_PER_MM - y0 + 5.0;
+                let (w, h) = (r.width.0 / PT_PER_MM, r.height.0 / PT_PER_MM);
+                let (px0, py0) = (
+                    (x * px_per_mm).round() as usize,
+                    (y * px_per_mm).round() as usize,
+                );
+                let (px1, py1) = (
+                    ((x + w) * px_per_mm).round() as usize,
+                    ((y + h) * px_per_mm).round() as usize,
+                );
+                for py in py0..py1.min(side) {
+                    for px in px0..px1.min(side) {
+                        dark[py * side + px] = true;
+                    }
+                }
+            }
+        }
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+            if dark[y * side + x] { 0 } else { 255 }
+        });
+        let grids = img.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code found");
+        let (_, content) = grids[0].decode().expect("it decodes");
+        assert_eq!(content, "AZ-ZZ-2026-000123");
+    }
+
+    #[test]
+    fn images_with_absurd_sizes_are_not_decoded() {
+        let png = |w: u32, h: u32| {
+            let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+            b.extend(w.to_be_bytes());
+            b.extend(h.to_be_bytes());
+            b
+        };
+        assert!(image_size_ok(&png(300, 100)));
+        assert!(!image_size_ok(&png(100_000, 100_000)));
+        assert!(!image_size_ok(&png(0, 10)));
+        assert!(!image_size_ok(b"<svg></svg>"));
+        // a JPEG: SOI, an APP0 segment, then SOF0 with height 80 and width 200
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00];
+        j.extend([0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 0x50, 0x00, 0xC8, 0x03]);
+        assert!(image_size_ok(&j));
+    }
+
+    #[test]
+    fn the_yen_sign_comes_from_the_fallback_font_not_as_a_box() {
+        let f = fonts();
+        let mut missing = Vec::new();
+        let runs = f.runs("¥128.00 壹佰", &mut missing);
+        assert!(missing.is_empty(), "{missing:?}");
+        assert!(!runs.is_empty());
+        let mut cv = Canvas::new(&f, "t");
+        cv.paragraph("金额 ¥128.00 𓀀", 9.0);
+        assert_eq!(cv.missing, vec!['𓀀']);
     }
 }

@@ -406,7 +406,8 @@ pub fn work_order(fonts: &FontSet, d: &WorkOrderDoc) -> Rendered {
 }
 
 fn signoff(cv: &mut Canvas, s: Option<&SignoffDoc>) {
-    cv.ensure(34.0);
+    // heading, name and time, and the signature image: kept together
+    cv.ensure(45.0);
     cv.heading("客户签收");
     match s {
         None => {
@@ -420,10 +421,13 @@ fn signoff(cv: &mut Canvas, s: Option<&SignoffDoc>) {
                 &[("签收人", s.name.clone()), ("签收时间", opt_time(s.at))],
                 2,
             );
-            if let Some(png) = &s.image_png {
+            if let Some(img) = &s.image_png {
                 let top = cv.y + 1.0;
-                if cv.image(MARGIN + 21.0, top, 60.0, 22.0, png) {
+                if cv.image(MARGIN + 21.0, top, 60.0, 22.0, img) {
                     cv.y = top + 23.0;
+                } else {
+                    // never silently left out
+                    cv.fields(&[("签名", "（签名图片无法打印，见系统记录）".into())], 1);
                 }
             }
         }
@@ -434,16 +438,21 @@ pub fn receipt(fonts: &FontSet, d: &ReceiptDoc) -> Rendered {
     let mut cv = Canvas::new(fonts, &format!("收据 {}", d.receipt_no));
     masthead(&mut cv, &d.center, "收  据", &d.receipt_no);
     if let Some((at, reason)) = &d.void {
-        cv.fill_rect(MARGIN, cv.y, CONTENT_W, 12.0, 0.88);
-        cv.text_in(
-            MARGIN,
-            CONTENT_W,
-            cv.y + 8.0,
-            13.0,
+        let size = 13.0;
+        let lh = 6.5;
+        let lines = cv.wrap(
             &format!("作废（已冲正 {}）：{reason}", beijing(*at)),
-            Align::Center,
+            size,
+            CONTENT_W - 6.0,
         );
-        cv.y += 15.0;
+        let h = lines.len() as f32 * lh + 4.0;
+        cv.ensure(h);
+        cv.fill_rect(MARGIN, cv.y, CONTENT_W, h, 0.88);
+        for (i, l) in lines.iter().enumerate() {
+            let base = cv.y + 2.0 + lh * (i as f32 + 0.8);
+            cv.text_in(MARGIN + 3.0, CONTENT_W - 6.0, base, size, l, Align::Center);
+        }
+        cv.y += h + 3.0;
     }
     cv.heading("收款信息");
     let mut f = vec![("交款人", d.payer.clone()), ("客户", d.customer.clone())];

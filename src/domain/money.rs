@@ -317,6 +317,28 @@ mod tests {
         }
     }
 
+    /// The cases the documents issue names, as printed on receipts and invoices.
+    #[test]
+    fn capital_cases_of_the_documents_issue() {
+        let cases = [
+            (Fen(0), "零元整"),
+            (yuan(0, 5), "伍分"),
+            (yuan(10, 0), "壹拾元整"),
+            (yuan(100, 10), "壹佰元壹角"),
+            (yuan(1001, 0), "壹仟零壹元整"),
+            (yuan(10_000, 0), "壹万元整"),
+            (
+                yuan(123_456_789, 99),
+                "壹亿贰仟叁佰肆拾伍万陆仟柒佰捌拾玖元玖角玖分",
+            ),
+            (yuan(10_001, 50), "壹万零壹元伍角"),
+            (yuan(223, 50), "贰佰贰拾叁元伍角"),
+        ];
+        for (amount, text) in cases {
+            assert_eq!(amount.to_chinese_capital(), text, "{amount}");
+        }
+    }
+
     #[test]
     fn capital_examples_from_the_pboc_rules() {
         let cases = [

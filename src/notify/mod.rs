@@ -138,11 +138,15 @@ struct Envelope<'a> {
     to: Vec<String>,
     attachment: Option<&'static str>,
     dedupe_key: Option<String>,
+    /// keep a row even with no recipient (as `dead`, saying why), so that what caused it
+    /// is known to be handled and an admin sees that nobody could be told
+    keep_unaddressed: bool,
 }
 
 /// Writes the message to the outbox; a message with no recipient is not written (logged).
 fn put(c: &mut DbConn, env: Envelope, mail: Mail) -> StoreResult<()> {
-    if env.to.is_empty() {
+    let unaddressed = env.to.is_empty();
+    if unaddressed && !env.keep_unaddressed {
         tracing::debug!(kind = env.kind, order = ?env.order_id, "no recipient has an e-mail address; not queued");
         return Ok(());
     }
@@ -159,12 +163,12 @@ fn put(c: &mut DbConn, env: Envelope, mail: Mail) -> StoreResult<()> {
         body_text: mail.text,
         body_html: mail.html,
         attachment: env.attachment.map(str::to_string),
-        status: "pending".into(),
+        status: if unaddressed { "dead" } else { "pending" }.into(),
         attempts: 0,
         next_attempt_at: t,
         claimed_by: None,
         claimed_until: None,
-        last_error: None,
+        last_error: unaddressed.then(|| "no recipient has an e-mail address".to_string()),
         sent_at: None,
         created_at: t,
         updated_at: t,
@@ -185,6 +189,7 @@ pub fn on_order(c: &mut DbConn, order_id: &str, notice: OrderNotice) -> StoreRes
         to,
         attachment,
         dedupe_key: None,
+        keep_unaddressed: false,
     };
     match notice {
         OrderNotice::Submitted => {
@@ -271,6 +276,7 @@ pub fn on_payment(c: &mut DbConn, p: &Payment) -> StoreResult<()> {
         to: vec![email],
         attachment: Some("receipt"),
         dedupe_key: None,
+        keep_unaddressed: false,
     };
     put(c, env, templates::payment_received(&facts, &name))
 }
@@ -288,6 +294,7 @@ pub fn on_deadline(c: &mut DbConn, order: &WorkOrder) -> StoreResult<()> {
         to,
         attachment: None,
         dedupe_key: Some(format!("deadline:{}", order.id)),
+        keep_unaddressed: true,
     };
     put(c, env, templates::deadline_passed(&facts))
 }

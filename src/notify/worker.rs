@@ -136,7 +136,26 @@ impl Worker {
     async fn deliver(self: &Arc<Self>, m: OutboxMessage) {
         let started = now();
         let clock = Instant::now();
-        let result = match self.build(&m).await {
+        let msg = self.build(&m).await;
+        // printing took a while, and earlier messages of the batch too: the claim must
+        // still be ours, and last through the send, or another worker may send it too
+        let lease = chrono_of(self.settings.lease);
+        let id = m.id.clone();
+        match self
+            .db(move |w, c| outbox::renew(c, &id, &w.id, now() + lease))
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(message = %m.id, "claim lost before sending; left to its new owner");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(message = %m.id, error = %e, "cannot renew the claim; not sending now");
+                return;
+            }
+        }
+        let result = match msg {
             Ok(msg) => self.settings.transport.send(&m.id, msg).await,
             Err(e) => Err(e),
         };
@@ -266,13 +285,15 @@ impl Worker {
 /// the same order at the same moment fails on the unique key, and nothing is doubled.
 pub fn sweep_deadlines(c: &mut DbConn) -> Result<usize, StoreError> {
     let grace = chrono::Duration::hours(super::VISIT_GRACE_HOURS);
-    let overdue = outbox::overdue_orders(c, now(), grace, 200)?;
+    let recent = chrono::Duration::hours(24);
+    let overdue = outbox::overdue_orders(c, now(), grace, recent, 200)?;
     let mut n = 0;
     for order in overdue {
         match write_tx(c, |c| super::on_deadline(c, &order)) {
             Ok(()) => n += 1,
             Err(StoreError::Duplicate { .. }) => {}
-            Err(e) => return Err(e),
+            // one order's trouble must not keep the others' notices back
+            Err(e) => tracing::warn!(order = %order.id, error = %e, "deadline notice not queued"),
         }
     }
     Ok(n)

@@ -179,6 +179,20 @@ pub fn record_attempt(
     Ok(())
 }
 
+/// Extends `worker`'s claim on a message just before sending it; false when the claim
+/// was lost (expired and taken over), in which case the worker must not send.
+pub fn renew(conn: &mut DbConn, id: &str, worker: &str, until: NaiveDateTime) -> StoreResult<bool> {
+    let n = diesel::update(
+        om::outbox_messages
+            .filter(om::id.eq(id))
+            .filter(om::claimed_by.eq(worker))
+            .filter(om::status.eq("sending")),
+    )
+    .set(om::claimed_until.eq(Some(until)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// The message was delivered (only while `worker` still holds it).
 pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, at: NaiveDateTime) -> StoreResult<()> {
     diesel::update(
@@ -320,12 +334,15 @@ pub fn user_address(conn: &mut DbConn, id: &str) -> StoreResult<(Option<String>,
         .first(conn)?)
 }
 
-/// Orders whose appointment passed without the technician arriving and that have no
-/// deadline notice yet: an install window's end, or two hours after the scheduled visit.
+/// Orders whose appointment passed within `recent` without the technician arriving and
+/// that have no deadline notice yet: an install window's end, or `visit_grace` after the
+/// scheduled visit. (Older misses are not announced: a first start on old data must not
+/// flood the managers, and nothing stale can crowd out today's.)
 pub fn overdue_orders(
     conn: &mut DbConn,
     at: NaiveDateTime,
     visit_grace: chrono::Duration,
+    recent: chrono::Duration,
     limit: i64,
 ) -> StoreResult<Vec<super::orders::WorkOrder>> {
     use super::schema::work_orders::dsl as wo;
@@ -341,9 +358,14 @@ pub fn overdue_orders(
         .filter(wo::status.eq_any(open))
         .filter(wo::arrived_at.is_null())
         .filter(
-            wo::window_end.lt(at).or(wo::window_end
-                .is_null()
-                .and(wo::scheduled_at.lt(at - visit_grace))),
+            wo::window_end
+                .lt(at)
+                .and(wo::window_end.ge(at - recent))
+                .or(wo::window_end.is_null().and(
+                    wo::scheduled_at
+                        .lt(at - visit_grace)
+                        .and(wo::scheduled_at.ge(at - visit_grace - recent)),
+                )),
         )
         .filter(diesel::dsl::not(diesel::dsl::exists(
             om::outbox_messages

@@ -649,3 +649,41 @@ async fn two_app_instances_on_one_database_send_each_message_once() {
         "one attempt per message"
     );
 }
+
+#[tokio::test]
+async fn a_missed_appointment_nobody_can_be_told_of_is_recorded_once_for_admins() {
+    let tmp = tempfile::tempdir().unwrap();
+    // no manager of the center has an e-mail address
+    let s = zz_with(AppOptions {
+        mail: Some(mail_settings(free_port(), tmp.path(), 3)),
+        ..Default::default()
+    })
+    .await;
+    let app = &s.app;
+    let o = created_order(
+        app.post(
+            &format!("{ORDERS}/install"),
+            &s.agent,
+            &install_body(&s.customer, json!([{"plate_no": "豫E12345"}]), true),
+        )
+        .await,
+    )
+    .await;
+    let o = crate::orders::approve_and_assign(&s, &o, &s.lead, &[], 30).await;
+    {
+        use dispatch::store::schema::work_orders::dsl as wo;
+        diesel::update(wo::work_orders.find(id_of(&o)))
+            .set(wo::window_end.eq(Some(now() - Duration::minutes(1))))
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+    }
+    wait_until_status(app, "dead", 1).await;
+    // several sweeps later still one
+    tokio::time::sleep(StdDuration::from_millis(800)).await;
+    let rows = outbox(app, "?kind=deadline_passed").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["status"], "dead");
+    assert_eq!(rows[0]["order_id"], id_of(&o).as_str());
+    assert_eq!(rows[0]["last_error"], "no recipient has an e-mail address");
+    assert_eq!(rows[0]["attempts"], 0);
+}
