@@ -8,6 +8,7 @@ pub mod documents;
 pub mod equipment;
 pub mod error;
 pub mod export;
+pub mod feedback;
 pub mod idempotency;
 pub mod json;
 pub mod money;
@@ -172,6 +173,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(money::get_settings)
                 .service(money::put_settings)
                 .service(outbox::list)
+                .service(feedback::create_ticket)
+                .service(feedback::list_tickets)
+                .service(feedback::get_ticket)
+                .service(feedback::reply)
+                .service(feedback::resolve)
+                .service(feedback::customer_notified)
+                .service(feedback::close)
+                .service(feedback::handover)
+                .service(feedback::list_follow_ups)
+                .service(feedback::get_follow_up)
+                .service(feedback::record_call)
+                .service(feedback::get_settings)
+                .service(feedback::put_settings)
+                .service(feedback::kpis)
                 .service(outbox::get)
                 .service(outbox::retry)
                 .service(reports::reconciliation_report),

@@ -225,6 +225,9 @@ fn transition(
     if let Some(notice) = OrderNotice::of(action) {
         notify::on_order(c, &order.id, notice)?;
     }
+    if action == Action::Complete {
+        super::feedback::on_completed(c, order)?;
+    }
     Ok(to)
 }
 
@@ -426,7 +429,7 @@ fn check_common(
 
 /// Times a client may send: 2000 to 2099. Beyond that chrono's arithmetic can overflow,
 /// PostgreSQL's timestamps end, and SQLite's text timestamps stop sorting by time.
-fn when(field: &str, t: DateTime<Utc>) -> Result<NaiveDateTime, ApiError> {
+pub(crate) fn when(field: &str, t: DateTime<Utc>) -> Result<NaiveDateTime, ApiError> {
     let year = chrono::Datelike::year(&t);
     if (2000..2100).contains(&year) {
         Ok(naive(t))
@@ -439,7 +442,10 @@ fn when(field: &str, t: DateTime<Utc>) -> Result<NaiveDateTime, ApiError> {
     }
 }
 
-fn opt_when(field: &str, t: Option<DateTime<Utc>>) -> Result<Option<NaiveDateTime>, ApiError> {
+pub(crate) fn opt_when(
+    field: &str,
+    t: Option<DateTime<Utc>>,
+) -> Result<Option<NaiveDateTime>, ApiError> {
     t.map(|t| when(field, t)).transpose()
 }
 

@@ -24,13 +24,14 @@ pub struct OutboxQuery {
 }
 
 const STATUSES: [&str; 4] = ["pending", "sending", "sent", "dead"];
-const KINDS: [&str; 6] = [
+const KINDS: [&str; 7] = [
     "order_submitted",
     "order_assigned",
     "order_scheduled",
     "order_completed",
     "payment_received",
     "deadline_passed",
+    "ticket_breached",
 ];
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -54,6 +54,10 @@ pub enum Resource {
     Orders,
     /// the e-mail outbox: its messages, failures and retries
     Outbox,
+    /// inquiries, complaints, suggestions and follow-up calls
+    Feedback,
+    /// the service KPIs of a center (managers) or all centers (admins)
+    Kpis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +90,9 @@ pub fn allowed(role: Role, resource: Resource, op: Op) -> bool {
         (Orders, Read) => true,
         (Orders, Write) => matches!(role, Admin | Manager | Agent),
         (Outbox, _) => role == Admin,
+        (Feedback, _) => matches!(role, Admin | Manager | Agent),
+        (Kpis, Read) => matches!(role, Admin | Manager),
+        (Kpis, Write) => false,
     }
 }
 

@@ -8,6 +8,7 @@
 //! attached); completed → the customer's contact (work order attached); a payment → the
 //! customer (receipt attached); an appointment passed without arrival → the managers.
 
+pub mod feedback;
 pub mod templates;
 pub mod transport;
 pub mod worker;

@@ -110,6 +110,9 @@ impl Worker {
                 if let Err(e) = self.db(|_, c| sweep_deadlines(c)).await {
                     tracing::warn!(error = %e, "deadline sweep failed");
                 }
+                if let Err(e) = self.db(|_, c| super::feedback::run_jobs(c, now())).await {
+                    tracing::warn!(error = %e, "feedback job failed");
+                }
             }
             let lease = chrono_of(self.settings.lease);
             let batch = self

@@ -32,6 +32,7 @@ pub mod centers;
 pub mod customers;
 pub mod db;
 pub mod equipment;
+pub mod feedback;
 pub mod money;
 pub mod orders;
 pub mod outbox;

@@ -947,13 +947,14 @@ GROUP BY day, center_id, technician_id
 ORDER BY day, center_id, technician_id";
 
 /// Binds of a report query, in placeholder order.
-enum Bind {
+pub(crate) enum Bind {
     Date(NaiveDate),
     Text(String),
+    Time(chrono::NaiveDateTime),
 }
 
 /// Runs `sql` (with `?` placeholders) with `binds` on either backend.
-fn load_by_name<T>(conn: &mut DbConn, sql: &str, binds: &[Bind]) -> StoreResult<Vec<T>>
+pub(crate) fn load_by_name<T>(conn: &mut DbConn, sql: &str, binds: &[Bind]) -> StoreResult<Vec<T>>
 where
     T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
 {
@@ -964,6 +965,7 @@ where
                 q = match b {
                     Bind::Date(d) => q.bind::<Date, _>(*d),
                     Bind::Text(s) => q.bind::<Text, _>(s.clone()),
+                    Bind::Time(t) => q.bind::<diesel::sql_types::Timestamp, _>(*t),
                 };
             }
             Ok(q.load(c)?)
@@ -974,6 +976,7 @@ where
                 q = match b {
                     Bind::Date(d) => q.bind::<Date, _>(*d),
                     Bind::Text(s) => q.bind::<Text, _>(s.clone()),
+                    Bind::Time(t) => q.bind::<diesel::sql_types::Timestamp, _>(*t),
                 };
             }
             Ok(q.load(c)?)

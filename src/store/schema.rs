@@ -497,6 +497,10 @@ diesel::joinable!(payments -> charges (charge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     service_centers,
+    feedback_settings,
+    tickets,
+    ticket_events,
+    follow_ups,
     outbox_messages,
     outbox_attempts,
     users,
@@ -569,3 +573,82 @@ diesel::table! {
 }
 
 diesel::joinable!(outbox_attempts -> outbox_messages (message_id));
+
+diesel::table! {
+    feedback_settings (center_id) {
+        center_id -> Text,
+        urgent_reply_minutes -> Integer,
+        normal_reply_minutes -> Integer,
+        key_revisit_days -> Integer,
+        major_revisit_days -> Nullable<Integer>,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Text,
+        number -> Text,
+        center_id -> Text,
+        customer_id -> Text,
+        order_id -> Nullable<Text>,
+        kind -> Text,
+        channel -> Text,
+        urgency -> Text,
+        subject -> Text,
+        description -> Text,
+        status -> Text,
+        owner_id -> Text,
+        created_by -> Text,
+        received_at -> Timestamp,
+        reply_due_at -> Timestamp,
+        replied_at -> Nullable<Timestamp>,
+        reply -> Nullable<Text>,
+        breached -> Bool,
+        escalated_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
+        customer_notified_at -> Nullable<Timestamp>,
+        customer_notice -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        follow_up_id -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> Text,
+        ticket_id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    follow_ups (id) {
+        id -> Text,
+        center_id -> Text,
+        customer_id -> Text,
+        order_id -> Nullable<Text>,
+        kind -> Text,
+        status -> Text,
+        assignee_id -> Nullable<Text>,
+        due_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+        done_by -> Nullable<Text>,
+        score -> Nullable<Integer>,
+        comment -> Nullable<Text>,
+        ticket_id -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

@@ -52,6 +52,10 @@ pub const TABLES: &[&str] = &[
     "discrepancies",
     "outbox_messages",
     "outbox_attempts",
+    "feedback_settings",
+    "tickets",
+    "ticket_events",
+    "follow_ups",
 ];
 
 pub struct TestApp {

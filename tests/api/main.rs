@@ -8,6 +8,7 @@ mod centers_users;
 mod customers_vehicles;
 mod documents;
 mod equipment;
+mod feedback;
 mod hardening;
 mod mail;
 mod money;

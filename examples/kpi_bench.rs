@@ -1,0 +1,221 @@
+//! The KPI queries over one year of a large center: 500,000 orders (25,000 of them put on
+//! hold once), 50,000 tickets and 50,000 scored follow-up calls, on the store functions the
+//! API uses.
+//!
+//!   cargo run --release --example kpi_bench                      # SQLite, temp file
+//!   BENCH_DATABASE_URL=postgres://…/empty_db cargo run --release --example kpi_bench
+//!
+//! `./scripts/bench-kpi` runs both (figures in docs/benchmarks.md).
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use dispatch::api::feedback::kpi_rows;
+use dispatch::store::feedback::{KpiGroup, kpi_data};
+use dispatch::store::{DbConn, DbTarget};
+
+const ORDERS: i64 = 500_000;
+const TICKETS: i64 = 50_000;
+
+fn exec(c: &mut DbConn, sql: &str) {
+    diesel::sql_query(sql)
+        .execute(c)
+        .unwrap_or_else(|e| panic!("{e}: {sql}"));
+}
+
+fn seed(c: &mut DbConn) {
+    let pg = matches!(c, DbConn::Pg(_));
+    let t = "'2026-01-01 00:00:00'";
+    exec(
+        c,
+        &format!(
+            "INSERT INTO service_centers (id, code, name, region, lat, lng, version, created_at, updated_at) VALUES ('C', 'ZZ', '郑州服务中心', '河南', 34.7, 113.6, 1, {t}, {t})"
+        ),
+    );
+    exec(
+        c,
+        &format!(
+            "INSERT INTO customers (id, center_id, name, tier, address, payment_terms, version, created_at, updated_at) VALUES ('CU', 'C', '郑州宇通物流有限公司', 'key', '郑州', 'cash', 1, {t}, {t})"
+        ),
+    );
+    for i in 0..=50 {
+        let (id, role) = if i == 50 {
+            ("admin".to_string(), "admin")
+        } else {
+            (format!("t{i:02}"), "technician")
+        };
+        exec(
+            c,
+            &format!(
+                "INSERT INTO users (id, username, display_name, role, center_id, password_hash, version, created_at, updated_at) VALUES ('{id}', '{id}', '技术员{i}', '{role}', 'C', 'x', 1, {t}, {t})"
+            ),
+        );
+    }
+    let (seq, n, fmt) = if pg {
+        (
+            "",
+            "generate_series(0, {N}) AS s(n)",
+            "lpad(n::text, 7, '0')",
+        )
+    } else {
+        (
+            "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {N}) ",
+            "s",
+            "printf('%07d', n)",
+        )
+    };
+    let series = |count: i64| {
+        (
+            seq.replace("{N}", &(count - 1).to_string()),
+            n.replace("{N}", &(count - 1).to_string()),
+        )
+    };
+    let ts = |days: &str, secs: &str| {
+        if pg {
+            format!(
+                "(TIMESTAMP '2026-01-01' + ({days}) * INTERVAL '1 day' + ({secs}) * INTERVAL '1 second')"
+            )
+        } else {
+            format!(
+                "datetime('2026-01-01', '+' || ({days}) || ' days', '+' || ({secs}) || ' seconds')"
+            )
+        }
+    };
+    let tech = |x: &str| {
+        if pg {
+            format!("'t' || lpad(({x})::text, 2, '0')")
+        } else {
+            format!("printf('t%02d', {x})")
+        }
+    };
+    let id = |p: &str| format!("'{p}' || {fmt}");
+    let order_of = |x: &str| {
+        if pg {
+            format!("'o' || lpad(({x})::text, 7, '0')")
+        } else {
+            format!("'o' || printf('%07d', {x})")
+        }
+    };
+    let (w, from) = series(ORDERS);
+    let at = ts("n % 365", "(n * 7) % 86400");
+    exec(c, &format!(
+        "{w}INSERT INTO work_orders (id, number, kind, center_id, customer_id, status, urgency, channel, site_address, site_lat, site_lng, contact_name, contact_phone, requested_at, created_by, lead_technician_id, wait_seconds, repair_seconds, version, created_at, updated_at)
+         SELECT {}, {}, CASE WHEN n % 3 = 0 THEN 'install' ELSE 'repair' END, 'C', 'CU',
+            CASE WHEN n % 10 < 7 THEN 'closed' WHEN n % 10 = 7 THEN 'completed' WHEN n % 10 = 8 THEN 'on_site' ELSE 'cancelled' END,
+            'normal', 'phone', '郑州', 34.7, 113.6, '王喆', '13800138000', {at}, 'admin', {},
+            CASE WHEN n % 10 < 9 THEN 600 + (n * 37) % 7200 ELSE NULL END,
+            CASE WHEN n % 10 < 8 THEN 900 + (n * 53) % 10800 ELSE NULL END,
+            1, {at}, {at} FROM {from}",
+        id("o"), id("WX-ZZ-2026-"), tech("n % 50")
+    ));
+    let (w, from) = series(ORDERS / 20);
+    exec(
+        c,
+        &format!(
+            "{w}INSERT INTO order_events (id, order_id, at, actor_id, action) SELECT {}, {}, {}, 'admin', 'hold' FROM {from}",
+            id("e"),
+            order_of("n * 20"),
+            ts("n % 365", "0")
+        ),
+    );
+    let (w, from) = series(TICKETS);
+    let received = ts("n % 365", "(n * 13) % 86400");
+    let due = ts(
+        "n % 365",
+        "(n * 13) % 86400 + CASE WHEN n % 4 = 0 THEN 3600 ELSE 86400 END",
+    );
+    let replied = ts("n % 365", "(n * 13) % 86400 + (n % 50) * 60 * 30");
+    exec(c, &format!(
+        "{w}INSERT INTO tickets (id, number, center_id, customer_id, order_id, kind, channel, urgency, subject, description, status, owner_id, created_by, received_at, reply_due_at, replied_at, breached, version, created_at, updated_at)
+         SELECT {}, {}, 'C', 'CU', CASE WHEN n % 2 = 0 THEN {} ELSE NULL END,
+            CASE n % 3 WHEN 0 THEN 'complaint' WHEN 1 THEN 'inquiry' ELSE 'suggestion' END, 'hotline',
+            CASE WHEN n % 4 = 0 THEN 'urgent' ELSE 'normal' END, '终端离线', '客户来电',
+            CASE n % 4 WHEN 0 THEN 'open' WHEN 1 THEN 'replied' WHEN 2 THEN 'resolved' ELSE 'closed' END,
+            'admin', 'admin', {received}, {due}, CASE WHEN n % 5 = 0 THEN NULL ELSE {replied} END, FALSE,
+            1, {received}, {received} FROM {from}",
+        id("tk"), id("TS-ZZ-2026-"), order_of("n * 10")
+    ));
+    exec(c, &format!(
+        "{w}INSERT INTO follow_ups (id, center_id, customer_id, order_id, kind, status, due_at, done_at, score, version, created_at, updated_at)
+         SELECT {}, 'C', 'CU', {}, 'completion', 'done', {received}, {received}, 1 + n % 5, 1, {received}, {received} FROM {from}",
+        id("f"), order_of("n * 10")
+    ));
+    exec(c, "ANALYZE");
+}
+
+fn p50(mut f: impl FnMut() -> usize, runs: usize) -> (Duration, usize) {
+    let mut times = Vec::new();
+    let mut n = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        n = f();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (times[times.len() / 2], n)
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => DbTarget::parse(&url).unwrap(),
+        _ => DbTarget::sqlite_file(dir.path().join("kpi.db")),
+    };
+    let backend = format!("{:?}", target.backend);
+    let pool = dispatch::startup::open_database(&target, 2).unwrap();
+    let mut c = pool.get().unwrap();
+    let t = Instant::now();
+    seed(&mut c);
+    println!(
+        "{backend}: seeded {ORDERS} orders, {TICKETS} tickets, {TICKETS} calls in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let from = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        - chrono::Duration::hours(8);
+    let to = chrono::NaiveDate::from_ymd_opt(2027, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        - chrono::Duration::hours(8);
+    for (name, group) in [
+        ("by center", KpiGroup::Center),
+        ("by technician", KpiGroup::Technician),
+    ] {
+        let (t, n) = p50(
+            || kpi_rows(kpi_data(&mut c, group, from, to, Some("C")).unwrap()).len(),
+            5,
+        );
+        println!(
+            "{backend}: KPIs for the whole year, {name} -> {n} rows: p50 {:.0} ms",
+            t.as_secs_f64() * 1e3
+        );
+    }
+    let month_to = chrono::NaiveDate::from_ymd_opt(2026, 2, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        - chrono::Duration::hours(8);
+    let (t, _) = p50(
+        || kpi_rows(kpi_data(&mut c, KpiGroup::Center, from, month_to, Some("C")).unwrap()).len(),
+        5,
+    );
+    println!(
+        "{backend}: KPIs for January, by center: p50 {:.0} ms",
+        t.as_secs_f64() * 1e3
+    );
+    let r = kpi_rows(kpi_data(&mut c, KpiGroup::Center, from, to, Some("C")).unwrap());
+    println!(
+        "{backend}: check {:?}",
+        (
+            r[0].orders_total,
+            r[0].wait_p90_seconds,
+            r[0].repair_p90_seconds,
+            r[0].first_visit_fix_rate,
+            r[0].tickets,
+            r[0].replied_in_time_rate,
+            r[0].satisfaction_avg
+        )
+    );
+}

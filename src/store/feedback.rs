@@ -1,0 +1,688 @@
+//! Tickets with their timeline, follow-up calls, feedback settings, and the KPI queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::feedback_settings::dsl as fs;
+use super::schema::follow_ups::dsl as fu;
+use super::schema::ticket_events::dsl as te;
+use super::schema::tickets::dsl as tk;
+use super::{DbConn, Page, PageReq, StoreResult, new_id};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = super::schema::feedback_settings)]
+pub struct FeedbackSettings {
+    pub center_id: String,
+    pub urgent_reply_minutes: i32,
+    pub normal_reply_minutes: i32,
+    pub key_revisit_days: i32,
+    pub major_revisit_days: Option<i32>,
+    pub version: i32,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: NaiveDateTime,
+}
+
+impl FeedbackSettings {
+    pub fn defaults(center_id: &str) -> Self {
+        FeedbackSettings {
+            center_id: center_id.to_string(),
+            urgent_reply_minutes: 60,
+            normal_reply_minutes: 24 * 60,
+            key_revisit_days: 90,
+            major_revisit_days: Some(180),
+            // the defaults count as the first version; the first change stores version 2
+            version: 1,
+            updated_at: super::now(),
+        }
+    }
+}
+
+pub fn settings(conn: &mut DbConn, center_id: &str) -> StoreResult<FeedbackSettings> {
+    Ok(fs::feedback_settings
+        .find(center_id)
+        .select(FeedbackSettings::as_select())
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| FeedbackSettings::defaults(center_id)))
+}
+
+pub fn all_settings(conn: &mut DbConn) -> StoreResult<Vec<FeedbackSettings>> {
+    Ok(fs::feedback_settings
+        .select(FeedbackSettings::as_select())
+        .load(conn)?)
+}
+
+/// Writes a center's settings, only at `s.version` (the defaults are version 1).
+pub fn save_settings(conn: &mut DbConn, s: &FeedbackSettings) -> StoreResult<()> {
+    let stored: i64 = fs::feedback_settings
+        .filter(fs::center_id.eq(&s.center_id))
+        .count()
+        .get_result(conn)?;
+    if stored == 0 {
+        if s.version != 1 {
+            return Err(super::StoreError::Stale { current: 1 });
+        }
+        let mut row = s.clone();
+        row.version = 2;
+        diesel::insert_into(fs::feedback_settings)
+            .values(&row)
+            .execute(conn)?;
+        return Ok(());
+    }
+    let n = diesel::update(
+        fs::feedback_settings
+            .filter(fs::center_id.eq(&s.center_id))
+            .filter(fs::version.eq(s.version)),
+    )
+    .set((
+        fs::urgent_reply_minutes.eq(s.urgent_reply_minutes),
+        fs::normal_reply_minutes.eq(s.normal_reply_minutes),
+        fs::key_revisit_days.eq(s.key_revisit_days),
+        fs::major_revisit_days.eq(s.major_revisit_days),
+        fs::version.eq(s.version + 1),
+        fs::updated_at.eq(super::now()),
+    ))
+    .execute(conn)?;
+    super::check_versioned(n, || {
+        fs::feedback_settings
+            .find(&s.center_id)
+            .select(fs::version)
+            .first(conn)
+            .optional()
+    })
+}
+
+// ---------------------------------------------------------------- tickets
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = super::schema::tickets)]
+pub struct Ticket {
+    pub id: String,
+    /// TS-ZZ-2026-000001 (投诉), ZX- (咨询), JY- (建议)
+    pub number: String,
+    pub center_id: String,
+    pub customer_id: String,
+    pub order_id: Option<String>,
+    pub kind: String,
+    pub channel: String,
+    pub urgency: String,
+    pub subject: String,
+    pub description: String,
+    /// open, replied, resolved, closed
+    pub status: String,
+    /// 首问负责: the owner until closed or handed over
+    pub owner_id: String,
+    pub created_by: String,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: NaiveDateTime,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub reply_due_at: NaiveDateTime,
+    #[serde(with = "super::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub replied_at: Option<NaiveDateTime>,
+    pub reply: Option<String>,
+    /// the reply deadline passed without a reply (kept after a late reply)
+    pub breached: bool,
+    #[serde(with = "super::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub escalated_at: Option<NaiveDateTime>,
+    #[serde(with = "super::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<NaiveDateTime>,
+    pub resolution: Option<String>,
+    #[serde(with = "super::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub customer_notified_at: Option<NaiveDateTime>,
+    /// how the customer was told the result
+    pub customer_notice: Option<String>,
+    #[serde(with = "super::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<NaiveDateTime>,
+    pub follow_up_id: Option<String>,
+    pub version: i32,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = super::schema::tickets)]
+pub struct TicketPatch {
+    pub status: Option<String>,
+    pub owner_id: Option<String>,
+    pub replied_at: Option<Option<NaiveDateTime>>,
+    pub reply: Option<Option<String>>,
+    pub resolved_at: Option<Option<NaiveDateTime>>,
+    pub resolution: Option<Option<String>>,
+    pub customer_notified_at: Option<Option<NaiveDateTime>>,
+    pub customer_notice: Option<Option<String>>,
+    pub closed_at: Option<Option<NaiveDateTime>>,
+}
+
+pub fn insert_ticket(conn: &mut DbConn, t: &Ticket) -> StoreResult<()> {
+    diesel::insert_into(tk::tickets).values(t).execute(conn)?;
+    Ok(())
+}
+
+pub fn ticket(conn: &mut DbConn, id: &str) -> StoreResult<Ticket> {
+    Ok(tk::tickets
+        .find(id)
+        .select(Ticket::as_select())
+        .first(conn)?)
+}
+
+pub fn update_ticket(
+    conn: &mut DbConn,
+    id: &str,
+    version: i32,
+    patch: &TicketPatch,
+) -> StoreResult<()> {
+    versioned_update!(conn, tickets, id, id, version, patch)
+}
+
+#[derive(Debug, Default)]
+pub struct TicketFilter {
+    pub center: Option<String>,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub owner_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub breached: Option<bool>,
+}
+
+pub fn list_tickets(
+    conn: &mut DbConn,
+    f: &TicketFilter,
+    page: &PageReq,
+) -> StoreResult<Page<Ticket>> {
+    let mut q = tk::tickets.select(Ticket::as_select()).into_boxed();
+    if let Some(c) = &f.center {
+        q = q.filter(tk::center_id.eq(c.clone()));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(tk::status.eq(s.clone()));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(tk::kind.eq(k.clone()));
+    }
+    if let Some(o) = &f.owner_id {
+        q = q.filter(tk::owner_id.eq(o.clone()));
+    }
+    if let Some(c) = &f.customer_id {
+        q = q.filter(tk::customer_id.eq(c.clone()));
+    }
+    if let Some(b) = f.breached {
+        q = q.filter(tk::breached.eq(b));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(tk::id.gt(after.clone()));
+    }
+    let rows = q.order(tk::id.asc()).limit(page.limit + 1).load(conn)?;
+    Ok(Page::from_rows(rows, page.limit, |r: &Ticket| &r.id))
+}
+
+/// Tickets whose reply deadline passed at `at` without a reply and not yet marked.
+pub fn unreplied_past_due(
+    conn: &mut DbConn,
+    at: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<Ticket>> {
+    Ok(tk::tickets
+        .filter(tk::breached.eq(false))
+        .filter(tk::replied_at.is_null())
+        .filter(tk::reply_due_at.lt(at))
+        .order(tk::reply_due_at.asc())
+        .limit(limit)
+        .select(Ticket::as_select())
+        .load(conn)?)
+}
+
+/// Marks the breach (once) and its escalation; answers whether this call marked it.
+pub fn mark_breached(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> StoreResult<bool> {
+    let n = diesel::update(
+        tk::tickets
+            .filter(tk::id.eq(id))
+            .filter(tk::breached.eq(false))
+            .filter(tk::replied_at.is_null()),
+    )
+    .set((
+        tk::breached.eq(true),
+        tk::escalated_at.eq(Some(at)),
+        tk::version.eq(tk::version + 1),
+        tk::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = super::schema::ticket_events)]
+pub struct TicketEvent {
+    pub id: String,
+    #[serde(skip)]
+    pub ticket_id: String,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: NaiveDateTime,
+    /// none: the system (a deadline breach)
+    pub actor_id: Option<String>,
+    /// create, reply, resolve, notify_customer, close, handover, breach
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub comment: Option<String>,
+}
+
+pub fn add_ticket_event(
+    conn: &mut DbConn,
+    ticket_id: &str,
+    actor_id: Option<&str>,
+    action: &str,
+    states: Option<(&str, &str)>,
+    comment: Option<&str>,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
+    let row = TicketEvent {
+        id: new_id(),
+        ticket_id: ticket_id.to_string(),
+        at,
+        actor_id: actor_id.map(str::to_string),
+        action: action.to_string(),
+        from_status: states.map(|s| s.0.to_string()),
+        to_status: states.map(|s| s.1.to_string()),
+        comment: comment.map(str::to_string),
+    };
+    diesel::insert_into(te::ticket_events)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn ticket_events(conn: &mut DbConn, ticket_id: &str) -> StoreResult<Vec<TicketEvent>> {
+    Ok(te::ticket_events
+        .filter(te::ticket_id.eq(ticket_id))
+        .order((te::at.asc(), te::id.asc()))
+        .select(TicketEvent::as_select())
+        .load(conn)?)
+}
+
+// ---------------------------------------------------------------- follow-ups
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = super::schema::follow_ups)]
+pub struct FollowUp {
+    pub id: String,
+    pub center_id: String,
+    pub customer_id: String,
+    pub order_id: Option<String>,
+    /// completion (after a finished job) or revisit (a key customer's periodic visit)
+    pub kind: String,
+    /// open or done
+    pub status: String,
+    pub assignee_id: Option<String>,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub due_at: NaiveDateTime,
+    #[serde(with = "super::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub done_at: Option<NaiveDateTime>,
+    pub done_by: Option<String>,
+    /// satisfaction 1–5
+    pub score: Option<i32>,
+    pub comment: Option<String>,
+    /// the complaint a low score opened
+    pub ticket_id: Option<String>,
+    pub version: i32,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_follow_up(conn: &mut DbConn, f: &FollowUp) -> StoreResult<()> {
+    diesel::insert_into(fu::follow_ups)
+        .values(f)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn follow_up(conn: &mut DbConn, id: &str) -> StoreResult<FollowUp> {
+    Ok(fu::follow_ups
+        .find(id)
+        .select(FollowUp::as_select())
+        .first(conn)?)
+}
+
+pub fn follow_up_of_order(conn: &mut DbConn, order_id: &str) -> StoreResult<Option<FollowUp>> {
+    Ok(fu::follow_ups
+        .filter(fu::order_id.eq(order_id))
+        .filter(fu::kind.eq("completion"))
+        .select(FollowUp::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// What a follow-up call found.
+#[derive(Clone, Copy)]
+pub struct CallRecord<'a> {
+    pub by: &'a str,
+    pub score: i32,
+    pub comment: Option<&'a str>,
+    /// the complaint it opened
+    pub ticket_id: Option<&'a str>,
+    pub at: NaiveDateTime,
+}
+
+/// Records the call: done, with its score; only an open one at `version`.
+pub fn record_follow_up(
+    conn: &mut DbConn,
+    id: &str,
+    version: i32,
+    r: &CallRecord,
+) -> StoreResult<()> {
+    let CallRecord {
+        by,
+        score,
+        comment,
+        ticket_id,
+        at,
+    } = *r;
+    let n = diesel::update(
+        fu::follow_ups
+            .filter(fu::id.eq(id))
+            .filter(fu::version.eq(version))
+            .filter(fu::status.eq("open")),
+    )
+    .set((
+        fu::status.eq("done"),
+        fu::done_at.eq(Some(at)),
+        fu::done_by.eq(Some(by)),
+        fu::score.eq(Some(score)),
+        fu::comment.eq(comment),
+        fu::ticket_id.eq(ticket_id),
+        fu::version.eq(version + 1),
+        fu::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    super::check_versioned(n, || {
+        fu::follow_ups
+            .find(id)
+            .select(fu::version)
+            .first(conn)
+            .optional()
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct FollowUpFilter {
+    pub center: Option<String>,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub assignee_id: Option<String>,
+    pub customer_id: Option<String>,
+}
+
+pub fn list_follow_ups(
+    conn: &mut DbConn,
+    f: &FollowUpFilter,
+    page: &PageReq,
+) -> StoreResult<Page<FollowUp>> {
+    let mut q = fu::follow_ups.select(FollowUp::as_select()).into_boxed();
+    if let Some(c) = &f.center {
+        q = q.filter(fu::center_id.eq(c.clone()));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(fu::status.eq(s.clone()));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(fu::kind.eq(k.clone()));
+    }
+    if let Some(a) = &f.assignee_id {
+        q = q.filter(fu::assignee_id.eq(a.clone()));
+    }
+    if let Some(c) = &f.customer_id {
+        q = q.filter(fu::customer_id.eq(c.clone()));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(fu::id.gt(after.clone()));
+    }
+    let rows = q.order(fu::id.asc()).limit(page.limit + 1).load(conn)?;
+    Ok(Page::from_rows(rows, page.limit, |r: &FollowUp| &r.id))
+}
+
+/// Customers of a center with this tier that have no open revisit, with the time of
+/// their last revisit (or their creation, when never revisited).
+pub fn revisit_candidates(
+    conn: &mut DbConn,
+    center_id: &str,
+    tier: &str,
+) -> StoreResult<Vec<(String, NaiveDateTime)>> {
+    use super::schema::customers::dsl as cu;
+    let customers: Vec<(String, NaiveDateTime)> = cu::customers
+        .filter(cu::center_id.eq(center_id))
+        .filter(cu::tier.eq(tier))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            fu::follow_ups
+                .filter(fu::customer_id.eq(cu::id))
+                .filter(fu::kind.eq("revisit"))
+                .filter(fu::status.eq("open")),
+        )))
+        .select((cu::id, cu::created_at))
+        .load(conn)?;
+    let mut out = Vec::with_capacity(customers.len());
+    for (id, created) in customers {
+        let last: Option<NaiveDateTime> = fu::follow_ups
+            .filter(fu::customer_id.eq(&id))
+            .filter(fu::kind.eq("revisit"))
+            .select(diesel::dsl::max(fu::done_at))
+            .first(conn)?;
+        out.push((id, last.unwrap_or(created)));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- KPIs
+
+use super::money::{Bind, load_by_name};
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+/// What the KPIs are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KpiGroup {
+    Center,
+    Technician,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CountRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub grp: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SumRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub grp: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub a: i64,
+    #[diesel(sql_type = BigInt)]
+    pub b: i64,
+    #[diesel(sql_type = BigInt)]
+    pub c: i64,
+    #[diesel(sql_type = BigInt)]
+    pub d: i64,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct RankRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub grp: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub v: i64,
+}
+
+/// The raw figures of the KPIs for orders requested, tickets received and follow-ups done
+/// in `[from, to)`, by center or by lead technician; every sum and count is an integer
+/// computed in SQL, the same on both databases.
+#[derive(Debug, Default)]
+pub struct KpiData {
+    /// (group, kind, status, orders)
+    pub orders: Vec<CountRow>,
+    /// a: arrivals (wait known), b: wait seconds summed, c: completions (repair time
+    /// known), d: repair seconds summed
+    pub times: Vec<SumRow>,
+    pub wait_p90: Vec<RankRow>,
+    pub repair_p90: Vec<RankRow>,
+    /// a: repair orders finished, b: of them without a hold (fixed at the first visit)
+    pub first_visit: Vec<SumRow>,
+    /// a: tickets, b: complaints, c: replied within the deadline, d: resolved or closed
+    pub tickets: Vec<SumRow>,
+    /// a: calls with a score, b: their scores summed
+    pub satisfaction: Vec<SumRow>,
+}
+
+pub fn kpi_data(
+    conn: &mut DbConn,
+    group: KpiGroup,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    center: Option<&str>,
+) -> StoreResult<KpiData> {
+    let g = match group {
+        KpiGroup::Center => "o.center_id",
+        KpiGroup::Technician => "o.lead_technician_id",
+    };
+    let only_assigned = match group {
+        KpiGroup::Center => "",
+        KpiGroup::Technician => " AND o.lead_technician_id IS NOT NULL",
+    };
+    let center_cond = if center.is_some() {
+        " AND o.center_id = ?"
+    } else {
+        ""
+    };
+    let period = format!("o.requested_at >= ? AND o.requested_at < ?{center_cond}{only_assigned}");
+    let binds = || {
+        let mut b = vec![Bind::Time(from), Bind::Time(to)];
+        if let Some(c) = center {
+            b.push(Bind::Text(c.to_string()));
+        }
+        b
+    };
+    let orders = load_by_name(
+        conn,
+        &format!(
+            "SELECT {g} AS grp, o.kind AS kind, o.status AS status, COUNT(*) AS n
+             FROM work_orders o WHERE {period} GROUP BY {g}, o.kind, o.status"
+        ),
+        &binds(),
+    )?;
+    let times = load_by_name(
+        conn,
+        &format!(
+            "SELECT {g} AS grp,
+                COUNT(o.wait_seconds) AS a, CAST(COALESCE(SUM(o.wait_seconds), 0) AS BIGINT) AS b,
+                COUNT(o.repair_seconds) AS c, CAST(COALESCE(SUM(o.repair_seconds), 0) AS BIGINT) AS d
+             FROM work_orders o WHERE {period} GROUP BY {g}"
+        ),
+        &binds(),
+    )?;
+    let p90 = |col: &str| {
+        format!(
+            "SELECT grp, v FROM (
+                SELECT {g} AS grp, o.{col} AS v,
+                    ROW_NUMBER() OVER (PARTITION BY {g} ORDER BY o.{col}, o.id) AS rn,
+                    COUNT(*) OVER (PARTITION BY {g}) AS cnt
+                FROM work_orders o WHERE o.{col} IS NOT NULL AND {period}
+             ) t WHERE rn = (cnt * 90 + 99) / 100"
+        )
+    };
+    let wait_p90 = load_by_name(conn, &p90("wait_seconds"), &binds())?;
+    let repair_p90 = load_by_name(conn, &p90("repair_seconds"), &binds())?;
+    let first_visit = load_by_name(
+        conn,
+        &format!(
+            "SELECT {g} AS grp, COUNT(*) AS a,
+                CAST(COALESCE(SUM(CASE WHEN NOT EXISTS (
+                    SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.action = 'hold'
+                ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS b,
+                CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d
+             FROM work_orders o
+             WHERE o.kind = 'repair' AND o.status IN ('completed', 'closed') AND {period}
+             GROUP BY {g}"
+        ),
+        &binds(),
+    )?;
+    // tickets and follow-ups: by their center, or by the lead of the order they concern
+    let (join, tg) = match group {
+        KpiGroup::Center => (
+            "LEFT JOIN work_orders o ON o.id = t.order_id",
+            "t.center_id",
+        ),
+        KpiGroup::Technician => (
+            "JOIN work_orders o ON o.id = t.order_id",
+            "o.lead_technician_id",
+        ),
+    };
+    let t_center = if center.is_some() {
+        " AND t.center_id = ?"
+    } else {
+        ""
+    };
+    let t_binds = || {
+        let mut b = vec![Bind::Time(from), Bind::Time(to)];
+        if let Some(c) = center {
+            b.push(Bind::Text(c.to_string()));
+        }
+        b
+    };
+    let tickets = load_by_name(
+        conn,
+        &format!(
+            "SELECT {tg} AS grp, COUNT(*) AS a,
+                CAST(COALESCE(SUM(CASE WHEN t.kind = 'complaint' THEN 1 ELSE 0 END), 0) AS BIGINT) AS b,
+                CAST(COALESCE(SUM(CASE WHEN t.replied_at IS NOT NULL AND t.replied_at <= t.reply_due_at THEN 1 ELSE 0 END), 0) AS BIGINT) AS c,
+                CAST(COALESCE(SUM(CASE WHEN t.status IN ('resolved', 'closed') THEN 1 ELSE 0 END), 0) AS BIGINT) AS d
+             FROM tickets t {join}
+             WHERE t.received_at >= ? AND t.received_at < ?{t_center}
+             GROUP BY {tg}"
+        ),
+        &t_binds(),
+    )?;
+    let satisfaction = load_by_name(
+        conn,
+        &format!(
+            "SELECT {tg} AS grp, COUNT(t.score) AS a,
+                CAST(COALESCE(SUM(t.score), 0) AS BIGINT) AS b,
+                CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d
+             FROM follow_ups t {join}
+             WHERE t.score IS NOT NULL AND t.done_at >= ? AND t.done_at < ?{t_center}
+             GROUP BY {tg}"
+        ),
+        &t_binds(),
+    )?;
+    Ok(KpiData {
+        orders,
+        times,
+        wait_p90,
+        repair_p90,
+        first_visit,
+        tickets,
+        satisfaction,
+    })
+}
