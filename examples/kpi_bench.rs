@@ -155,6 +155,11 @@ fn p50(mut f: impl FnMut() -> usize, runs: usize) -> (Duration, usize) {
 }
 
 fn main() {
+    if std::env::var("KPI_DEBUG").is_ok() {
+        tracing_subscriber::fmt()
+            .with_env_filter("dispatch=debug")
+            .init();
+    }
     let dir = tempfile::tempdir().unwrap();
     let target = match std::env::var("BENCH_DATABASE_URL") {
         Ok(url) if !url.is_empty() => DbTarget::parse(&url).unwrap(),
@@ -184,7 +189,7 @@ fn main() {
         ("by technician", KpiGroup::Technician),
     ] {
         let (t, n) = p50(
-            || kpi_rows(kpi_data(&mut c, group, from, to, Some("C")).unwrap()).len(),
+            || kpi_rows(kpi_data(&mut c, group, from, to, Some("C"), to).unwrap()).len(),
             5,
         );
         println!(
@@ -198,14 +203,17 @@ fn main() {
         .unwrap()
         - chrono::Duration::hours(8);
     let (t, _) = p50(
-        || kpi_rows(kpi_data(&mut c, KpiGroup::Center, from, month_to, Some("C")).unwrap()).len(),
+        || {
+            kpi_rows(kpi_data(&mut c, KpiGroup::Center, from, month_to, Some("C"), to).unwrap())
+                .len()
+        },
         5,
     );
     println!(
         "{backend}: KPIs for January, by center: p50 {:.0} ms",
         t.as_secs_f64() * 1e3
     );
-    let r = kpi_rows(kpi_data(&mut c, KpiGroup::Center, from, to, Some("C")).unwrap());
+    let r = kpi_rows(kpi_data(&mut c, KpiGroup::Center, from, to, Some("C"), to).unwrap());
     println!(
         "{backend}: check {:?}",
         (

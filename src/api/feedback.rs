@@ -422,7 +422,11 @@ pub async fn resolve(
         &req,
         id.into_inner(),
         TicketAction::Resolve,
-        move |_, _, _, p| {
+        move |_, _, t, p| {
+            // resolving without a reply first answers the customer with the resolution
+            if t.replied_at.is_none() {
+                p.replied_at = Some(Some(now()));
+            }
             p.resolved_at = Some(Some(now()));
             p.resolution = Some(Some(text.clone()));
             Ok(Some(text))
@@ -867,7 +871,8 @@ pub struct KpiRow {
     pub first_visit_fix_rate: Option<f64>,
     pub tickets: i64,
     pub complaints: i64,
-    /// tickets answered by their deadline, of those received
+    /// tickets answered by their deadline, of those received that were answered or are
+    /// past their deadline (a ticket still within its time counts for neither side)
     pub replied_in_time_rate: Option<f64>,
     /// tickets resolved or closed, of those received
     pub resolution_rate: Option<f64>,
@@ -888,6 +893,31 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
+/// The nearest-rank p90 of each group's histogram (value → orders).
+fn p90_by_group(hist: Vec<store::ValueCount>) -> BTreeMap<String, i64> {
+    let mut by: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
+    for h in hist {
+        by.entry(h.grp.unwrap_or_default())
+            .or_default()
+            .push((h.v, h.n));
+    }
+    by.into_iter()
+        .filter_map(|(g, mut values)| {
+            values.sort_unstable();
+            let total: i64 = values.iter().map(|(_, n)| n).sum();
+            let rank = rules::nearest_rank_index(total, 90)?;
+            let mut seen = 0;
+            values
+                .into_iter()
+                .find(|(_, n)| {
+                    seen += n;
+                    seen > rank
+                })
+                .map(|(v, _)| (g, v))
+        })
+        .collect()
+}
+
 /// Builds the report rows from the SQL figures.
 pub fn kpi_rows(d: store::KpiData) -> Vec<KpiRow> {
     let mut rows: BTreeMap<String, KpiRow> = BTreeMap::new();
@@ -898,7 +928,18 @@ pub fn kpi_rows(d: store::KpiData) -> Vec<KpiRow> {
             ..Default::default()
         })
     }
+    // per group: wait (n, sum), repair (n, sum), finished repairs
+    let mut sums: BTreeMap<String, [i64; 5]> = BTreeMap::new();
     for o in d.orders {
+        let key = o.grp.clone().unwrap_or_default();
+        let s = sums.entry(key).or_default();
+        s[0] += o.wait_n;
+        s[1] += o.wait_sum;
+        s[2] += o.repair_n;
+        s[3] += o.repair_sum;
+        if o.kind == "repair" && (o.status == "completed" || o.status == "closed") {
+            s[4] += o.n;
+        }
         let r = entry(&mut rows, o.grp);
         *r.orders
             .entry(o.kind)
@@ -907,25 +948,29 @@ pub fn kpi_rows(d: store::KpiData) -> Vec<KpiRow> {
             .or_default() += o.n;
         r.orders_total += o.n;
     }
-    for t in d.times {
-        let r = entry(&mut rows, t.grp);
-        r.wait_avg_seconds = ratio(t.b, t.a);
-        r.repair_avg_seconds = ratio(t.d, t.c);
+    let mut held: BTreeMap<String, i64> = d
+        .held
+        .into_iter()
+        .map(|h| (h.grp.unwrap_or_default(), h.a))
+        .collect();
+    for (g, s) in sums {
+        let on_hold = held.remove(&g).unwrap_or(0);
+        let r = entry(&mut rows, Some(g));
+        r.wait_avg_seconds = ratio(s[1], s[0]);
+        r.repair_avg_seconds = ratio(s[3], s[2]);
+        r.first_visit_fix_rate = ratio(s[4] - on_hold, s[4]);
     }
-    for p in d.wait_p90 {
-        entry(&mut rows, p.grp).wait_p90_seconds = Some(p.v);
+    for (g, v) in p90_by_group(d.wait_hist) {
+        entry(&mut rows, Some(g)).wait_p90_seconds = Some(v);
     }
-    for p in d.repair_p90 {
-        entry(&mut rows, p.grp).repair_p90_seconds = Some(p.v);
-    }
-    for f in d.first_visit {
-        entry(&mut rows, f.grp).first_visit_fix_rate = ratio(f.b, f.a);
+    for (g, v) in p90_by_group(d.repair_hist) {
+        entry(&mut rows, Some(g)).repair_p90_seconds = Some(v);
     }
     for t in d.tickets {
         let r = entry(&mut rows, t.grp);
         r.tickets = t.a;
         r.complaints = t.b;
-        r.replied_in_time_rate = ratio(t.c, t.a);
+        r.replied_in_time_rate = ratio(t.c, t.e);
         r.resolution_rate = ratio(t.d, t.a);
     }
     for s in d.satisfaction {
@@ -957,6 +1002,14 @@ pub async fn kpis(
         Some("technician") => KpiGroup::Technician,
         Some(_) => return Err(ApiError::field("by", "invalid", "center or technician")),
     };
+    use chrono::Datelike;
+    if !(2000..2100).contains(&q.from.year()) || !(2000..2100).contains(&q.to.year()) {
+        return Err(ApiError::field(
+            "from",
+            "out_of_range",
+            "days between 2000 and 2099",
+        ));
+    }
     if q.to < q.from || (q.to - q.from).num_days() > 366 {
         return Err(ApiError::field(
             "to",
@@ -979,6 +1032,7 @@ pub async fn kpis(
             start,
             end,
             center.as_deref(),
+            now(),
         )?))
     })
     .await?;

@@ -182,6 +182,11 @@ pub fn nearest_rank(sorted: &[i64], p: i64) -> Option<i64> {
     Some(sorted[(rank.clamp(1, n) - 1) as usize])
 }
 
+/// The 0-based position of the nearest-rank percentile among `n` sorted values.
+pub fn nearest_rank_index(n: i64, p: i64) -> Option<i64> {
+    (n > 0).then(|| ((p * n + 99) / 100).clamp(1, n) - 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +260,8 @@ mod tests {
         assert_eq!(nearest_rank(&v, 100), Some(10));
         assert_eq!(nearest_rank(&[7], 90), Some(7));
         assert_eq!(nearest_rank(&[], 90), None);
+        assert_eq!(nearest_rank_index(10, 90), Some(8));
+        assert_eq!(nearest_rank_index(0, 90), None);
         let v: Vec<i64> = (1..=11).collect();
         assert_eq!(nearest_rank(&v, 90), Some(10), "⌈9.9⌉ = 10");
     }

@@ -22,7 +22,7 @@ pub struct JobRun {
 pub fn run_jobs(c: &mut DbConn, at: NaiveDateTime) -> StoreResult<JobRun> {
     use crate::store::write_tx;
     let mut run = JobRun::default();
-    for t in store::unreplied_past_due(c, at, 500)? {
+    for t in store::unreplied_past_due(c, at, chrono::Duration::days(7), 500)? {
         let marked = write_tx(c, |c| {
             if !store::mark_breached(c, &t.id, at)? {
                 return Ok(false);
@@ -70,27 +70,38 @@ pub fn run_jobs(c: &mut DbConn, at: NaiveDateTime) -> StoreResult<JobRun> {
                     continue;
                 }
                 let t = now();
-                store::insert_follow_up(
-                    c,
-                    &FollowUp {
-                        id: new_id(),
-                        center_id: center.clone(),
-                        customer_id: customer,
-                        order_id: None,
-                        kind: "revisit".into(),
-                        status: "open".into(),
-                        assignee_id: None,
-                        due_at: due,
-                        done_at: None,
-                        done_by: None,
-                        score: None,
-                        comment: None,
-                        ticket_id: None,
-                        version: 1,
-                        created_at: t,
-                        updated_at: t,
-                    },
-                )?;
+                let inserted = crate::store::write_tx(c, |c| {
+                    store::insert_follow_up(
+                        c,
+                        &FollowUp {
+                            id: new_id(),
+                            center_id: center.clone(),
+                            customer_id: customer,
+                            order_id: None,
+                            kind: "revisit".into(),
+                            status: "open".into(),
+                            assignee_id: None,
+                            due_at: due,
+                            done_at: None,
+                            done_by: None,
+                            score: None,
+                            comment: None,
+                            ticket_id: None,
+                            version: 1,
+                            created_at: t,
+                            updated_at: t,
+                        },
+                    )
+                });
+                match inserted {
+                    Ok(()) => {}
+                    // another instance opened it a moment ago
+                    Err(StoreError::Duplicate { .. }) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "revisit not opened");
+                        continue;
+                    }
+                }
                 run.revisits += 1;
             }
         }

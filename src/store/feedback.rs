@@ -228,16 +228,20 @@ pub fn list_tickets(
     Ok(Page::from_rows(rows, page.limit, |r: &Ticket| &r.id))
 }
 
-/// Tickets whose reply deadline passed at `at` without a reply and not yet marked.
+/// Open tickets whose reply deadline passed at `at` (within `recent`: a first start on
+/// old data must not flood the managers) without a reply, not yet marked.
 pub fn unreplied_past_due(
     conn: &mut DbConn,
     at: NaiveDateTime,
+    recent: chrono::Duration,
     limit: i64,
 ) -> StoreResult<Vec<Ticket>> {
     Ok(tk::tickets
         .filter(tk::breached.eq(false))
         .filter(tk::replied_at.is_null())
+        .filter(tk::status.eq("open"))
         .filter(tk::reply_due_at.lt(at))
+        .filter(tk::reply_due_at.ge(at - recent))
         .order(tk::reply_due_at.asc())
         .limit(limit)
         .select(Ticket::as_select())
@@ -250,7 +254,8 @@ pub fn mark_breached(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> StoreRes
         tk::tickets
             .filter(tk::id.eq(id))
             .filter(tk::breached.eq(false))
-            .filter(tk::replied_at.is_null()),
+            .filter(tk::replied_at.is_null())
+            .filter(tk::status.eq("open")),
     )
     .set((
         tk::breached.eq(true),
@@ -503,7 +508,7 @@ pub enum KpiGroup {
 }
 
 #[derive(Debug, Clone, QueryableByName)]
-pub struct CountRow {
+pub struct OrderRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub grp: Option<String>,
     #[diesel(sql_type = Text)]
@@ -512,6 +517,16 @@ pub struct CountRow {
     pub status: String,
     #[diesel(sql_type = BigInt)]
     pub n: i64,
+    /// orders with a wait time (arrived), and their wait summed
+    #[diesel(sql_type = BigInt)]
+    pub wait_n: i64,
+    #[diesel(sql_type = BigInt)]
+    pub wait_sum: i64,
+    /// orders with a repair time (completed), and their repair time summed
+    #[diesel(sql_type = BigInt)]
+    pub repair_n: i64,
+    #[diesel(sql_type = BigInt)]
+    pub repair_sum: i64,
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -526,31 +541,36 @@ pub struct SumRow {
     pub c: i64,
     #[diesel(sql_type = BigInt)]
     pub d: i64,
+    #[diesel(sql_type = BigInt)]
+    pub e: i64,
 }
 
+/// How many orders of a group had this value (a histogram, for the percentiles).
 #[derive(Debug, Clone, QueryableByName)]
-pub struct RankRow {
+pub struct ValueCount {
     #[diesel(sql_type = Nullable<Text>)]
     pub grp: Option<String>,
     #[diesel(sql_type = BigInt)]
     pub v: i64,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
 }
 
 /// The raw figures of the KPIs for orders requested, tickets received and follow-ups done
-/// in `[from, to)`, by center or by lead technician; every sum and count is an integer
-/// computed in SQL, the same on both databases.
+/// in `[from, to)`, by center or by lead technician: integer counts and sums only, the same
+/// on both databases; averages, rates and percentiles are worked out from them.
 #[derive(Debug, Default)]
 pub struct KpiData {
-    /// (group, kind, status, orders)
-    pub orders: Vec<CountRow>,
-    /// a: arrivals (wait known), b: wait seconds summed, c: completions (repair time
-    /// known), d: repair seconds summed
-    pub times: Vec<SumRow>,
-    pub wait_p90: Vec<RankRow>,
-    pub repair_p90: Vec<RankRow>,
-    /// a: repair orders finished, b: of them without a hold (fixed at the first visit)
-    pub first_visit: Vec<SumRow>,
-    /// a: tickets, b: complaints, c: replied within the deadline, d: resolved or closed
+    /// by group, kind and status: orders, wait and repair counts and sums
+    pub orders: Vec<OrderRow>,
+    /// a: finished repair orders that went on hold (not fixed at the first visit)
+    pub held: Vec<SumRow>,
+    /// wait seconds → orders, per group
+    pub wait_hist: Vec<ValueCount>,
+    /// repair seconds → orders, per group
+    pub repair_hist: Vec<ValueCount>,
+    /// a: tickets, b: complaints, c: replied within the deadline, d: resolved or closed,
+    /// e: due by `now` or replied (the in-time rate's denominator)
     pub tickets: Vec<SumRow>,
     /// a: calls with a score, b: their scores summed
     pub satisfaction: Vec<SumRow>,
@@ -562,6 +582,7 @@ pub fn kpi_data(
     from: NaiveDateTime,
     to: NaiveDateTime,
     center: Option<&str>,
+    at: NaiveDateTime,
 ) -> StoreResult<KpiData> {
     let g = match group {
         KpiGroup::Center => "o.center_id",
@@ -584,50 +605,56 @@ pub fn kpi_data(
         }
         b
     };
+    let timed = |name: &str, clock: std::time::Instant| {
+        tracing::debug!(
+            query = name,
+            ms = clock.elapsed().as_millis() as u64,
+            "kpi query"
+        );
+    };
+    // one pass over the period's orders (an index-only scan of work_orders_kpi)
+    let clock = std::time::Instant::now();
     let orders = load_by_name(
         conn,
         &format!(
-            "SELECT {g} AS grp, o.kind AS kind, o.status AS status, COUNT(*) AS n
+            "SELECT {g} AS grp, o.kind AS kind, o.status AS status, COUNT(*) AS n,
+                COUNT(o.wait_seconds) AS wait_n, CAST(COALESCE(SUM(o.wait_seconds), 0) AS BIGINT) AS wait_sum,
+                COUNT(o.repair_seconds) AS repair_n, CAST(COALESCE(SUM(o.repair_seconds), 0) AS BIGINT) AS repair_sum
              FROM work_orders o WHERE {period} GROUP BY {g}, o.kind, o.status"
         ),
         &binds(),
     )?;
-    let times = load_by_name(
+    timed("orders", clock);
+    // finished repairs that went on hold: from the (few) hold events (CROSS JOIN keeps
+    // SQLite's planner from starting at the orders)
+    let clock = std::time::Instant::now();
+    let held = load_by_name(
         conn,
         &format!(
-            "SELECT {g} AS grp,
-                COUNT(o.wait_seconds) AS a, CAST(COALESCE(SUM(o.wait_seconds), 0) AS BIGINT) AS b,
-                COUNT(o.repair_seconds) AS c, CAST(COALESCE(SUM(o.repair_seconds), 0) AS BIGINT) AS d
-             FROM work_orders o WHERE {period} GROUP BY {g}"
-        ),
-        &binds(),
-    )?;
-    let p90 = |col: &str| {
-        format!(
-            "SELECT grp, v FROM (
-                SELECT {g} AS grp, o.{col} AS v,
-                    ROW_NUMBER() OVER (PARTITION BY {g} ORDER BY o.{col}, o.id) AS rn,
-                    COUNT(*) OVER (PARTITION BY {g}) AS cnt
-                FROM work_orders o WHERE o.{col} IS NOT NULL AND {period}
-             ) t WHERE rn = (cnt * 90 + 99) / 100"
-        )
-    };
-    let wait_p90 = load_by_name(conn, &p90("wait_seconds"), &binds())?;
-    let repair_p90 = load_by_name(conn, &p90("repair_seconds"), &binds())?;
-    let first_visit = load_by_name(
-        conn,
-        &format!(
-            "SELECT {g} AS grp, COUNT(*) AS a,
-                CAST(COALESCE(SUM(CASE WHEN NOT EXISTS (
-                    SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.action = 'hold'
-                ) THEN 1 ELSE 0 END), 0) AS BIGINT) AS b,
-                CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d
-             FROM work_orders o
-             WHERE o.kind = 'repair' AND o.status IN ('completed', 'closed') AND {period}
+            "SELECT {g} AS grp, COUNT(DISTINCT o.id) AS a, CAST(0 AS BIGINT) AS b,
+                CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d, CAST(0 AS BIGINT) AS e
+             FROM order_events h CROSS JOIN work_orders o
+             WHERE o.id = h.order_id AND h.action = 'hold' AND o.kind = 'repair' AND o.status IN ('completed', 'closed')
+               AND {period}
              GROUP BY {g}"
         ),
         &binds(),
     )?;
+    timed("held", clock);
+    // histograms in value order (index-only scans of work_orders_kpi_wait / _repair)
+    let hist = |col: &str| {
+        format!(
+            "SELECT {g} AS grp, o.{col} AS v, COUNT(*) AS n
+             FROM work_orders o WHERE o.{col} IS NOT NULL AND {period}
+             GROUP BY {g}, o.{col}"
+        )
+    };
+    let clock = std::time::Instant::now();
+    let wait_hist = load_by_name(conn, &hist("wait_seconds"), &binds())?;
+    timed("wait_hist", clock);
+    let clock = std::time::Instant::now();
+    let repair_hist = load_by_name(conn, &hist("repair_seconds"), &binds())?;
+    timed("repair_hist", clock);
     // tickets and follow-ups: by their center, or by the lead of the order they concern
     let (join, tg) = match group {
         KpiGroup::Center => (
@@ -644,44 +671,50 @@ pub fn kpi_data(
     } else {
         ""
     };
-    let t_binds = || {
-        let mut b = vec![Bind::Time(from), Bind::Time(to)];
+    let t_binds = |first: Option<NaiveDateTime>| {
+        let mut b: Vec<Bind> = first.into_iter().map(Bind::Time).collect();
+        b.push(Bind::Time(from));
+        b.push(Bind::Time(to));
         if let Some(c) = center {
             b.push(Bind::Text(c.to_string()));
         }
         b
     };
+    let clock = std::time::Instant::now();
     let tickets = load_by_name(
         conn,
         &format!(
             "SELECT {tg} AS grp, COUNT(*) AS a,
                 CAST(COALESCE(SUM(CASE WHEN t.kind = 'complaint' THEN 1 ELSE 0 END), 0) AS BIGINT) AS b,
                 CAST(COALESCE(SUM(CASE WHEN t.replied_at IS NOT NULL AND t.replied_at <= t.reply_due_at THEN 1 ELSE 0 END), 0) AS BIGINT) AS c,
-                CAST(COALESCE(SUM(CASE WHEN t.status IN ('resolved', 'closed') THEN 1 ELSE 0 END), 0) AS BIGINT) AS d
+                CAST(COALESCE(SUM(CASE WHEN t.status IN ('resolved', 'closed') THEN 1 ELSE 0 END), 0) AS BIGINT) AS d,
+                CAST(COALESCE(SUM(CASE WHEN t.replied_at IS NOT NULL OR t.reply_due_at < ? THEN 1 ELSE 0 END), 0) AS BIGINT) AS e
              FROM tickets t {join}
              WHERE t.received_at >= ? AND t.received_at < ?{t_center}
              GROUP BY {tg}"
         ),
-        &t_binds(),
+        &t_binds(Some(at)),
     )?;
+    timed("tickets", clock);
+    let clock = std::time::Instant::now();
     let satisfaction = load_by_name(
         conn,
         &format!(
             "SELECT {tg} AS grp, COUNT(t.score) AS a,
                 CAST(COALESCE(SUM(t.score), 0) AS BIGINT) AS b,
-                CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d
+                CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d, CAST(0 AS BIGINT) AS e
              FROM follow_ups t {join}
              WHERE t.score IS NOT NULL AND t.done_at >= ? AND t.done_at < ?{t_center}
              GROUP BY {tg}"
         ),
-        &t_binds(),
+        &t_binds(None),
     )?;
+    timed("satisfaction", clock);
     Ok(KpiData {
         orders,
-        times,
-        wait_p90,
-        repair_p90,
-        first_visit,
+        held,
+        wait_hist,
+        repair_hist,
         tickets,
         satisfaction,
     })

@@ -777,7 +777,9 @@ async fn kpis_on_a_fixed_data_set_match_hand_computed_values() {
     assert_eq!(zz["first_visit_fix_rate"], 0.5);
     assert_eq!(zz["tickets"], 4);
     assert_eq!(zz["complaints"], 2);
-    assert_eq!(zz["replied_in_time_rate"], 0.25);
+    // of the tickets answered or past their deadline (t1 in time, t2 late; t3 and t4 are
+    // still within their 24 hours and count for neither side)
+    assert_eq!(zz["replied_in_time_rate"], 0.5);
     assert_eq!(zz["resolution_rate"], 0.25);
     assert_eq!(zz["complaints_per_100_orders"], 40.0);
     assert_eq!(zz["satisfaction_avg"], 3.0);
@@ -822,7 +824,7 @@ async fn kpis_on_a_fixed_data_set_match_hand_computed_values() {
     assert_eq!(rb["repair_avg_seconds"], 600.0);
     assert_eq!(rb["repair_p90_seconds"], 600);
     assert!(rb["first_visit_fix_rate"].is_null(), "no repair finished");
-    assert_eq!(rb["replied_in_time_rate"], 0.0);
+    assert!(rb["replied_in_time_rate"].is_null(), "t3 is not due yet");
     assert_eq!(rb["complaints_per_100_orders"], 50.0);
     assert_eq!(rb["satisfaction_avg"], 2.0);
 
@@ -841,4 +843,38 @@ async fn kpis_on_a_fixed_data_set_match_hand_computed_values() {
     )
     .await;
     assert!(empty["rows"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_ticket_resolved_at_once_counts_as_answered_and_is_never_breached() {
+    let s = zz().await;
+    let t = ticket(&s, &s.agent, "inquiry", "urgent", None).await;
+    let t = expect(
+        t_act(
+            &s,
+            &s.agent,
+            &t,
+            "resolve",
+            json!({"text": "电话中当场解答"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(t["status"], "resolved");
+    assert!(
+        t["replied_at"].is_string(),
+        "the resolution answered the customer"
+    );
+    assert_eq!(jobs(&s.app, now() + Duration::hours(3)).breached, 0);
+    assert_eq!(get_ticket(&s, &id_of(&t)).await["breached"], false);
+    // KPI periods outside 2000–2099 are refused, not a crash
+    for q in [
+        "from=1999-12-31&to=2000-01-02",
+        "from=2099-12-31&to=+262143-12-31",
+        "from=2026-02-01&to=2026-01-01",
+    ] {
+        let res = s.app.get(&format!("/api/v1/kpis?{q}"), &s.mgr).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+    }
 }

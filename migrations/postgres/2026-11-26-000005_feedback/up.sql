@@ -84,5 +84,15 @@ CREATE UNIQUE INDEX follow_ups_order_kind ON follow_ups (order_id, kind);
 CREATE INDEX follow_ups_center ON follow_ups (center_id, status, id);
 CREATE INDEX follow_ups_customer ON follow_ups (customer_id, kind, status);
 CREATE INDEX follow_ups_kpi ON follow_ups (center_id, done_at);
-CREATE INDEX work_orders_kpi ON work_orders (center_id, requested_at);
+-- the KPIs read orders through these alone (index-only scans): the period's counts and
+-- sums, and the wait and repair histograms in value order
+CREATE INDEX work_orders_kpi ON work_orders
+    (center_id, requested_at, kind, status, lead_technician_id, wait_seconds, repair_seconds);
+CREATE INDEX work_orders_kpi_wait ON work_orders
+    (center_id, wait_seconds, requested_at, lead_technician_id);
+CREATE INDEX work_orders_kpi_repair ON work_orders
+    (center_id, repair_seconds, requested_at, lead_technician_id);
+-- one open revisit per customer, whichever instance's job gets there first
+CREATE UNIQUE INDEX follow_ups_open_revisit ON follow_ups (customer_id)
+    WHERE kind = 'revisit' AND status = 'open';
 CREATE INDEX order_events_action ON order_events (action, order_id);
