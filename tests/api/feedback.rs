@@ -878,3 +878,59 @@ async fn a_ticket_resolved_at_once_counts_as_answered_and_is_never_breached() {
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
     }
 }
+
+#[tokio::test]
+async fn kpi_periods_are_china_days() {
+    let s = zz().await;
+    let app = &s.app;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+    // 2026-03-10 00:00 in Beijing is 2026-03-09 16:00 UTC
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap() - Duration::hours(8);
+    let mut ids = Vec::new();
+    for (i, at) in [
+        midnight - Duration::seconds(1), // 03-09 23:59:59 Beijing
+        midnight,                        // 03-10 00:00:00
+        midnight + Duration::hours(24) - Duration::seconds(1), // 03-10 23:59:59
+        midnight + Duration::hours(24),  // 03-11 00:00:00
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let o = created_order(
+            app.post(
+                &format!("{ORDERS}/install"),
+                &s.agent,
+                &install_body(
+                    &s.customer,
+                    json!([{"plate_no": format!("豫G{:05}", 10000 + i)}]),
+                    true,
+                ),
+            )
+            .await,
+        )
+        .await;
+        use dispatch::store::schema::work_orders::dsl as wo;
+        diesel::update(wo::work_orders.find(id_of(&o)))
+            .set(wo::requested_at.eq(at))
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+        ids.push(id_of(&o));
+    }
+    let k = expect(
+        app.get(&format!("/api/v1/kpis?from={day}&to={day}"), &s.mgr)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(k["rows"][0]["orders_total"], 2, "{k}");
+    let k = expect(
+        app.get(
+            &format!("/api/v1/kpis?from={}&to={day}", day - Duration::days(1)),
+            &s.mgr,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(k["rows"][0]["orders_total"], 3, "{k}");
+}
