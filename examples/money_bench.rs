@@ -10,7 +10,6 @@
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use dispatch::api::export;
 use dispatch::api::reports;
 use dispatch::store::money::{self, PaymentFilter, ReconFilter};
@@ -18,85 +17,19 @@ use dispatch::store::{DbConn, DbTarget};
 
 const PAYMENTS: i64 = 1_000_000;
 
-fn exec(c: &mut DbConn, sql: &str) {
-    diesel::sql_query(sql)
-        .execute(c)
-        .unwrap_or_else(|e| panic!("{e}: {sql}"));
-}
+#[path = "support/seed_sql.rs"]
+mod seed_sql;
+use seed_sql::{Sql, base, exec};
 
 fn seed(c: &mut DbConn) {
     let pg = matches!(c, DbConn::Pg(_));
-    let t = "'2026-01-01 00:00:00'";
-    exec(
-        c,
-        &format!(
-            "INSERT INTO service_centers (id, code, name, region, lat, lng, version, created_at, updated_at) VALUES ('C', 'ZZ', '郑州服务中心', '河南', 34.7, 113.6, 1, {t}, {t})"
-        ),
-    );
-    exec(
-        c,
-        &format!(
-            "INSERT INTO customers (id, center_id, name, tier, address, payment_terms, version, created_at, updated_at) VALUES ('CU', 'C', '郑州宇通物流有限公司', 'key', '郑州', 'cash', 1, {t}, {t})"
-        ),
-    );
-    for i in 0..=50 {
-        let (id, role) = if i == 50 {
-            ("admin".to_string(), "admin")
-        } else {
-            (format!("t{i:02}"), "technician")
-        };
-        exec(
-            c,
-            &format!(
-                "INSERT INTO users (id, username, display_name, role, center_id, password_hash, version, created_at, updated_at) VALUES ('{id}', '{id}', '技术员{i}', '{role}', 'C', 'x', 1, {t}, {t})"
-            ),
-        );
-    }
-    let (seq, n, fmt) = if pg {
-        (
-            "",
-            "generate_series(0, {N}) AS s(n)",
-            "lpad(n::text, 7, '0')",
-        )
-    } else {
-        (
-            "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {N}) ",
-            "s",
-            "printf('%07d', n)",
-        )
-    };
-    let series = |count: i64| {
-        (
-            seq.replace("{N}", &(count - 1).to_string()),
-            n.replace("{N}", &(count - 1).to_string()),
-        )
-    };
-    let ts = |days: &str, secs: &str| {
-        if pg {
-            format!(
-                "(TIMESTAMP '2026-01-01' + ({days}) * INTERVAL '1 day' + ({secs}) * INTERVAL '1 second')"
-            )
-        } else {
-            format!(
-                "datetime('2026-01-01', '+' || ({days}) || ' days', '+' || ({secs}) || ' seconds')"
-            )
-        }
-    };
-    let day = |t: &str| {
-        if pg {
-            format!("CAST({t} + INTERVAL '8 hours' AS DATE)")
-        } else {
-            format!("date({t}, '+8 hours')")
-        }
-    };
-    let tech = |x: &str| {
-        if pg {
-            format!("'t' || lpad(({x})::text, 2, '0')")
-        } else {
-            format!("printf('t%02d', {x})")
-        }
-    };
-    let id = |p: &str| format!("'{p}' || {fmt}");
+    base(c);
+    let q = Sql::of(c);
+    let series = |count| q.series(count);
+    let ts = |d: &str, s: &str| q.ts(d, s);
+    let day = |t: &str| q.day(t);
+    let tech = |x: &str| q.tech(x);
+    let id = |p: &str| q.id(p);
     let (w, from) = series(1000);
     let created = ts("n % 365", "0");
     exec(c, &format!(
