@@ -3,10 +3,9 @@
 
 use chrono::NaiveDateTime;
 
-use crate::domain::feedback::{self as rules, TicketKind};
-use crate::store::feedback::{self as store, FollowUp, Ticket};
-use crate::store::outbox::{self, OutboxMessage};
-use crate::store::{DbConn, StoreError, StoreResult, centers, customers, new_id, now};
+use crate::domain::feedback as rules;
+use crate::store::feedback::{self as store, FollowUp};
+use crate::store::{DbConn, StoreError, StoreResult, centers, new_id, now};
 
 /// What a run of the feedback job did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -36,7 +35,7 @@ pub fn run_jobs(c: &mut DbConn, at: NaiveDateTime) -> StoreResult<JobRun> {
                 Some("reply deadline passed; escalated to the managers"),
                 at,
             )?;
-            escalate(c, &t, at)?;
+            super::on_ticket_breached(c, &t)?;
             Ok::<_, StoreError>(true)
         });
         match marked {
@@ -107,52 +106,4 @@ pub fn run_jobs(c: &mut DbConn, at: NaiveDateTime) -> StoreResult<JobRun> {
         }
     }
     Ok(run)
-}
-
-fn escalate(c: &mut DbConn, t: &Ticket, at: NaiveDateTime) -> StoreResult<()> {
-    let to = outbox::manager_addresses(c, &t.center_id)?;
-    let customer = customers::get_row(c, &t.customer_id)?;
-    let (_, owner) = outbox::user_address(c, &t.owner_id)?;
-    let kind = TicketKind::parse(&t.kind).map_or("工单", |k| k.label_zh());
-    let subject = format!("【回复超时】{kind} {} · {}", t.number, customer.name);
-    let due = crate::documents::render::beijing(t.reply_due_at);
-    let text = format!(
-        "您好：\n\n{kind} {} 已超过回复时限（{due}）仍未回复，请督办。\n\n客户：{}\n主题：{}\n首问负责人：{owner}\n\n—— 本邮件由派工系统自动发送，请勿直接回复。\n",
-        t.number, customer.name, t.subject
-    );
-    let esc = crate::notify::templates::escape;
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><p>您好：</p><p>{kind} {} 已超过回复时限（{due}）仍未回复，请督办。</p><p>客户：{}<br>主题：{}<br>首问负责人：{}</p></body></html>",
-        esc(&t.number),
-        esc(&customer.name),
-        esc(&t.subject),
-        esc(&owner)
-    );
-    let unaddressed = to.is_empty();
-    outbox::enqueue(
-        c,
-        &OutboxMessage {
-            id: new_id(),
-            kind: "ticket_breached".into(),
-            dedupe_key: Some(format!("ticket-breach:{}", t.id)),
-            center_id: t.center_id.clone(),
-            order_id: t.order_id.clone(),
-            payment_id: None,
-            recipients: serde_json::to_string(&to).unwrap_or_else(|_| "[]".into()),
-            subject,
-            body_text: text,
-            body_html: html,
-            attachment: None,
-            status: if unaddressed { "dead" } else { "pending" }.into(),
-            attempts: 0,
-            next_attempt_at: at,
-            claimed_by: None,
-            claimed_until: None,
-            last_error: unaddressed.then(|| "no recipient has an e-mail address".into()),
-            sent_at: None,
-            created_at: now(),
-            updated_at: now(),
-        },
-    )?;
-    Ok(())
 }

@@ -300,6 +300,35 @@ pub fn on_deadline(c: &mut DbConn, order: &WorkOrder) -> StoreResult<()> {
     put(c, env, templates::deadline_passed(&facts))
 }
 
+/// Queues the managers' notice that a ticket's reply deadline passed (once per ticket;
+/// with nobody to tell, kept as a dead row for admins).
+pub fn on_ticket_breached(c: &mut DbConn, t: &crate::store::feedback::Ticket) -> StoreResult<()> {
+    let to = outbox::manager_addresses(c, &t.center_id)?;
+    let customer = customers::get_row(c, &t.customer_id)?;
+    let (_, owner) = outbox::user_address(c, &t.owner_id)?;
+    let kind =
+        crate::domain::feedback::TicketKind::parse(&t.kind).map_or("工单", |k| k.label_zh());
+    let mail = templates::ticket_breached(
+        kind,
+        &t.number,
+        &customer.name,
+        &t.subject,
+        t.reply_due_at,
+        &owner,
+    );
+    let env = Envelope {
+        kind: "ticket_breached",
+        center_id: &t.center_id,
+        order_id: t.order_id.as_deref(),
+        payment_id: None,
+        to,
+        attachment: None,
+        dedupe_key: Some(format!("ticket-breach:{}", t.id)),
+        keep_unaddressed: true,
+    };
+    put(c, env, mail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

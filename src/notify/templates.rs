@@ -273,6 +273,31 @@ pub fn deadline_passed(f: &OrderFacts) -> Mail {
     )
 }
 
+/// a ticket's reply deadline passed without a reply → the center's managers
+pub fn ticket_breached(
+    kind: &str,
+    number: &str,
+    customer: &str,
+    subject: &str,
+    due: chrono::NaiveDateTime,
+    owner: &str,
+) -> Mail {
+    compose(
+        format!("【回复超时】{kind} {number} · {customer}"),
+        "您好：",
+        &format!(
+            "{kind} {number} 已超过回复时限（{}）仍未回复，请督办。",
+            beijing(due)
+        ),
+        &[
+            ("客户", customer.to_string()),
+            ("主题", subject.to_string()),
+            ("首问负责人", owner.to_string()),
+        ],
+        "请登录派工系统处理。",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

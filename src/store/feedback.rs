@@ -483,16 +483,25 @@ pub fn revisit_candidates(
         )))
         .select((cu::id, cu::created_at))
         .load(conn)?;
-    let mut out = Vec::with_capacity(customers.len());
-    for (id, created) in customers {
-        let last: Option<NaiveDateTime> = fu::follow_ups
-            .filter(fu::customer_id.eq(&id))
+    // the last revisit of each, in one grouped query per chunk (not one per customer)
+    let ids: Vec<&str> = customers.iter().map(|(id, _)| id.as_str()).collect();
+    let mut last: std::collections::HashMap<String, NaiveDateTime> = Default::default();
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let rows: Vec<(String, Option<NaiveDateTime>)> = fu::follow_ups
+            .filter(fu::customer_id.eq_any(chunk))
             .filter(fu::kind.eq("revisit"))
-            .select(diesel::dsl::max(fu::done_at))
-            .first(conn)?;
-        out.push((id, last.unwrap_or(created)));
+            .group_by(fu::customer_id)
+            .select((fu::customer_id, diesel::dsl::max(fu::done_at)))
+            .load(conn)?;
+        last.extend(rows.into_iter().filter_map(|(id, t)| Some((id, t?))));
     }
-    Ok(out)
+    Ok(customers
+        .into_iter()
+        .map(|(id, created)| {
+            let at = last.get(&id).copied().unwrap_or(created);
+            (id, at)
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------- KPIs
