@@ -893,31 +893,6 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-/// The nearest-rank p90 of each group's histogram (value → orders).
-fn p90_by_group(hist: Vec<store::ValueCount>) -> BTreeMap<String, i64> {
-    let mut by: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
-    for h in hist {
-        by.entry(h.grp.unwrap_or_default())
-            .or_default()
-            .push((h.v, h.n));
-    }
-    by.into_iter()
-        .filter_map(|(g, mut values)| {
-            values.sort_unstable();
-            let total: i64 = values.iter().map(|(_, n)| n).sum();
-            let rank = rules::nearest_rank_index(total, 90)?;
-            let mut seen = 0;
-            values
-                .into_iter()
-                .find(|(_, n)| {
-                    seen += n;
-                    seen > rank
-                })
-                .map(|(v, _)| (g, v))
-        })
-        .collect()
-}
-
 /// Builds the report rows from the SQL figures.
 pub fn kpi_rows(d: store::KpiData) -> Vec<KpiRow> {
     let mut rows: BTreeMap<String, KpiRow> = BTreeMap::new();
@@ -960,10 +935,10 @@ pub fn kpi_rows(d: store::KpiData) -> Vec<KpiRow> {
         r.repair_avg_seconds = ratio(s[3], s[2]);
         r.first_visit_fix_rate = ratio(s[4] - on_hold, s[4]);
     }
-    for (g, v) in p90_by_group(d.wait_hist) {
+    for (g, v) in d.wait_p90 {
         entry(&mut rows, Some(g)).wait_p90_seconds = Some(v);
     }
-    for (g, v) in p90_by_group(d.repair_hist) {
+    for (g, v) in d.repair_p90 {
         entry(&mut rows, Some(g)).repair_p90_seconds = Some(v);
     }
     for t in d.tickets {

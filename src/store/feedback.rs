@@ -1,5 +1,7 @@
 //! Tickets with their timeline, follow-up calls, feedback settings, and the KPI queries.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -554,15 +556,10 @@ pub struct SumRow {
     pub e: i64,
 }
 
-/// How many orders of a group had this value (a histogram, for the percentiles).
 #[derive(Debug, Clone, QueryableByName)]
-pub struct ValueCount {
-    #[diesel(sql_type = Nullable<Text>)]
-    pub grp: Option<String>,
+struct Value {
     #[diesel(sql_type = BigInt)]
-    pub v: i64,
-    #[diesel(sql_type = BigInt)]
-    pub n: i64,
+    v: i64,
 }
 
 /// The raw figures of the KPIs for orders requested, tickets received and follow-ups done
@@ -574,10 +571,10 @@ pub struct KpiData {
     pub orders: Vec<OrderRow>,
     /// a: finished repair orders that went on hold (not fixed at the first visit)
     pub held: Vec<SumRow>,
-    /// wait seconds → orders, per group
-    pub wait_hist: Vec<ValueCount>,
-    /// repair seconds → orders, per group
-    pub repair_hist: Vec<ValueCount>,
+    /// the nearest-rank p90 of the wait seconds, per group
+    pub wait_p90: BTreeMap<String, i64>,
+    /// the nearest-rank p90 of the repair seconds, per group
+    pub repair_p90: BTreeMap<String, i64>,
     /// a: tickets, b: complaints, c: replied within the deadline, d: resolved or closed,
     /// e: due by `now` or replied (the in-time rate's denominator)
     pub tickets: Vec<SumRow>,
@@ -621,17 +618,35 @@ pub fn kpi_data(
             "kpi query"
         );
     };
-    // one pass over the period's orders (an index-only scan of work_orders_kpi)
+    // the period's counts and sums from the daily rollup (kept by triggers; China days)
     let clock = std::time::Instant::now();
-    let orders = load_by_name(
+    let day = |t: NaiveDateTime| (t + chrono::Duration::hours(8)).date();
+    let (rg, r_assigned) = match group {
+        KpiGroup::Center => ("r.center_id", ""),
+        KpiGroup::Technician => ("r.lead_id", " AND r.lead_id <> ''"),
+    };
+    let r_center = if center.is_some() {
+        " AND r.center_id = ?"
+    } else {
+        ""
+    };
+    let mut day_binds = vec![Bind::Date(day(from)), Bind::Date(day(to))];
+    if let Some(c) = center {
+        day_binds.push(Bind::Text(c.to_string()));
+    }
+    let orders: Vec<OrderRow> = load_by_name(
         conn,
         &format!(
-            "SELECT {g} AS grp, o.kind AS kind, o.status AS status, COUNT(*) AS n,
-                COUNT(o.wait_seconds) AS wait_n, CAST(COALESCE(SUM(o.wait_seconds), 0) AS BIGINT) AS wait_sum,
-                COUNT(o.repair_seconds) AS repair_n, CAST(COALESCE(SUM(o.repair_seconds), 0) AS BIGINT) AS repair_sum
-             FROM work_orders o WHERE {period} GROUP BY {g}, o.kind, o.status"
+            "SELECT {rg} AS grp, r.kind AS kind, r.status AS status,
+                CAST(SUM(r.n) AS BIGINT) AS n,
+                CAST(SUM(r.wait_n) AS BIGINT) AS wait_n, CAST(SUM(r.wait_sum) AS BIGINT) AS wait_sum,
+                CAST(SUM(r.repair_n) AS BIGINT) AS repair_n, CAST(SUM(r.repair_sum) AS BIGINT) AS repair_sum
+             FROM kpi_order_days r
+             WHERE r.day >= ? AND r.day < ?{r_center}{r_assigned}
+             GROUP BY {rg}, r.kind, r.status
+             HAVING SUM(r.n) > 0"
         ),
-        &binds(),
+        &day_binds,
     )?;
     timed("orders", clock);
     // finished repairs that went on hold: from the (few) hold events (CROSS JOIN keeps
@@ -650,20 +665,63 @@ pub fn kpi_data(
         &binds(),
     )?;
     timed("held", clock);
-    // histograms in value order (index-only scans of work_orders_kpi_wait / _repair)
-    let hist = |col: &str| {
-        format!(
-            "SELECT {g} AS grp, o.{col} AS v, COUNT(*) AS n
-             FROM work_orders o WHERE o.{col} IS NOT NULL AND {period}
-             GROUP BY {g}, o.{col}"
-        )
+    // p90s: each group's value at the nearest rank, counted down from the largest (the
+    // top tenth of an index on (group, value, requested_at), not the whole period)
+    let clock = std::time::Instant::now();
+    let mut counts: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for o in &orders {
+        if let Some(g) = &o.grp {
+            let e = counts.entry(g.clone()).or_default();
+            e.0 += o.wait_n;
+            e.1 += o.repair_n;
+        }
+    }
+    let mut wait_p90 = BTreeMap::new();
+    let mut repair_p90 = BTreeMap::new();
+    let key_col = match group {
+        KpiGroup::Center => "o.center_id",
+        KpiGroup::Technician => "o.lead_technician_id",
     };
-    let clock = std::time::Instant::now();
-    let wait_hist = load_by_name(conn, &hist("wait_seconds"), &binds())?;
-    timed("wait_hist", clock);
-    let clock = std::time::Instant::now();
-    let repair_hist = load_by_name(conn, &hist("repair_seconds"), &binds())?;
-    timed("repair_hist", clock);
+    let also_center = match (group, center) {
+        (KpiGroup::Technician, Some(_)) => " AND o.center_id = ?",
+        _ => "",
+    };
+    // SQLite's planner would rather take (center, requested_at) and sort the whole period:
+    // unary `+` keeps the period test out of its index choice (PostgreSQL plans it well)
+    let plus = if matches!(conn, DbConn::Sqlite(_)) {
+        "+"
+    } else {
+        ""
+    };
+    for (g, (wait_n, repair_n)) in &counts {
+        for (col, n, out) in [
+            ("wait_seconds", *wait_n, &mut wait_p90),
+            ("repair_seconds", *repair_n, &mut repair_p90),
+        ] {
+            let Some(rank) = crate::domain::feedback::nearest_rank_index(n, 90) else {
+                continue;
+            };
+            let mut b = vec![Bind::Text(g.clone()), Bind::Time(from), Bind::Time(to)];
+            if let (KpiGroup::Technician, Some(c)) = (group, center) {
+                b.push(Bind::Text(c.to_string()));
+            }
+            let from_top = n - 1 - rank;
+            let found: Vec<Value> = load_by_name(
+                conn,
+                &format!(
+                    "SELECT o.{col} AS v FROM work_orders o
+                     WHERE {key_col} = ? AND o.{col} IS NOT NULL
+                       AND {plus}o.requested_at >= ? AND {plus}o.requested_at < ?{also_center}
+                     ORDER BY o.{col} DESC LIMIT 1 OFFSET {from_top}"
+                ),
+                &b,
+            )?;
+            if let Some(v) = found.first() {
+                out.insert(g.clone(), v.v);
+            }
+        }
+    }
+    timed("p90", clock);
     // tickets and follow-ups: by their center, or by the lead of the order they concern
     let (join, tg) = match group {
         KpiGroup::Center => (
@@ -722,8 +780,8 @@ pub fn kpi_data(
     Ok(KpiData {
         orders,
         held,
-        wait_hist,
-        repair_hist,
+        wait_p90,
+        repair_p90,
         tickets,
         satisfaction,
     })

@@ -843,6 +843,7 @@ async fn kpis_on_a_fixed_data_set_match_hand_computed_values() {
     )
     .await;
     assert!(empty["rows"].as_array().unwrap().is_empty());
+    app.assert_kpi_rollup_matches();
 }
 
 #[tokio::test]

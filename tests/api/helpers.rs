@@ -318,6 +318,95 @@ impl TestApp {
             .n
     }
 
+    /// The KPI rollup (`kpi_order_days`, kept by triggers) says exactly what the orders
+    /// themselves say: per center × China day × lead × kind × status, the same counts and
+    /// sums, and no cell below zero.
+    pub fn assert_kpi_rollup_matches(&self) {
+        use diesel::sql_types::{Date, Nullable, Text, Timestamp};
+        use std::collections::BTreeMap;
+        #[derive(QueryableByName)]
+        struct Order {
+            #[diesel(sql_type = Text)]
+            center_id: String,
+            #[diesel(sql_type = Timestamp)]
+            requested_at: chrono::NaiveDateTime,
+            #[diesel(sql_type = Nullable<Text>)]
+            lead_technician_id: Option<String>,
+            #[diesel(sql_type = Text)]
+            kind: String,
+            #[diesel(sql_type = Text)]
+            status: String,
+            #[diesel(sql_type = Nullable<BigInt>)]
+            wait_seconds: Option<i64>,
+            #[diesel(sql_type = Nullable<BigInt>)]
+            repair_seconds: Option<i64>,
+        }
+        #[derive(QueryableByName)]
+        struct Cell {
+            #[diesel(sql_type = Text)]
+            center_id: String,
+            #[diesel(sql_type = Date)]
+            day: chrono::NaiveDate,
+            #[diesel(sql_type = Text)]
+            lead_id: String,
+            #[diesel(sql_type = Text)]
+            kind: String,
+            #[diesel(sql_type = Text)]
+            status: String,
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+            #[diesel(sql_type = BigInt)]
+            wait_n: i64,
+            #[diesel(sql_type = BigInt)]
+            wait_sum: i64,
+            #[diesel(sql_type = BigInt)]
+            repair_n: i64,
+            #[diesel(sql_type = BigInt)]
+            repair_sum: i64,
+        }
+        type Key = (String, chrono::NaiveDate, String, String, String);
+        let mut c = self.pool.get().unwrap();
+        let orders: Vec<Order> = diesel::sql_query(
+            "SELECT center_id, requested_at, lead_technician_id, kind, status, wait_seconds, repair_seconds FROM work_orders",
+        )
+        .load(&mut c)
+        .unwrap();
+        let mut expected: BTreeMap<Key, [i64; 5]> = BTreeMap::new();
+        for o in orders {
+            let day = (o.requested_at + chrono::Duration::hours(8)).date();
+            let e = expected
+                .entry((
+                    o.center_id,
+                    day,
+                    o.lead_technician_id.unwrap_or_default(),
+                    o.kind,
+                    o.status,
+                ))
+                .or_default();
+            e[0] += 1;
+            e[1] += i64::from(o.wait_seconds.is_some());
+            e[2] += o.wait_seconds.unwrap_or(0);
+            e[3] += i64::from(o.repair_seconds.is_some());
+            e[4] += o.repair_seconds.unwrap_or(0);
+        }
+        let cells: Vec<Cell> = diesel::sql_query(
+            "SELECT center_id, day, lead_id, kind, status, n, wait_n, wait_sum, repair_n, repair_sum FROM kpi_order_days",
+        )
+        .load(&mut c)
+        .unwrap();
+        let mut actual: BTreeMap<Key, [i64; 5]> = BTreeMap::new();
+        for r in cells {
+            let v = [r.n, r.wait_n, r.wait_sum, r.repair_n, r.repair_sum];
+            assert!(v.iter().all(|x| *x >= 0), "a rollup cell below zero: {v:?}");
+            if r.n > 0 {
+                actual.insert((r.center_id, r.day, r.lead_id, r.kind, r.status), v);
+            } else {
+                assert_eq!(v, [0; 5], "an empty rollup cell with sums left");
+            }
+        }
+        assert_eq!(actual, expected, "kpi_order_days differs from work_orders");
+    }
+
     /// Row counts of every table, to assert that a refused request changed nothing.
     pub fn counts(&self) -> Vec<(&'static str, i64)> {
         TABLES.iter().map(|t| (*t, self.count(t))).collect()

@@ -845,6 +845,7 @@ async fn install_order_runs_from_request_to_closed() {
         s.mgr_id.as_str()
     );
     assert_eq!(events[arrive]["actor_id"], s.lead.id.as_str());
+    app.assert_kpi_rollup_matches();
 }
 
 // ------------------------------------------------------------------ 2. repair flows
@@ -1131,6 +1132,7 @@ async fn repair_out_of_warranty_swaps_the_sim_and_charges_parts_only() {
     assert_eq!(o["status"], "completed");
     assert_eq!(o["parts_total_fen"], 6000);
     assert_eq!(o["fee_fen"], 6000, "out of warranty: parts only, no labour");
+    app.assert_kpi_rollup_matches();
 }
 
 // ------------------------------------------------------------------ 3. authorization
@@ -1955,6 +1957,7 @@ async fn side_ways_reject_resubmit_decline_hold_resume_reassign_cancel() {
         ]),
         "{steps:?}"
     );
+    app.assert_kpi_rollup_matches();
 }
 
 #[tokio::test]
