@@ -6,8 +6,8 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Json;
 use super::support::{
-    Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
-    page_json, with_db,
+    Cached, Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
+    ok_etag_bytes, page_json, with_db,
 };
 use crate::domain::access::{Op, Resource, Role, allowed};
 use crate::domain::ids::{Email, Phone};
@@ -162,12 +162,29 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Customers, Op::Read)?;
-    let customer = with_db(&state.pool, caller.session(), move |c| {
-        Ok(customers::get(c, &id)?)
-    })
-    .await?;
+    let session = caller.session();
+    if let Some(hit) = state.pool.cached_customer(&session, &id) {
+        caller.see(&hit.center_id)?;
+        return Ok(ok_etag_bytes(hit.version, hit.body));
+    }
+    let epoch = state.pool.customers_epoch();
+    let key = id.clone();
+    let customer = with_db(&state.pool, session, move |c| Ok(customers::get(c, &key)?)).await?;
+    let body = web::Bytes::from(
+        serde_json::to_vec(&customer).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    let version = customer.row.version;
+    state.pool.remember_customer(
+        epoch,
+        &id,
+        Cached {
+            center_id: customer.row.center_id.clone(),
+            version,
+            body: body.clone(),
+        },
+    );
     caller.see(&customer.row.center_id)?;
-    Ok(ok_etag(customer.row.version, &customer))
+    Ok(ok_etag_bytes(version, body))
 }
 
 #[utoipa::path(tag = "customers", request_body = NewCustomer, responses((status = 201, body = Customer), (status = 422)), security(("bearer" = [])))]

@@ -26,6 +26,8 @@ pub struct Db {
     /// concurrent writes ragged. (Another process writing the same file still meets
     /// `busy_timeout`.)
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite only: customers as last served, until a write to customers ends.
+    customers: Option<Arc<ReadCache>>,
     /// SQLite only: sessions known valid since the last change to users (see
     /// `SessionCache`).
     sessions: Option<Arc<SessionCache>>,
@@ -39,7 +41,85 @@ impl Db {
             inline_reads,
             write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
             sessions: sqlite.then(|| Arc::new(SessionCache::default())),
+            customers: sqlite.then(|| Arc::new(ReadCache::default())),
         }
+    }
+
+    /// SQLite: a customer as last served, when the caller's session is known valid and
+    /// nothing has written customers since. `None`: read the database.
+    pub fn cached_customer(&self, session: &Session, id: &str) -> Option<Cached> {
+        let (cache, sessions) = (self.customers.as_deref()?, self.sessions.as_deref()?);
+        if !sessions.knows(session) {
+            return None;
+        }
+        cache.get(id)
+    }
+
+    /// The customer cache's epoch, noted before the read whose result may be kept.
+    pub fn customers_epoch(&self) -> Option<u64> {
+        self.customers.as_deref().map(ReadCache::epoch)
+    }
+
+    /// Keeps a customer as served, if no write to customers ended since `epoch`.
+    pub fn remember_customer(&self, epoch: Option<u64>, id: &str, entry: Cached) {
+        if let (Some(cache), Some(epoch)) = (self.customers.as_deref(), epoch) {
+            cache.put(epoch, id, entry);
+        }
+    }
+}
+
+/// A served object's bytes, its version (the ETag) and the center it belongs to (checked
+/// against each caller's scope on every hit).
+#[derive(Clone)]
+pub struct Cached {
+    pub center_id: String,
+    pub version: i32,
+    pub body: web::Bytes,
+}
+
+const READ_CACHE_MAX: usize = 10_000;
+
+/// Objects as last served, valid while the epoch stands. Exact on SQLite, where this
+/// process makes every change: a write transaction that changed the data bumps the epoch
+/// after it ends, and a reader keeps what it read only under the epoch it noted before its
+/// snapshot began, so nothing read before a change is served after it. (Until the writer
+/// returns, nobody has been told of its change.) PostgreSQL, with other instances
+/// writing, has no such cache.
+#[derive(Default)]
+pub struct ReadCache {
+    epoch: std::sync::atomic::AtomicU64,
+    entries: Mutex<std::collections::HashMap<String, (u64, Cached)>>,
+}
+
+impl ReadCache {
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Cached> {
+        let epoch = self.epoch();
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id)
+            .filter(|(e, _)| *e == epoch)
+            .map(|(_, c)| c.clone())
+    }
+
+    pub fn put(&self, epoch: u64, id: &str, entry: Cached) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if epoch != self.epoch() {
+            return;
+        }
+        if map.len() >= READ_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(id.to_string(), (epoch, entry));
+    }
+
+    /// After a transaction that changed the data has ended.
+    pub fn invalidate(&self) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        map.clear();
     }
 }
 
@@ -103,12 +183,14 @@ where
 {
     let lock = db.write_lock.clone();
     let sessions = db.sessions.clone();
+    let customers = db.customers.clone();
     with_db_anon(db, move |conn| {
         // a poisoned lock only means another writer panicked; the database is fine
         let _turn = lock
             .as_ref()
             .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
         crate::store::users::take_principals_changed();
+        crate::store::customers::take_customers_changed();
         let result = crate::store::write_tx(conn, |c| {
             session.verify(c)?;
             f(c)
@@ -116,6 +198,11 @@ where
         // after the transaction ended (committed or not), on the thread that ran it
         if crate::store::users::take_principals_changed()
             && let Some(cache) = &sessions
+        {
+            cache.invalidate();
+        }
+        if crate::store::customers::take_customers_changed()
+            && let Some(cache) = &customers
         {
             cache.invalidate();
         }
@@ -199,6 +286,18 @@ pub fn with_etag<T: Serialize>(
 
 pub fn ok_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {
     with_etag(actix_web::http::StatusCode::OK, version, body)
+}
+
+/// 200 with JSON already serialized, and its version as the ETag (as `ok_etag`).
+pub fn ok_etag_bytes(version: i32, body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .content_type(mime_json())
+        .body(body)
+}
+
+fn mime_json() -> header::HeaderValue {
+    header::HeaderValue::from_static("application/json")
 }
 
 pub fn created_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {

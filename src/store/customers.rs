@@ -81,7 +81,24 @@ pub struct NewContact {
     pub title: Option<String>,
 }
 
+thread_local! {
+    /// Set by every write to customers or their contacts, read (and cleared) by the caller
+    /// after its transaction ends, on the same thread: the HTTP layer's customer read cache
+    /// is dropped then. See `api::support::in_tx`.
+    static CUSTOMERS_CHANGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread's last transaction wrote a customer or a contact; clears the mark.
+pub fn take_customers_changed() -> bool {
+    CUSTOMERS_CHANGED.with(|c| c.replace(false))
+}
+
+fn mark_customers_changed() {
+    CUSTOMERS_CHANGED.with(|c| c.set(true));
+}
+
 pub fn insert(conn: &mut DbConn, row: &CustomerRow, contacts: &[NewContact]) -> StoreResult<()> {
+    mark_customers_changed();
     diesel::insert_into(c::customers)
         .values(row)
         .execute(conn)?;
@@ -93,6 +110,7 @@ pub fn replace_contacts(
     customer_id: &str,
     contacts: &[NewContact],
 ) -> StoreResult<()> {
+    mark_customers_changed();
     diesel::delete(cc::customer_contacts.filter(cc::customer_id.eq(customer_id))).execute(conn)?;
     for (i, n) in contacts.iter().enumerate() {
         let contact = Contact {
@@ -170,5 +188,6 @@ pub fn list(conn: &mut DbConn, f: &CustomerFilter, page: &PageReq) -> StoreResul
 }
 
 pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &CustomerPatch) -> StoreResult<()> {
+    mark_customers_changed();
     versioned_update!(conn, customers, id, id, version, patch)
 }

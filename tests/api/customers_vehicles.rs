@@ -1593,3 +1593,67 @@ async fn technicians_cannot_read_vehicles_or_drivers() {
         .await;
     }
 }
+
+/// On SQLite a customer is served from memory until a write to customers ends: every
+/// change must show at once, the caller's scope and session are checked on every hit.
+#[tokio::test]
+async fn a_customer_read_again_shows_every_change_and_is_checked_for_each_caller() {
+    let app = spawn_app().await;
+    let (agent_id, agent) = app.user("agent", &app.zz.id).await;
+    let (_, bj_agent) = app.user("agent", &app.bj.id).await;
+    let c = app.create_customer(&agent, &app.zz.id, "恒通运输").await;
+    let path = format!("{CUSTOMERS}/{}", id(&c));
+    // read twice (the second may come from memory): the same bytes and ETag
+    let first = app.get(&path, &agent).await;
+    assert_eq!(etag(&first), "\"1\"");
+    let first = json_of(first).await;
+    let second = app.get(&path, &agent).await;
+    assert_eq!(etag(&second), "\"1\"");
+    assert_eq!(json_of(second).await, first);
+    // another center's caller: 404 on the remembered customer too
+    assert_problem(
+        app.get(&path, &bj_agent).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // a change to the contacts alone, then to the name: each shows on the next read
+    for (version, body) in [
+        (
+            1,
+            json!({"contacts": [{"name": "孙丽", "phone": "13800002222"}]}),
+        ),
+        (2, json!({"name": "恒通运输集团"})),
+    ] {
+        let res = app.patch(&path, &agent, Some(version), &body).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = app.get(&path, &agent).await;
+        assert_eq!(etag(&res), format!("\"{}\"", version + 1));
+        let now = json_of(res).await;
+        assert_eq!(now["contacts"][0]["name"], "孙丽");
+        if version == 2 {
+            assert_eq!(now["name"], "恒通运输集团");
+        }
+    }
+    // a deactivated caller's token stops working on the remembered customer as well
+    let user: Value = json_of(
+        app.get(&format!("/api/v1/users/{agent_id}"), &app.admin)
+            .await,
+    )
+    .await;
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{agent_id}"),
+            &app.admin,
+            user["version"].as_i64(),
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_problem(
+        app.get(&path, &agent).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+}
