@@ -60,6 +60,8 @@ pub struct LineView {
 pub struct OrderView {
     #[serde(flatten)]
     pub order: WorkOrder,
+    /// the customer's name (technicians may not read customers, yet their job list needs it)
+    pub customer_name: String,
     /// the readiness items ticked
     pub readiness: Vec<String>,
     pub has_signature: bool,
@@ -130,6 +132,9 @@ fn view(c: &mut DbConn, caller: &Caller, order: WorkOrder) -> Result<OrderView, 
     let parts = store::parts_used(c, &order.id)?;
     let verbal_approvals = store::verbal_approvals(c, &order.id)?;
     let charge = crate::store::money::charge_of_order(c, &order.id)?;
+    let customer_name = crate::store::money::customer_names(c, &[order.customer_id.as_str()])?
+        .remove(&order.customer_id)
+        .unwrap_or_default();
     let allowed_actions = order::allowed_actions(
         status_of(&order),
         held_from(&order),
@@ -139,6 +144,7 @@ fn view(c: &mut DbConn, caller: &Caller, order: WorkOrder) -> Result<OrderView, 
     .map(endpoint)
     .collect();
     Ok(OrderView {
+        customer_name,
         readiness: order
             .readiness
             .as_deref()
