@@ -15,6 +15,7 @@ pub mod money;
 pub mod openapi;
 pub mod orders;
 pub mod outbox;
+pub mod pages;
 pub mod reports;
 pub mod support;
 pub mod technicians;
@@ -195,6 +196,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
         )
         .service(web::redirect("/docs", "/docs/"))
+        .configure(pages::configure)
         .default_service(web::to(not_found));
 }
 

@@ -1,0 +1,104 @@
+//! The people's side: the technician phone app (`/app/`), the dispatcher board and the
+//! finance pages (`/desk/`), and the shared sign-in page (`/`), served from `web/`.
+//!
+//! The files are compiled into the release binary (rust-embed); debug builds read them
+//! from `web/` on each request, so editing a page needs no rebuild. The pages talk to the
+//! public REST API only. Every file answers with a strong `ETag` of its content and
+//! `Cache-Control: no-cache`: the browser (and the phone app's service worker) revalidates
+//! with a 304 instead of downloading again, and never runs a stale page after an update.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use rust_embed::Embed;
+
+use super::error::ApiError;
+
+#[derive(Embed)]
+#[folder = "web/"]
+struct Assets;
+
+/// `/`, `/app/…`, `/desk/…`, `/lib/…`: a file of `web/`, or a 404.
+pub async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let path = req.path().trim_start_matches('/');
+    let path = if path.is_empty() || path.ends_with('/') {
+        format!("{path}index.html")
+    } else {
+        path.to_string()
+    };
+    // `..`, hidden files and anything outside the folder simply are not among the assets
+    let Some(file) = Assets::get(&path) else {
+        return Err(ApiError::NotFound);
+    };
+    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CONTENT_TYPE, content_type(&path)))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"));
+    if path.ends_with(".html") {
+        res.insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+                 style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+            ),
+        ));
+    }
+    if path.ends_with("sw.js") {
+        // the phone app's service worker lives under /app/ and controls that scope only
+        res.insert_header(("Service-Worker-Allowed", "/app/"));
+    }
+    Ok(res.body(file.data.into_owned()))
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Registers the pages: `/` and everything under the three folders, compressed.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use actix_web::middleware::Compress;
+    for pattern in [
+        "/",
+        "/index.html",
+        "/app/{tail:.*}",
+        "/desk/{tail:.*}",
+        "/lib/{tail:.*}",
+    ] {
+        cfg.service(
+            web::resource(pattern)
+                .wrap(Compress::default())
+                .route(web::get().to(asset)),
+        );
+    }
+    cfg.route("/app", web::get().to(redirect_slash))
+        .route("/desk", web::get().to(redirect_slash));
+}
+
+async fn redirect_slash(req: HttpRequest) -> HttpResponse {
+    HttpResponse::MovedPermanently()
+        .insert_header((header::LOCATION, format!("{}/", req.path())))
+        .finish()
+}

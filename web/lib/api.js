@@ -1,0 +1,108 @@
+// The one way the pages talk to the server: the public REST API under /api/v1.
+// A token lives in localStorage; a 401 sends the user back to the sign-in page.
+
+const TOKEN = 'dispatch.token';
+const ME = 'dispatch.me';
+
+export class ApiProblem extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.code = problem?.code || (status === 0 ? 'network' : `http_${status}`);
+    this.problem = problem || {};
+  }
+  /** true when the request never reached the server (offline, DNS, timeout) */
+  get offline() { return this.status === 0; }
+}
+
+export const token = () => localStorage.getItem(TOKEN);
+export const me = () => { try { return JSON.parse(localStorage.getItem(ME)); } catch { return null; } };
+
+export function signOut(next = location.pathname + location.hash) {
+  localStorage.removeItem(TOKEN);
+  localStorage.removeItem(ME);
+  location.href = '/?next=' + encodeURIComponent(next);
+}
+
+/** Signs in and remembers the token and the user (`/auth/me`). */
+export async function signIn(username, password) {
+  const t = await api('/auth/login', { method: 'POST', body: { username, password }, anonymous: true });
+  localStorage.setItem(TOKEN, t.data.access_token);
+  const u = await api('/auth/me');
+  localStorage.setItem(ME, JSON.stringify(u.data));
+  return u.data;
+}
+
+/**
+ * `api(path, {method, body, ifMatch, idempotencyKey, raw})` → `{status, data, etag, headers}`.
+ * Throws `ApiProblem` for every non-2xx answer (status 0 when the network is down).
+ * `raw: true` returns the Response's Blob as `data` (PDF, CSV, XLSX).
+ */
+export async function api(path, opts = {}) {
+  const headers = { Accept: 'application/json' };
+  if (!opts.anonymous && token()) headers.Authorization = 'Bearer ' + token();
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (opts.ifMatch !== undefined && opts.ifMatch !== null) headers['If-Match'] = typeof opts.ifMatch === 'number' ? `"${opts.ifMatch}"` : opts.ifMatch;
+  if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
+  let res;
+  try {
+    res = await fetch('/api/v1' + path, {
+      method: opts.method || 'GET',
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+  } catch (e) {
+    throw new ApiProblem(0, { title: '网络不可用', detail: '无法连接服务器，请检查网络' });
+  }
+  if (res.status === 401 && !opts.anonymous) {
+    signOut();
+    throw new ApiProblem(401, { title: '请重新登录', detail: '登录已过期，请重新登录' });
+  }
+  if (!res.ok) {
+    let problem = null;
+    try { problem = await res.json(); } catch { /* not JSON */ }
+    throw new ApiProblem(res.status, problem);
+  }
+  const etag = res.headers.get('ETag');
+  let data = null;
+  if (opts.raw) data = await res.blob();
+  else if (res.status !== 204) {
+    const text = await res.text();
+    data = text ? JSON.parse(text) : null;
+  }
+  return { status: res.status, data, etag, headers: res.headers };
+}
+
+/** Every page of a cursor-paginated list (`{items, next_cursor}`), up to `max` items. */
+export async function all(path, max = 2000) {
+  const items = [];
+  let cursor = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const r = await api(path + (cursor ? `${sep}cursor=${encodeURIComponent(cursor)}` : ''));
+    items.push(...(r.data.items || []));
+    cursor = r.data.next_cursor;
+  } while (cursor && items.length < max);
+  return items;
+}
+
+/** A fresh Idempotency-Key. */
+export const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`);
+
+/** What a person should read for a problem: Chinese for the codes people meet. */
+export function explain(e) {
+  if (!(e instanceof ApiProblem)) return String(e?.message || e);
+  const zh = {
+    network: '网络不可用，操作已保存，恢复网络后自动提交',
+    forbidden: '您的角色无权进行此操作',
+    not_found: '找不到该对象，或不在您的权限范围内',
+    version_mismatch: '数据已被他人修改，请刷新后重试',
+    invalid_credentials: '用户名或密码错误',
+    account_locked: '尝试次数过多，账户暂时锁定',
+    overpayment: '收款金额超过应收金额',
+    invalid_transition: '当前状态不允许此操作',
+  };
+  const fields = (e.problem.errors || []).map((f) => `${f.field}: ${f.message}`).join('；');
+  const base = zh[e.code] || e.problem.detail || e.message;
+  return fields ? `${base}（${fields}）` : base;
+}
