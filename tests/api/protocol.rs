@@ -267,3 +267,72 @@ async fn no_client_input_produces_a_500() {
     }
     assert_eq!(app.counts(), before);
 }
+
+/// The pages: `/`, `/app/`, `/desk/` and their files, each with a content ETag (304 on a
+/// match), no-cache, compressed on request; HTML with a CSP; nothing outside `web/`.
+#[tokio::test]
+async fn pages_are_served_with_etags_and_nothing_outside_web() {
+    let app = spawn_app().await;
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/app/", "text/html"),
+        ("/desk/", "text/html"),
+        ("/app/sw.js", "text/javascript"),
+        ("/lib/api.js", "text/javascript"),
+        ("/lib/ui.css", "text/css"),
+        ("/app/manifest.webmanifest", "application/manifest+json"),
+    ] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let h = res.headers().clone();
+        assert!(
+            h["content-type"].to_str().unwrap().starts_with(kind),
+            "{path}"
+        );
+        assert_eq!(h["cache-control"], "no-cache", "{path}");
+        if kind == "text/html" {
+            let csp = h["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        }
+        let etag = h["etag"].to_str().unwrap().to_string();
+        let again = app
+            .client
+            .get(app.url(path))
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        assert!(res.bytes().await.unwrap().len() > 100, "{path}");
+    }
+    // compressed when the browser asks (reqwest here has no decoders: the raw bytes come back)
+    let res = app
+        .client
+        .get(app.url("/app/app.js"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    // folders redirect to their page; nothing outside web/ is reachable
+    let res = app.client.get(app.url("/app")).send().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "followed the redirect to /app/"
+    );
+    for path in [
+        "/app/../Cargo.toml",
+        "/app/..%2f..%2fCargo.toml",
+        "/lib/%2e%2e/%2e%2e/Cargo.toml",
+        "/app/nope.js",
+        "/web/index.html",
+    ] {
+        assert_problem(
+            app.client.get(app.url(path)).send().await.unwrap(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+}
