@@ -889,10 +889,11 @@ async fn kpi_periods_are_china_days() {
     let midnight = day.and_hms_opt(0, 0, 0).unwrap() - Duration::hours(8);
     let mut ids = Vec::new();
     for (i, at) in [
-        midnight - Duration::seconds(1), // 03-09 23:59:59 Beijing
-        midnight,                        // 03-10 00:00:00
-        midnight + Duration::hours(24) - Duration::seconds(1), // 03-10 23:59:59
-        midnight + Duration::hours(24),  // 03-11 00:00:00
+        // the last microsecond of a day stays in it (SQLite's date() would round it up)
+        midnight - Duration::microseconds(1), // 03-09 23:59:59.999999 Beijing
+        midnight,                             // 03-10 00:00:00
+        midnight + Duration::hours(24) - Duration::microseconds(1), // 03-10 23:59:59.999999
+        midnight + Duration::hours(24),       // 03-11 00:00:00
     ]
     .into_iter()
     .enumerate()
@@ -934,4 +935,5 @@ async fn kpi_periods_are_china_days() {
     )
     .await;
     assert_eq!(k["rows"][0]["orders_total"], 3, "{k}");
+    app.assert_kpi_rollup_matches();
 }

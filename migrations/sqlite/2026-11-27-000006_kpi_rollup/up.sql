@@ -17,16 +17,16 @@ CREATE TABLE kpi_order_days (
 );
 
 INSERT INTO kpi_order_days (center_id, day, lead_id, kind, status, n, wait_n, wait_sum, repair_n, repair_sum)
-SELECT center_id, date(requested_at, '+8 hours'), COALESCE(lead_technician_id, ''), kind, status,
+SELECT center_id, date(substr(requested_at, 1, 19), '+8 hours'), COALESCE(lead_technician_id, ''), kind, status,
        COUNT(*), COUNT(wait_seconds), COALESCE(SUM(wait_seconds), 0),
        COUNT(repair_seconds), COALESCE(SUM(repair_seconds), 0)
 FROM work_orders
-GROUP BY center_id, date(requested_at, '+8 hours'), COALESCE(lead_technician_id, ''), kind, status;
+GROUP BY center_id, date(substr(requested_at, 1, 19), '+8 hours'), COALESCE(lead_technician_id, ''), kind, status;
 
 CREATE TRIGGER work_orders_kpi_insert AFTER INSERT ON work_orders
 BEGIN
     INSERT INTO kpi_order_days (center_id, day, lead_id, kind, status, n, wait_n, wait_sum, repair_n, repair_sum)
-    VALUES (NEW.center_id, date(NEW.requested_at, '+8 hours'), COALESCE(NEW.lead_technician_id, ''),
+    VALUES (NEW.center_id, date(substr(NEW.requested_at, 1, 19), '+8 hours'), COALESCE(NEW.lead_technician_id, ''),
             NEW.kind, NEW.status, 1, NEW.wait_seconds IS NOT NULL, COALESCE(NEW.wait_seconds, 0),
             NEW.repair_seconds IS NOT NULL, COALESCE(NEW.repair_seconds, 0))
     ON CONFLICT (center_id, day, lead_id, kind, status) DO UPDATE SET
@@ -42,10 +42,10 @@ BEGIN
         n = n - 1,
         wait_n = wait_n - (OLD.wait_seconds IS NOT NULL), wait_sum = wait_sum - COALESCE(OLD.wait_seconds, 0),
         repair_n = repair_n - (OLD.repair_seconds IS NOT NULL), repair_sum = repair_sum - COALESCE(OLD.repair_seconds, 0)
-    WHERE center_id = OLD.center_id AND day = date(OLD.requested_at, '+8 hours')
+    WHERE center_id = OLD.center_id AND day = date(substr(OLD.requested_at, 1, 19), '+8 hours')
       AND lead_id = COALESCE(OLD.lead_technician_id, '') AND kind = OLD.kind AND status = OLD.status;
     INSERT INTO kpi_order_days (center_id, day, lead_id, kind, status, n, wait_n, wait_sum, repair_n, repair_sum)
-    VALUES (NEW.center_id, date(NEW.requested_at, '+8 hours'), COALESCE(NEW.lead_technician_id, ''),
+    VALUES (NEW.center_id, date(substr(NEW.requested_at, 1, 19), '+8 hours'), COALESCE(NEW.lead_technician_id, ''),
             NEW.kind, NEW.status, 1, NEW.wait_seconds IS NOT NULL, COALESCE(NEW.wait_seconds, 0),
             NEW.repair_seconds IS NOT NULL, COALESCE(NEW.repair_seconds, 0))
     ON CONFLICT (center_id, day, lead_id, kind, status) DO UPDATE SET
@@ -59,7 +59,7 @@ BEGIN
         n = n - 1,
         wait_n = wait_n - (OLD.wait_seconds IS NOT NULL), wait_sum = wait_sum - COALESCE(OLD.wait_seconds, 0),
         repair_n = repair_n - (OLD.repair_seconds IS NOT NULL), repair_sum = repair_sum - COALESCE(OLD.repair_seconds, 0)
-    WHERE center_id = OLD.center_id AND day = date(OLD.requested_at, '+8 hours')
+    WHERE center_id = OLD.center_id AND day = date(substr(OLD.requested_at, 1, 19), '+8 hours')
       AND lead_id = COALESCE(OLD.lead_technician_id, '') AND kind = OLD.kind AND status = OLD.status;
 END;
 
