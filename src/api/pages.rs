@@ -1,9 +1,9 @@
 //! The people's side: the technician phone app (`/app/`), the dispatcher board and the
 //! finance pages (`/desk/`), and the shared sign-in page (`/`), served from `web/`.
 //!
-//! The files are compiled into the release binary (rust-embed); debug builds read them
-//! from `web/` on each request, so editing a page needs no rebuild. The pages talk to the
-//! public REST API only. Every file answers with a strong `ETag` of its content and
+//! The files are compiled into the binary (rust-embed with `debug-embed`: debug builds too,
+//! so the tests run exactly what ships, and no build depends on where it was built;
+//! `build.rs` rebuilds when `web/` changes). The pages talk to the public REST API only. Every file answers with a strong `ETag` of its content and
 //! `Cache-Control: no-cache`: the browser (and the phone app's service worker) revalidates
 //! with a 304 instead of downloading again, and never runs a stale page after an update.
 
