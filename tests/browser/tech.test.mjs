@@ -6,6 +6,8 @@
 //   3. the same repair with the network cut after arrival (work and a reload offline),
 //      restored before the sign-off: the same end state, no action twice
 //   4. another technician's job: the API answers 404 and the page says so
+//   5. a queued action that meets a changed order becomes a conflict, never dropped
+//   6. a first visit draws the job list from the order list, before the jobs' full views
 //   plus unit checks of geo.js (WGS-84 → GCJ-02 → BD-09) and ids.js (IMEI/ICCID)
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -494,5 +496,33 @@ test('an action queued offline that meets a changed order is shown as a conflict
     assert.deepEqual(o.parts.map((p) => [p.part_code, p.quantity]), [['P-PWR', 1]]);
     const used = (await s.admin.get(`/work-orders/${order.id}/timeline`)).items.filter((e) => e.action === 'part_used');
     assert.equal(used.length, 1);
+  });
+});
+
+// ------------------------------------------------------------------ 6. the first visit
+
+test('a first visit draws the job list from the order list, then each job as its view comes', { timeout: 60_000 }, async () => {
+  await onPhone(async (page, app) => {
+    const { order } = await installScene(app.base);
+    const lists = [];
+    page.on('request', (r) => { if (/\/api\/v1\/work-orders\?status=/.test(r.url())) lists.push(r.url()); });
+    // the jobs' full views are held back until the list has been looked at
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route(/\/api\/v1\/work-orders\/[^/?]+$/, async (route) => { await held; await route.continue(); });
+    await signIn(page, 'zz.tech1');
+    const card = page.getByRole('link', { name: /物流园3号库/ });
+    await card.waitFor();
+    let text = await card.innerText();
+    for (const part of ['联系人 刘明', '郑州市管城区航海东路物流园3号库', '安装', '已派工', order.number, '正在下载详情']) {
+      assert.ok(text.includes(part), `${part} in ${text}`);
+    }
+    assert.ok(!text.includes('郑州畅通物流有限公司'), 'the customer comes with the full view');
+    release();
+    await page.getByRole('link', { name: /郑州畅通物流有限公司/ }).waitFor();
+    text = await page.getByRole('link', { name: /郑州畅通物流有限公司/ }).innerText();
+    assert.ok(text.includes('3 辆车'), `vehicles in ${text}`);
+    await page.getByText(/更新于/).waitFor();
+    assert.equal(lists.length, 1, `the job list asked for once (boot.js's answer is the one used): ${lists.join(' ')}`);
   });
 });

@@ -8,10 +8,18 @@ import { yuan, toFen, dateTime, time, chinaDay, ORDER_STATUS, KIND, URGENCY } fr
 import { requireUser, signOut, home, ROLE } from '/lib/session.js';
 import * as db from './db.js';
 import * as sync from './sync.js';
-import { amapUrl, baiduUrl } from './geo.js';
-import { imeiProblem, iccidProblem, pickNumber, carrierOf } from './ids.js';
-import { canScan, scan } from './scan.js';
-import { signaturePad } from './signature.js';
+import { take, JOBS, PARTS } from './boot.js';
+
+// The modules of the job, vehicle and sign-off screens are not on the first screen's path
+// (a first visit on a slow network waits for every file it imports): they are imported
+// when a screen needs them, fetched in the background once the job list is up, and kept
+// by the service worker like every other file of the app.
+const lazy = {
+  geo: () => import('./geo.js'),
+  ids: () => import('./ids.js'),
+  scan: () => import('./scan.js'),
+  signature: () => import('./signature.js'),
+};
 
 const LINE_STATUS = { pending: '待处理', done: '已完成', not_done: '未完成' };
 const WORK = { install: '已安装', terminal_swap: '已更换终端', sim_swap: '已更换SIM卡', repair: '已现场修复' };
@@ -23,7 +31,6 @@ const READINESS = [
 ];
 const METHODS = [['cash', '现金'], ['wechat', '微信支付'], ['alipay', '支付宝'], ['pos', 'POS刷卡']];
 const METHOD = Object.fromEntries(METHODS.concat([['bank_transfer', '银行转账']]));
-const ACTIVE = 'assigned,accepted,ready,en_route,on_site,on_hold,completed';
 
 const view = $('#view');
 const user = requireUser();
@@ -107,7 +114,16 @@ async function act(v, action, label, body, { meta, ifMatch = true, button, error
 
 // ------------------------------------------------------------------ data
 
+/** when the last refresh of the job list started (ms) */
 let lastRefresh = 0;
+/** the refresh under way (one at a time), or null */
+let refreshing = null;
+/**
+ * While the first download runs (no job list on the phone yet): the order list's entries
+ * (id → entry), so the list is drawn as soon as it arrives — number, time, address, contact —
+ * and each job's details (customer, vehicles) fill in as its full view comes.
+ */
+let briefs = null;
 
 async function pool(items, n, f) {
   const out = [];
@@ -121,21 +137,43 @@ async function pool(items, n, f) {
   return out;
 }
 
+/** Every page of a list; the first one as boot.js asked for it at start-up, when it did. */
+async function every(path) {
+  let page = await take(path);
+  if (!page) return all(path);
+  const items = [...(page.items || [])];
+  while (page.next_cursor && items.length < 2000) {
+    page = (await api(`${path}&cursor=${encodeURIComponent(page.next_cursor)}`)).data;
+    items.push(...(page.items || []));
+  }
+  return items;
+}
+
 /** The technician's jobs (and the price list) from the server into the phone. */
-async function refreshJobs() {
-  const list = await all(`/work-orders?status=${ACTIVE}&limit=200`);
+function refreshJobs() {
+  refreshing ??= download().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function download() {
+  lastRefresh = Date.now();
+  const first = !(await db.kvGet('jobs'));
+  // the list, the jobs' views and the price list: the price list alongside, not after
+  const parts = every(PARTS);
+  parts.catch(() => { /* awaited below; a failure before then is the list's to report */ });
+  const list = await every(JOBS);
   const cutoff = Date.now() - 3 * 864e5;
   const keep = list.filter((o) => o.status !== 'completed' || (o.completed_at && Date.parse(o.completed_at) > cutoff));
-  // the jobs' views and the price list side by side: one round trip, not two, on a slow network
-  const parts = all('/parts?active=true');
+  if (first) { briefs = new Map(keep.map((o) => [o.id, o])); rerender(); }
   await pool(keep, 6, async (o) => {
     const v = (await api(`/work-orders/${o.id}`)).data;
     await sync.saveServer(v);
+    if (first) rerender();
     if (v.status === 'completed') await db.kvPut(`payments:${v.id}`, await all(`/payments?order_id=${v.id}`));
   });
   await db.kvPut('jobs', { ids: keep.map((o) => o.id), at: Date.now() });
   await db.kvPut('parts', await parts);
-  lastRefresh = Date.now();
+  briefs = null;
 }
 
 /** One order from the server into the phone; false when it is not (or no longer) ours. */
@@ -155,17 +193,23 @@ async function refreshOrder(id) {
 // ------------------------------------------------------------------ screens
 
 async function jobsScreen() {
-  let jobs = await db.kvGet('jobs');
-  if (!jobs && online()) {
-    try { await refreshJobs(); } catch (e) { if (!e.offline) note(sync.explainZh(e), 'error'); }
-    jobs = await db.kvGet('jobs');
-  } else if (online() && Date.now() - lastRefresh > 20000) {
-    refreshJobs().then(rerender, () => {});
+  const jobs = await db.kvGet('jobs');
+  // nothing on the phone yet (a first visit): the screen is drawn now and again as the list
+  // and then each job's details arrive; else the list is refreshed in the background
+  if (online() && !refreshing && Date.now() - lastRefresh > 20000) {
+    refreshJobs().then(rerender, (e) => {
+      if (!jobs && !e.offline) note(sync.explainZh(e), 'error');
+      rerender();
+    });
   }
-  const ids = new Set(jobs?.ids || []);
+  const ids = new Set(jobs?.ids || briefs?.keys() || []);
   for (const e of await sync.queue()) ids.add(e.orderId);
-  const orders = (await Promise.all([...ids].map((id) => sync.localOrder(id, user)))).filter(Boolean)
-    .map((o) => ({ ...o.view, _conflicts: o.conflicts.length }));
+  const orders = (await Promise.all([...ids].map(async (id) => {
+    const o = await sync.localOrder(id, user);
+    if (o) return { ...o.view, _conflicts: o.conflicts.length };
+    const b = briefs?.get(id);
+    return b ? { ...b, _brief: true } : null;
+  }))).filter(Boolean);
   const order = (a, b) => (Date.parse(a.scheduled_at || '2100-01-01') - Date.parse(b.scheduled_at || '2100-01-01'))
     || (a.urgency === 'urgent' ? -1 : 0) - (b.urgency === 'urgent' ? -1 : 0) || a.number.localeCompare(b.number);
   const open = orders.filter((o) => o.status !== 'completed').sort(order);
@@ -183,9 +227,9 @@ async function jobsScreen() {
       h('span', { class: 'when' }, whenText(o.scheduled_at)),
       badge(KIND[o.kind] || o.kind), o.urgency === 'urgent' ? badge(URGENCY.urgent, 'urgent') : null, statusBadge(o.status),
       o._conflicts ? badge('同步冲突', 'bad') : o._local ? badge('待同步', 'warn') : null),
-    h('div', { class: 'who' }, o.customer_name || o.contact_name),
+    h('div', { class: 'who' }, o.customer_name || (o._brief ? `联系人 ${o.contact_name}` : o.contact_name)),
     h('div', { class: 'where' }, o.site_address),
-    h('div', { class: 'muted' }, `${o.number} · ${o.lines?.length || 0} 辆车`,
+    h('div', { class: 'muted' }, o._brief ? `${o.number} · 正在下载详情…` : `${o.number} · ${o.lines?.length || 0} 辆车`,
       o.scheduled_at && Date.parse(o.scheduled_at) < Date.now() && ['assigned', 'accepted', 'ready'].includes(o.status) ? ' · 已过预约时间' : ''));
   const refresh = h('button', { type: 'button', onclick: async (ev) => {
     ev.target.disabled = true;
@@ -194,10 +238,11 @@ async function jobsScreen() {
   return [
     h('div', { class: 'row' }, h('h1', { class: 'grow' }, '我的工单'), refresh),
     h('p', { class: 'muted' }, `${user.display_name}（${ROLE.technician}）· `,
-      jobs?.at ? `更新于 ${time(new Date(jobs.at).toISOString())}` : '尚未下载工单', ' · ',
+      jobs?.at ? `更新于 ${time(new Date(jobs.at).toISOString())}` : refreshing ? '正在下载工单…' : '尚未下载工单', ' · ',
       h('a', { href: '#/signout' }, '退出登录')),
     !jobs && !online() ? h('p', { class: 'card' }, '当前离线，手机上还没有保存工单。联网后打开本页即可下载。')
-      : open.length === 0 ? h('p', { class: 'card' }, '今天和近期没有派给您的工单。') : null,
+      : !jobs && !briefs && orders.length === 0 ? h('p', { class: 'card' }, refreshing ? '正在下载工单…' : '工单未能下载，请点“刷新”重试。')
+        : open.length === 0 ? h('p', { class: 'card' }, '今天和近期没有派给您的工单。') : null,
     [...groups].map(([k, list]) => [h('h2', { class: 'day' }, `${k}（${list.length}）`), list.map(card)]),
     doneList.length ? [h('h2', { class: 'day' }, `已完工（${doneList.length}）`), doneList.map(card)] : null,
   ];
@@ -263,6 +308,9 @@ async function jobScreen(id) {
   const lead = v.lead_technician_id === user.id;
   const can = (a) => (v.allowed_actions || []).includes(a);
   const site = { lat: v.site_lat, lng: v.site_lng, name: v.customer_name || v.contact_name, address: v.site_address };
+  // the map links need geo.js: without it (first visit, network lost before it came) the
+  // job is shown without them
+  const geo = await lazy.geo().catch(() => null);
   const steps = [];
 
   if (!lead) {
@@ -350,9 +398,9 @@ async function jobScreen(id) {
           v.warranty_in ? `保修期内（至 ${v.warranty_ends_on}），免费` : `已过保修期（${v.warranty_ends_on} 止），只收配件费`)] : null,
         v.product_model ? [h('dt', {}, '型号'), h('dd', {}, v.product_model)] : null,
         v.notes ? [h('dt', {}, '备注'), h('dd', {}, v.notes)] : null),
-      h('div', { class: 'actions two' },
-        h('a', { class: 'button', href: amapUrl(site), target: '_blank', rel: 'noopener' }, '高德地图导航'),
-        h('a', { class: 'button', href: baiduUrl(site), target: '_blank', rel: 'noopener' }, '百度地图导航'))),
+      geo ? h('div', { class: 'actions two' },
+        h('a', { class: 'button', href: geo.amapUrl(site), target: '_blank', rel: 'noopener' }, '高德地图导航'),
+        h('a', { class: 'button', href: geo.baiduUrl(site), target: '_blank', rel: 'noopener' }, '百度地图导航')) : null),
     steps,
     sections,
   ];
@@ -450,7 +498,7 @@ function feeSection(v, lo) {
  * A number field checked as the API checks it. While typing, a number that is merely not
  * finished yet is not called wrong; leaving the field (or saving) says everything.
  */
-function numberInput(id, label, problem, hint, max = 15) {
+function numberInput({ canScan, scan, pickNumber }, id, label, problem, hint, max = 15) {
   const min = max === 20 ? 19 : 15;
   const input = h('input', { inputmode: 'numeric', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false' });
   input.addEventListener('input', () => {
@@ -480,14 +528,18 @@ async function lineScreen(id, lineId) {
   const v = lo.view;
   const l = v.lines.find((x) => x.id === lineId);
   if (!l) return [back(`#/job/${id}`, '返回工单'), h('p', { class: 'card' }, '找不到该车辆。')];
+  const [ids, scanner] = await Promise.all([lazy.ids(), lazy.scan()]);
+  const { imeiProblem, iccidProblem, carrierOf } = ids;
+  const { canScan } = scanner;
+  const kit = { ...scanner, pickNumber: ids.pickNumber };
   const done = async (r) => { if (r) location.hash = `#/job/${id}`; };
   const forms = [];
   if (v.status !== 'on_site') forms.push(h('p', { class: 'card' }, '到场后才能记录车辆施工。'));
   else {
     if (v.kind === 'install' && l.status === 'pending') {
       forms.push(h('fieldset', {}, h('legend', {}, '安装终端和SIM卡'),
-        numberInput('imei', '终端 IMEI（15位数字）', imeiProblem, canScan() ? '可点“扫码”对准终端条码' : '请对照终端标签输入'),
-        numberInput('iccid', 'SIM卡 ICCID（19–20位，89开头）', iccidProblem, null, 20),
+        numberInput(kit, 'imei', '终端 IMEI（15位数字）', imeiProblem, canScan() ? '可点“扫码”对准终端条码' : '请对照终端标签输入'),
+        numberInput(kit, 'iccid', 'SIM卡 ICCID（19–20位，89开头）', iccidProblem, null, 20),
         field('install-notes', '备注（可不填）', h('input', {})),
         h('button', { type: 'button', class: 'primary big', style: 'width:100%', onclick: async (ev) => {
           if (!(check('imei', imeiProblem) & check('iccid', iccidProblem))) return;
@@ -498,7 +550,7 @@ async function lineScreen(id, lineId) {
     }
     if (v.kind === 'repair') {
       forms.push(h('fieldset', {}, h('legend', {}, '更换终端'),
-        numberInput('new-imei', '新终端 IMEI（15位数字）', imeiProblem),
+        numberInput(kit, 'new-imei', '新终端 IMEI（15位数字）', imeiProblem),
         field('fault', '旧终端故障（写入返修标签）', h('input', { value: v.fault_symptoms || '' })),
         h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'move-sim', checked: true }), 'SIM卡移到新终端'),
         h('button', { type: 'button', class: 'primary', style: 'width:100%', onclick: async (ev) => {
@@ -510,7 +562,7 @@ async function lineScreen(id, lineId) {
         } }, '保存更换终端')));
       const old = h('select', {}, h('option', { value: 'suspended' }, '停机保号（默认）'), h('option', { value: 'in_stock' }, '回库'), h('option', { value: 'cancelled' }, '注销'));
       forms.push(h('fieldset', {}, h('legend', {}, '更换SIM卡'),
-        numberInput('new-iccid', '新SIM卡 ICCID（19–20位，89开头）', iccidProblem, null, 20),
+        numberInput(kit, 'new-iccid', '新SIM卡 ICCID（19–20位，89开头）', iccidProblem, null, 20),
         field('old-sim', '旧SIM卡处理', old),
         h('button', { type: 'button', class: 'primary', style: 'width:100%', onclick: async (ev) => {
           if (!check('new-iccid', iccidProblem)) return;
@@ -548,7 +600,7 @@ async function signScreen(id) {
   const v = lo.view;
   const canvas = h('canvas', { class: 'sig', role: 'img', 'aria-label': '签名板：请客户在框内签名' });
   const name = h('input', { value: v.signoff_name || v.contact_name || '', autocomplete: 'off' });
-  const pad = signaturePad(canvas);
+  const pad = (await lazy.signature()).signaturePad(canvas);
   const total = (v.parts || []).reduce((s, p) => s + (p.amount_fen || 0), 0);
   return [back(`#/job/${id}`, '返回工单'),
     h('h1', {}, '客户签字验收'),
@@ -760,7 +812,6 @@ async function start() {
   }
   await db.open(user.id);
   if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch((e) => console.warn('service worker', e));
     navigator.serviceWorker.addEventListener('message', (ev) => {
       if (ev.data?.type === 'shell-updated') { updated = true; indicator(); }
     });
@@ -777,6 +828,14 @@ async function start() {
   await indicator();
   await render(true);
   sync.flush();
+  // the rest once the first screen and its data are in (on a slow network these requests
+  // would queue ahead of the jobs): the other screens' modules, then the service worker,
+  // which fetches the whole shell for offline use
+  if (refreshing) await refreshing.catch(() => {});
+  await Promise.all(Object.values(lazy).map((load) => load().catch(() => {})));
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch((e) => console.warn('service worker', e));
+  }
 }
 
 start();
