@@ -897,8 +897,17 @@ pub struct OrderQuery {
     pub scheduled_to: Option<DateTime<Utc>>,
 }
 
+/// An order in a list: the order and its customer's name (a technician's job list shows it
+/// without reading customers, and without one request per job).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderListItem {
+    #[serde(flatten)]
+    pub order: WorkOrder,
+    pub customer_name: String,
+}
+
 /// Orders of the caller's center; a technician's own orders only.
-#[utoipa::path(tag = "work orders", params(OrderQuery, PageParams), responses((status = 200, body = inline(crate::store::Page<WorkOrder>))), security(("bearer" = [])))]
+#[utoipa::path(tag = "work orders", params(OrderQuery, PageParams), responses((status = 200, body = inline(crate::store::Page<OrderListItem>))), security(("bearer" = [])))]
 #[get("/work-orders")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -952,7 +961,17 @@ pub async fn list(
             scheduled_from,
             scheduled_to,
         };
-        Ok(store::list(c, &f, &page)?)
+        let orders = store::list(c, &f, &page)?;
+        let ids: Vec<&str> = orders
+            .items
+            .iter()
+            .map(|o| o.customer_id.as_str())
+            .collect();
+        let names = crate::store::money::customer_names(c, &ids)?;
+        Ok(orders.map(|order| OrderListItem {
+            customer_name: names.get(&order.customer_id).cloned().unwrap_or_default(),
+            order,
+        }))
     })
     .await?;
     Ok(page_json(result))

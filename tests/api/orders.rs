@@ -635,6 +635,10 @@ async fn install_order_runs_from_request_to_closed() {
     assert!(strs(&view["allowed_actions"]).contains(&"accept".to_string()));
     // the technician may not read customers, so the order names its customer
     assert_eq!(view["customer_name"], "郑州宇通物流有限公司");
+    // and so does the technician's job list
+    let jobs: Value = app.get(ORDERS, lead).await.json().await.unwrap();
+    assert_eq!(jobs["items"][0]["id"], id.as_str());
+    assert_eq!(jobs["items"][0]["customer_name"], "郑州宇通物流有限公司");
     let o = act(app, lead, &o, "accept", json!({})).await;
     assert_eq!(o["status"], "accepted");
     let o = act(app, lead, &o, "readiness", json!({"items": READINESS})).await;
