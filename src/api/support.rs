@@ -88,7 +88,9 @@ const READ_CACHE_MAX: usize = 10_000;
 #[derive(Default)]
 pub struct ReadCache {
     epoch: std::sync::atomic::AtomicU64,
-    entries: Mutex<std::collections::HashMap<String, (u64, Cached)>>,
+    /// every entry is of the current epoch: `put` checks it and `invalidate` clears all,
+    /// both under this lock
+    entries: Mutex<std::collections::HashMap<String, Cached>>,
 }
 
 impl ReadCache {
@@ -97,11 +99,8 @@ impl ReadCache {
     }
 
     pub fn get(&self, id: &str) -> Option<Cached> {
-        let epoch = self.epoch();
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(id)
-            .filter(|(e, _)| *e == epoch)
-            .map(|(_, c)| c.clone())
+        map.get(id).cloned()
     }
 
     pub fn put(&self, epoch: u64, id: &str, entry: Cached) {
@@ -112,7 +111,7 @@ impl ReadCache {
         if map.len() >= READ_CACHE_MAX {
             map.clear();
         }
-        map.insert(id.to_string(), (epoch, entry));
+        map.insert(id.to_string(), entry);
     }
 
     /// After a transaction that changed the data has ended.
@@ -292,12 +291,8 @@ pub fn ok_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {
 pub fn ok_etag_bytes(version: i32, body: web::Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{version}\"")))
-        .content_type(mime_json())
+        .content_type("application/json")
         .body(body)
-}
-
-fn mime_json() -> header::HeaderValue {
-    header::HeaderValue::from_static("application/json")
 }
 
 pub fn created_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {

@@ -124,15 +124,7 @@ async fn deactivated_users_tokens_stop_working() {
         .json()
         .await
         .unwrap();
-    let res = app
-        .patch(
-            &format!("/api/v1/users/{id}"),
-            &app.admin,
-            user["version"].as_i64(),
-            &json!({"active": false}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    app.deactivate(&id).await;
     assert_problem(
         app.get("/api/v1/customers", &token).await,
         StatusCode::UNAUTHORIZED,

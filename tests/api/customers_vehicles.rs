@@ -1636,20 +1636,7 @@ async fn a_customer_read_again_shows_every_change_and_is_checked_for_each_caller
         }
     }
     // a deactivated caller's token stops working on the remembered customer as well
-    let user: Value = json_of(
-        app.get(&format!("/api/v1/users/{agent_id}"), &app.admin)
-            .await,
-    )
-    .await;
-    let res = app
-        .patch(
-            &format!("/api/v1/users/{agent_id}"),
-            &app.admin,
-            user["version"].as_i64(),
-            &json!({"active": false}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    app.deactivate(&agent_id).await;
     assert_problem(
         app.get(&path, &agent).await,
         StatusCode::UNAUTHORIZED,

@@ -407,6 +407,21 @@ impl TestApp {
         assert_eq!(actual, expected, "kpi_order_days differs from work_orders");
     }
 
+    /// Deactivates a user as the admin (PATCH with the user's current version).
+    pub async fn deactivate(&self, user_id: &str) {
+        let path = format!("/api/v1/users/{user_id}");
+        let user: Value = self.get(&path, &self.admin).await.json().await.unwrap();
+        let res = self
+            .patch(
+                &path,
+                &self.admin,
+                user["version"].as_i64(),
+                &json!({"active": false}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
     /// Row counts of every table, to assert that a refused request changed nothing.
     pub fn counts(&self) -> Vec<(&'static str, i64)> {
         TABLES.iter().map(|t| (*t, self.count(t))).collect()
