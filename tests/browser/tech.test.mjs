@@ -217,7 +217,8 @@ test('a technician completes an install job of three vehicles, one not done', { 
     const { s, order } = await installScene(app.base);
     await signIn(page, 'zz.tech1');
     assert.equal(new URL(page.url()).pathname, '/app/');
-    const card = page.getByRole('link', { name: /郑州畅通物流有限公司/ });
+    // the card is whole once its job's view is in (the list alone lacks the vehicle count)
+    const card = page.getByRole('link', { name: /郑州畅通物流有限公司.*辆车/s });
     await card.waitFor();
     const text = await card.innerText();
     for (const part of ['郑州市管城区航海东路物流园3号库', '安装', '已派工', order.number, '3 辆车']) assert.ok(text.includes(part), `${part} in ${text}`);
