@@ -221,6 +221,15 @@ impl Caller {
         }
     }
 
+    /// 403 unless the caller approves things of `center_id` (`access::may_approve`).
+    pub fn approves(&self, center_id: &str) -> Result<(), ApiError> {
+        if crate::domain::access::may_approve(self.role, true, &self.center_id, center_id) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
     /// 404 unless the object's center is in the caller's scope.
     pub fn see(&self, center_id: &str) -> Result<(), ApiError> {
         if self.scope.covers(center_id) {

@@ -564,6 +564,7 @@ pub(crate) fn on_completed(c: &mut DbConn, order: &WorkOrder) -> StoreResult<()>
             order_id: Some(order.id.clone()),
             kind: "completion".into(),
             status: "open".into(),
+            unreachable: false,
             assignee_id: (creator.role == "agent" && creator.active).then_some(creator.id),
             due_at: t + Duration::days(1),
             done_at: None,
@@ -752,6 +753,76 @@ pub async fn record_call(
     Ok(ok_etag(v.follow_up.version, &v))
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptIn {
+    /// what happened (no answer, switched off, wrong number…)
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttemptView {
+    pub follow_up: FollowUp,
+    /// the failed attempts so far, oldest first
+    pub attempts: Vec<store::FollowUpAttempt>,
+    /// the center's number of attempts after which the call is done as unreachable
+    pub attempts_allowed: i32,
+}
+
+/// Record a failed attempt to reach the customer (`If-Match` with the follow-up's ETag).
+/// After the center's `follow_up_attempts` (default 3) the call is done, `unreachable`,
+/// and the order it follows may close.
+#[utoipa::path(tag = "feedback", operation_id = "record_follow_up_unreachable", request_body = AttemptIn, responses((status = 200, body = AttemptView), (status = 404), (status = 409), (status = 412), (status = 428)), security(("bearer" = [])))]
+#[post("/follow-ups/{id}/unreachable")]
+pub async fn record_unreachable(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonOrEmpty<AttemptIn>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Feedback, Op::Write)?;
+    let version = if_match(&req)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let note = check.opt_text("note", b.note.as_deref(), TEXT_MAX);
+    check.finish()?;
+    let v = in_tx(&state.pool, caller.session(), move |c| {
+        let f = see_follow_up(c, &caller, &id)?;
+        if f.status != "open" {
+            return Err(ApiError::conflict(
+                "follow_up_done",
+                "this call is already recorded",
+            ));
+        }
+        if f.version != version {
+            return Err(ApiError::PreconditionFailed { current: f.version });
+        }
+        let allowed = store::settings(c, &f.center_id)?.follow_up_attempts;
+        let made = i32::try_from(store::attempts(c, &f.id)?.len()).unwrap_or(i32::MAX);
+        let give_up = rules::unreachable_after(made.saturating_add(1), allowed);
+        store::record_attempt(
+            c,
+            f.version,
+            &store::FollowUpAttempt {
+                id: new_id(),
+                follow_up_id: f.id.clone(),
+                attempted_by: caller.id.clone(),
+                attempted_at: now(),
+                note,
+            },
+            give_up,
+        )?;
+        Ok(AttemptView {
+            follow_up: store::follow_up(c, &f.id)?,
+            attempts: store::attempts(c, &f.id)?,
+            attempts_allowed: allowed,
+        })
+    })
+    .await?;
+    Ok(ok_etag(v.follow_up.version, &v))
+}
+
 // ---------------------------------------------------------------- settings
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -762,6 +833,10 @@ pub struct FeedbackSettingsIn {
     pub key_revisit_days: i32,
     /// none: major customers are not revisited on a schedule
     pub major_revisit_days: Option<i32>,
+    /// failed attempts to reach the customer after which a completion follow-up is done
+    /// as unreachable, 1–20; default 3
+    #[serde(default)]
+    pub follow_up_attempts: Option<i32>,
 }
 
 #[utoipa::path(tag = "feedback", responses((status = 200, body = FeedbackSettings)), security(("bearer" = [])))]
@@ -812,6 +887,9 @@ pub async fn put_settings(
     {
         check.add("major_revisit_days", "out_of_range", "1 to 3650");
     }
+    if b.follow_up_attempts.is_some_and(|n| !(1..=20).contains(&n)) {
+        check.add("follow_up_attempts", "out_of_range", "1 to 20");
+    }
     check.finish()?;
     let s = in_tx(&state.pool, caller.session(), move |c| {
         let center = centers::get(c, &id)?;
@@ -831,6 +909,9 @@ pub async fn put_settings(
                 major_revisit_days: b.major_revisit_days,
                 version,
                 updated_at: now(),
+                follow_up_attempts: b
+                    .follow_up_attempts
+                    .unwrap_or(store::DEFAULT_FOLLOW_UP_ATTEMPTS),
             },
         )?;
         Ok(store::settings(c, &center.id)?)

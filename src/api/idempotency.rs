@@ -2,9 +2,12 @@
 //! garage) sends the same request again with the same key and gets the first answer, and
 //! the write happens once. The same key with a different request answers 422.
 //!
-//! The first answer is stored in the same transaction as the write it answers, so a write
-//! that rolled back leaves no answer behind, and a concurrent first use of one key loses on
-//! the table's primary key.
+//! Every idempotent write goes through one mechanism, [`Idempotency::write`]: first thing in
+//! the write's transaction it claims the key (a row on the table's primary key), then writes,
+//! then stores its answer in the claimed row, all in the same transaction. So a write that
+//! rolled back leaves no claim and no answer behind, and a same-key request sent while the
+//! first is still running waits on the claim (PostgreSQL; SQLite's writers are serialized
+//! anyway) and then replays the first answer instead of acting again or being refused.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -72,34 +75,56 @@ impl Idempotency {
         Ok(me)
     }
 
-    /// The first answer to this key, if there is one; 422 if the key was used for a
-    /// different request. Call inside the write's transaction, before writing.
-    pub fn replay(&self, c: &mut DbConn, user_id: &str) -> Result<Option<Replay>, ApiError> {
-        let Some(k) = &self.key else { return Ok(None) };
-        match store::idempotent_response(c, user_id, k)? {
-            None => Ok(None),
-            Some((hash, _, _)) if hash != self.hash => Err(ApiError::Unprocessable {
-                code: "idempotency_key_reused",
-                detail: "this Idempotency-Key was used for a different request".into(),
-            }),
-            Some((_, status, body)) => Ok(Some(Replay { status, body })),
-        }
-    }
-
-    /// Keeps `body` as the answer to this key (no-op without a key), in the write's
-    /// transaction.
-    pub fn remember(
+    /// Runs the write `f` once per key: claims the key in the caller's transaction before
+    /// anything else, runs `f`, and keeps its answer (sent with `status`) for retries. A
+    /// retry, even one sent while the first is still running, gets `Err(replay)` with the
+    /// first answer; a key used for a different request answers 422. Without a key, just
+    /// `f`.
+    pub fn write<T: Serialize>(
         &self,
         c: &mut DbConn,
         user_id: &str,
         status: StatusCode,
-        body: &impl Serialize,
-    ) -> Result<(), ApiError> {
-        let Some(k) = &self.key else { return Ok(()) };
-        let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
-        store::remember_response(c, user_id, k, &self.hash, i32::from(status.as_u16()), &text)?;
-        Ok(())
+        f: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    ) -> Result<Result<T, Replay>, ApiError> {
+        if let Some(replay) = self.claim(c, user_id)? {
+            return Ok(Err(replay));
+        }
+        let answer = f(c)?;
+        if let Some(k) = &self.key {
+            let text =
+                serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
+            store::remember_response(c, user_id, k, i32::from(status.as_u16()), &text)?;
+        }
+        Ok(Ok(answer))
     }
+
+    /// Claims the key (None: go ahead and write), or the first answer to it.
+    fn claim(&self, c: &mut DbConn, user_id: &str) -> Result<Option<Replay>, ApiError> {
+        let Some(k) = &self.key else { return Ok(None) };
+        if store::claim_key(c, user_id, k, &self.hash)? {
+            return Ok(None);
+        }
+        match store::idempotent_response(c, user_id, k)? {
+            // the claim's transaction rolled back between our insert and this read: the
+            // client retries and finds the key free
+            None => Err(in_use()),
+            Some((hash, _, _)) if hash != self.hash => Err(ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: "this Idempotency-Key was used for a different request".into(),
+            }),
+            // claimed but not answered: only a write still running in this very transaction
+            Some((_, 0, _)) => Err(in_use()),
+            Some((_, status, body)) => Ok(Some(Replay { status, body })),
+        }
+    }
+}
+
+fn in_use() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_in_use",
+        "a request with this Idempotency-Key is being processed; retry",
+    )
 }
 
 impl Replay {

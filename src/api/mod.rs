@@ -185,6 +185,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(feedback::list_follow_ups)
                 .service(feedback::get_follow_up)
                 .service(feedback::record_call)
+                .service(feedback::record_unreachable)
                 .service(feedback::get_settings)
                 .service(feedback::put_settings)
                 .service(feedback::kpis)

@@ -19,7 +19,8 @@ use super::error::ApiError;
 use super::idempotency::{Idempotency, answer};
 use super::json::{Json, JsonOrEmpty};
 use super::support::{
-    Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, scoped_page, with_db,
+    Check, PageParams, created_etag, if_match, in_tx, named_approver, ok_etag, page_json,
+    scoped_page, with_db,
 };
 use crate::domain::access::Role;
 use crate::domain::china_day;
@@ -65,8 +66,10 @@ pub(crate) fn office(caller: &Caller) -> Result<(), ApiError> {
     ))
 }
 
+/// Callers who may approve anything at all (of their own center); the object's center is
+/// checked once it is loaded.
 fn approver(caller: &Caller) -> Result<(), ApiError> {
-    deny_unless(matches!(caller.role, Role::Admin | Role::Manager))
+    caller.approves(&caller.center_id)
 }
 
 fn finance(caller: &Caller) -> Result<(), ApiError> {
@@ -230,9 +233,12 @@ pub fn open_charge(c: &mut DbConn, order: &WorkOrder, fee: Fen) -> Result<(), Ap
     Ok(())
 }
 
-/// 409 unless the order's charge is settled (paid, invoiced, waived, written off, or
-/// nothing to pay) with no adjustment waiting: an order closes only then.
-pub fn require_settled(c: &mut DbConn, order_id: &str) -> Result<(), ApiError> {
+/// 409 unless the order may close (`domain::closing`): its charge settled with no
+/// adjustment waiting, the cash collected on site in a remittance finance confirmed, and
+/// its completion follow-up recorded or given up as unreachable. The problem's `code` is
+/// the first blocker, `blockers` all of them.
+pub fn require_closable(c: &mut DbConn, order_id: &str) -> Result<(), ApiError> {
+    use crate::domain::closing::{self, Closing, Collection, FollowUp, Handover};
     let Some(ch) = store::charge_of_order(c, order_id)? else {
         return Err(ApiError::conflict(
             "charge_missing",
@@ -243,24 +249,47 @@ pub fn require_settled(c: &mut DbConn, order_id: &str) -> Result<(), ApiError> {
         .iter()
         .any(|a| a.status == AdjustmentStatus::Pending.as_str());
     let status = ChargeStatus::parse(&ch.status).unwrap_or(ChargeStatus::Open);
-    if status.is_settled() && !pending {
+    let collections: Vec<Collection> = store::live_collections(c, &ch.id)?
+        .into_iter()
+        .map(|(p, remittance)| Collection {
+            method: PaymentMethod::parse(&p.method).unwrap_or(PaymentMethod::Cash),
+            on_site: p.on_site,
+            handover: match remittance.as_deref() {
+                None => Handover::NotRemitted,
+                Some("confirmed") => Handover::Confirmed,
+                Some(_) => Handover::Unconfirmed,
+            },
+        })
+        .collect();
+    let follow_up = match crate::store::feedback::follow_up_of_order(c, order_id)? {
+        Some(f) if f.status == "done" && f.unreachable => FollowUp::Unreachable,
+        Some(f) if f.status == "done" => FollowUp::Recorded,
+        _ => FollowUp::Pending,
+    };
+    let blockers = closing::close_blockers(&Closing {
+        charge_settled: status.is_settled() && !pending,
+        collections: &collections,
+        follow_up,
+    });
+    let Some(first) = blockers.first() else {
         return Ok(());
-    }
+    };
     let mut extra = serde_json::Map::new();
+    extra.insert(
+        "blockers".into(),
+        blockers.iter().map(|b| b.code()).collect::<Vec<_>>().into(),
+    );
     extra.insert("charge_status".into(), ch.status.clone().into());
     extra.insert(
         "due_fen".into(),
         (ch.amount_fen - ch.adjusted_fen - ch.paid_fen).into(),
     );
     Err(ApiError::Conflict {
-        code: "charge_unsettled".into(),
-        detail: if pending {
+        code: first.code().into(),
+        detail: if *first == closing::Blocker::ChargeUnsettled && pending {
             "an adjustment of the charge waits for a manager's approval".into()
         } else {
-            format!(
-                "the charge is {}: collect, invoice, or waive it first",
-                ch.status
-            )
+            first.detail().into()
         },
         extra: Some(extra),
     })
@@ -366,10 +395,11 @@ pub struct AdjustmentIn {
     pub reason: String,
 }
 
-/// Ask for a discount (减免), waiver or write-off. Up to the center's threshold a discount or
-/// waiver counts at once (201, `approved`); above it, and every write-off, it waits for a
-/// manager (201, `pending`) and the order cannot close until it is decided. A manager's
-/// own request is approved at once.
+/// Ask for a discount (减免), waiver or write-off. Asked by finance, up to the center's
+/// threshold a discount or waiver counts at once (201, `approved`); above it, and every
+/// write-off, it waits for a manager (201, `pending`) and the order cannot close until it
+/// is decided. Every discount or waiver a technician asks waits for a manager, however
+/// small. A manager's own request is approved at once.
 #[utoipa::path(tag = "money", request_body = AdjustmentIn, responses((status = 201, body = ChargeView), (status = 409), (status = 422)), security(("bearer" = [])))]
 #[post("/charges/{id}/adjustments")]
 pub async fn request_adjustment(
@@ -414,10 +444,10 @@ pub async fn request_adjustment(
             &ch.center_id,
             DEFAULT_ADJUSTMENT_THRESHOLD.as_i64(),
         )?);
-        let who = if matches!(caller.role, Role::Admin | Role::Manager) {
-            Requester::Approver
-        } else {
-            Requester::Other
+        let who = match caller.role {
+            Role::Admin | Role::Manager => Requester::Approver,
+            Role::Technician => Requester::Technician,
+            _ => Requester::Other,
         };
         let decision = ledger::adjustment_decision(kind, fen, st.adjusted, threshold, who);
         let at = now();
@@ -479,6 +509,7 @@ async fn decide(
     let view = in_tx(&state.pool, caller.session(), move |c| {
         store::lock_charge(c, &charge_id)?;
         let ch = see_charge(c, &caller, &charge_id)?;
+        caller.approves(&ch.center_id)?;
         let adj = store::adjustment(c, &ch.id, &adjustment_id)?;
         if adj.status != AdjustmentStatus::Pending.as_str() {
             return Err(ApiError::conflict(
@@ -628,69 +659,65 @@ pub async fn collect(
     check.finish()?;
     let order_id = id.into_inner();
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
-        let order = orders::get(c, &order_id)?;
-        caller.see(&order.center_id)?;
-        if !orders::is_on_order(c, &order.id, &caller.id)? {
-            return Err(ApiError::NotFound);
-        }
-        let Some(ch) = store::charge_of_order(c, &order.id)? else {
-            return Err(ApiError::conflict(
-                "charge_missing",
-                "the order has no charge yet: complete it first",
-            ));
-        };
-        store::lock_charge(c, &ch.id)?;
-        // after the lock: a concurrent retry with the same key that got it first has
-        // answered by now, and its answer is replayed rather than refused
-        if let Some(r) = idem.replay(c, &caller.id)? {
-            return Ok(Err(r));
-        }
-        let ch = store::charge(c, &ch.id)?;
-        let adjustments = store::adjustments(c, &ch.id)?;
-        let mut st = state_of(&ch, &adjustments);
-        ledger::check_collection(&st, ch.terms == PaymentTerms::Credit.as_str(), fen)
-            .map_err(refused)?;
-        let receipt = next_receipt(c, &ch.center_id, at)?;
-        let p = Payment {
-            id: new_id(),
-            center_id: ch.center_id.clone(),
-            kind: "collection".into(),
-            charge_id: Some(ch.id.clone()),
-            order_id: Some(order.id.clone()),
-            invoice_id: None,
-            customer_id: ch.customer_id.clone(),
-            amount_fen: fen.as_i64(),
-            method: method.as_str().into(),
-            payer_name: payer,
-            paid_at: at,
-            day: china_day(at),
-            lat: point.map(|p| p.0),
-            lng: point.map(|p| p.1),
-            collector_id: caller.id.clone(),
-            on_site: true,
-            receipt_no: Some(receipt.clone()),
-            reverses_id: None,
-            reason: None,
-            approved_by: None,
-            notes,
-            recorded_by: caller.id.clone(),
-            created_at: now(),
-        };
-        store::insert_payment(c, &p)?;
-        crate::notify::on_payment(c, &p)?;
-        st.paid = Fen(st.paid.as_i64() + fen.as_i64());
-        save_state(c, &ch, &st, None)?;
-        orders::add_event(
-            c,
-            &order.id,
-            &caller.id,
-            "payment",
-            None,
-            Some(&format!("{receipt} {fen} {}", method.as_str())),
-        )?;
-        let view = payment_view(c, p)?;
-        idem.remember(c, &caller.id, StatusCode::CREATED, &view)?;
-        Ok(Ok(view))
+        idem.write(c, &caller.id, StatusCode::CREATED, |c| {
+            let order = orders::get(c, &order_id)?;
+            caller.see(&order.center_id)?;
+            if !orders::is_on_order(c, &order.id, &caller.id)? {
+                return Err(ApiError::NotFound);
+            }
+            let Some(ch) = store::charge_of_order(c, &order.id)? else {
+                return Err(ApiError::conflict(
+                    "charge_missing",
+                    "the order has no charge yet: complete it first",
+                ));
+            };
+            store::lock_charge(c, &ch.id)?;
+            let ch = store::charge(c, &ch.id)?;
+            let adjustments = store::adjustments(c, &ch.id)?;
+            let mut st = state_of(&ch, &adjustments);
+            ledger::check_collection(&st, ch.terms == PaymentTerms::Credit.as_str(), fen)
+                .map_err(refused)?;
+            let receipt = next_receipt(c, &ch.center_id, at)?;
+            let p = Payment {
+                id: new_id(),
+                center_id: ch.center_id.clone(),
+                kind: "collection".into(),
+                charge_id: Some(ch.id.clone()),
+                order_id: Some(order.id.clone()),
+                invoice_id: None,
+                customer_id: ch.customer_id.clone(),
+                amount_fen: fen.as_i64(),
+                method: method.as_str().into(),
+                payer_name: payer,
+                paid_at: at,
+                day: china_day(at),
+                lat: point.map(|p| p.0),
+                lng: point.map(|p| p.1),
+                collector_id: caller.id.clone(),
+                on_site: true,
+                receipt_no: Some(receipt.clone()),
+                reverses_id: None,
+                reason: None,
+                approved_by: None,
+                notes,
+                recorded_by: caller.id.clone(),
+                created_at: now(),
+            };
+            store::insert_payment(c, &p)?;
+            crate::notify::on_payment(c, &p)?;
+            st.paid = Fen(st.paid.as_i64() + fen.as_i64());
+            save_state(c, &ch, &st, None)?;
+            orders::add_event(
+                c,
+                &order.id,
+                &caller.id,
+                "payment",
+                None,
+                Some(&format!("{receipt} {fen} {}", method.as_str())),
+            )?;
+            let view = payment_view(c, p)?;
+            Ok(view)
+        })
     })
     .await?;
     Ok(answer(outcome, |v| HttpResponse::Created().json(v)))
@@ -855,99 +882,82 @@ pub async fn reverse(
     check.finish()?;
     let id = id.into_inner();
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
-        if let Some(r) = idem.replay(c, &caller.id)? {
-            return Ok(Err(r));
-        }
-        let orig = see_payment(c, &caller, &id)?;
-        // a reversal and a remittance of one technician's payments queue on their profile
-        // row (PostgreSQL; SQLite's writers are serialized), so a payment is never both
-        // reversed and handed over
-        orders::lock_technician(c, &orig.collector_id)?;
-        if let Some(ch) = &orig.charge_id {
-            store::lock_charge(c, ch)?;
-        }
-        if let Some(inv) = &orig.invoice_id {
-            store::lock_invoice(c, inv)?;
-        }
-        let approver_id = match (&b.approver_id, caller.role) {
-            (Some(a), _) => {
-                let u = users::get(c, a).map_err(|_| {
-                    ApiError::field("approver_id", "unknown_approver", "no such manager")
-                })?;
-                let ok = u.active
-                    && (u.role == "admin"
-                        || (u.role == "manager" && u.center_id == orig.center_id));
-                if !ok {
-                    return Err(ApiError::field(
-                        "approver_id",
-                        "not_an_approver",
-                        "must be an active manager of the payment's center",
-                    ));
+        idem.write(c, &caller.id, StatusCode::CREATED, |c| {
+            let orig = see_payment(c, &caller, &id)?;
+            // a reversal and a remittance of one technician's payments queue on their profile
+            // row (PostgreSQL; SQLite's writers are serialized), so a payment is never both
+            // reversed and handed over
+            orders::lock_technician(c, &orig.collector_id)?;
+            if let Some(ch) = &orig.charge_id {
+                store::lock_charge(c, ch)?;
+            }
+            if let Some(inv) = &orig.invoice_id {
+                store::lock_invoice(c, inv)?;
+            }
+            let approver_id = match &b.approver_id {
+                Some(a) => named_approver(c, "approver_id", a, &orig.center_id)?.id,
+                None => caller.id.clone(),
+            };
+            ledger::check_reversal(ReversalCheck {
+                is_reversal: orig.kind == "reversal",
+                already_reversed: store::reversal_of(c, &orig.id)?.is_some(),
+                remitted: store::remittance_of(c, &orig.id)?.is_some(),
+            })
+            .map_err(refused)?;
+            let at = now();
+            let rev = Payment {
+                id: new_id(),
+                center_id: orig.center_id.clone(),
+                kind: "reversal".into(),
+                charge_id: orig.charge_id.clone(),
+                order_id: orig.order_id.clone(),
+                invoice_id: orig.invoice_id.clone(),
+                customer_id: orig.customer_id.clone(),
+                amount_fen: -orig.amount_fen,
+                method: orig.method.clone(),
+                payer_name: orig.payer_name.clone(),
+                paid_at: at,
+                day: china_day(at),
+                lat: None,
+                lng: None,
+                collector_id: orig.collector_id.clone(),
+                on_site: orig.on_site,
+                receipt_no: None,
+                reverses_id: Some(orig.id.clone()),
+                reason: Some(reason.clone()),
+                approved_by: Some(approver_id),
+                notes: None,
+                recorded_by: caller.id.clone(),
+                created_at: at,
+            };
+            store::insert_payment(c, &rev)?;
+            if let Some(ch_id) = &orig.charge_id {
+                let ch = store::charge(c, ch_id)?;
+                let adjustments = store::adjustments(c, &ch.id)?;
+                let mut st = state_of(&ch, &adjustments);
+                st.paid = Fen(st.paid.as_i64() - orig.amount_fen);
+                save_state(c, &ch, &st, None)?;
+                if let Some(o) = &orig.order_id {
+                    orders::add_event(
+                        c,
+                        o,
+                        &caller.id,
+                        "payment_reversed",
+                        None,
+                        Some(&format!(
+                            "{} {reason}",
+                            orig.receipt_no.as_deref().unwrap_or("")
+                        )),
+                    )?;
                 }
-                u.id
             }
-            (None, _) => caller.id.clone(),
-        };
-        ledger::check_reversal(ReversalCheck {
-            is_reversal: orig.kind == "reversal",
-            already_reversed: store::reversal_of(c, &orig.id)?.is_some(),
-            remitted: store::remittance_of(c, &orig.id)?.is_some(),
+            if let Some(inv_id) = &orig.invoice_id {
+                let inv = store::invoice(c, inv_id)?;
+                store::set_invoice_paid(c, &inv.id, inv.paid_fen - orig.amount_fen)?;
+            }
+            let view = payment_view(c, rev)?;
+            Ok(view)
         })
-        .map_err(refused)?;
-        let at = now();
-        let rev = Payment {
-            id: new_id(),
-            center_id: orig.center_id.clone(),
-            kind: "reversal".into(),
-            charge_id: orig.charge_id.clone(),
-            order_id: orig.order_id.clone(),
-            invoice_id: orig.invoice_id.clone(),
-            customer_id: orig.customer_id.clone(),
-            amount_fen: -orig.amount_fen,
-            method: orig.method.clone(),
-            payer_name: orig.payer_name.clone(),
-            paid_at: at,
-            day: china_day(at),
-            lat: None,
-            lng: None,
-            collector_id: orig.collector_id.clone(),
-            on_site: orig.on_site,
-            receipt_no: None,
-            reverses_id: Some(orig.id.clone()),
-            reason: Some(reason.clone()),
-            approved_by: Some(approver_id),
-            notes: None,
-            recorded_by: caller.id.clone(),
-            created_at: at,
-        };
-        store::insert_payment(c, &rev)?;
-        if let Some(ch_id) = &orig.charge_id {
-            let ch = store::charge(c, ch_id)?;
-            let adjustments = store::adjustments(c, &ch.id)?;
-            let mut st = state_of(&ch, &adjustments);
-            st.paid = Fen(st.paid.as_i64() - orig.amount_fen);
-            save_state(c, &ch, &st, None)?;
-            if let Some(o) = &orig.order_id {
-                orders::add_event(
-                    c,
-                    o,
-                    &caller.id,
-                    "payment_reversed",
-                    None,
-                    Some(&format!(
-                        "{} {reason}",
-                        orig.receipt_no.as_deref().unwrap_or("")
-                    )),
-                )?;
-            }
-        }
-        if let Some(inv_id) = &orig.invoice_id {
-            let inv = store::invoice(c, inv_id)?;
-            store::set_invoice_paid(c, &inv.id, inv.paid_fen - orig.amount_fen)?;
-        }
-        let view = payment_view(c, rev)?;
-        idem.remember(c, &caller.id, StatusCode::CREATED, &view)?;
-        Ok(Ok(view))
     })
     .await?;
     Ok(answer(outcome, |v| HttpResponse::Created().json(v)))
@@ -1099,65 +1109,63 @@ pub async fn create_remittance(
     }
     check.finish()?;
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
-        if let Some(r) = idem.replay(c, &caller.id)? {
-            return Ok(Err(r));
-        }
-        orders::lock_technician(c, &caller.id)?;
-        let open = store::unremitted(c, &caller.id)?;
-        let batch: Vec<Payment> = match &b.payment_ids {
-            None => open,
-            Some(ids) => {
-                let mut picked = Vec::new();
-                for id in ids {
-                    if picked.iter().any(|p: &Payment| &p.id == id) {
-                        continue;
-                    }
-                    match open.iter().find(|p| &p.id == id) {
-                        Some(p) => picked.push(p.clone()),
-                        None => {
-                            return Err(ApiError::Conflict {
-                                code: "payment_not_remittable".into(),
-                                detail: format!(
-                                    "payment {id} is not one of your collections waiting to be \
+        idem.write(c, &caller.id, StatusCode::CREATED, |c| {
+            orders::lock_technician(c, &caller.id)?;
+            let open = store::unremitted(c, &caller.id)?;
+            let batch: Vec<Payment> = match &b.payment_ids {
+                None => open,
+                Some(ids) => {
+                    let mut picked = Vec::new();
+                    for id in ids {
+                        if picked.iter().any(|p: &Payment| &p.id == id) {
+                            continue;
+                        }
+                        match open.iter().find(|p| &p.id == id) {
+                            Some(p) => picked.push(p.clone()),
+                            None => {
+                                return Err(ApiError::Conflict {
+                                    code: "payment_not_remittable".into(),
+                                    detail: format!(
+                                        "payment {id} is not one of your collections waiting to be \
                                      handed over (unknown, reversed, or handed over already)"
-                                ),
-                                extra: None,
-                            });
+                                    ),
+                                    extra: None,
+                                });
+                            }
                         }
                     }
+                    picked
                 }
-                picked
+            };
+            if batch.is_empty() {
+                return Err(ApiError::conflict(
+                    "nothing_to_remit",
+                    "there are no collected payments to hand over",
+                ));
             }
-        };
-        if batch.is_empty() {
-            return Err(ApiError::conflict(
-                "nothing_to_remit",
-                "there are no collected payments to hand over",
-            ));
-        }
-        let expected: i64 = batch.iter().map(|p| p.amount_fen).sum();
-        let at = now();
-        let r = Remittance {
-            id: new_id(),
-            center_id: caller.center_id.clone(),
-            technician_id: caller.id.clone(),
-            expected_fen: expected,
-            submitted_at: at,
-            submitted_day: china_day(at),
-            status: "submitted".into(),
-            received_fen: None,
-            confirmed_by: None,
-            confirmed_at: None,
-            confirmed_day: None,
-            notes,
-            version: 1,
-            updated_at: at,
-        };
-        let ids: Vec<String> = batch.iter().map(|p| p.id.clone()).collect();
-        store::insert_remittance(c, &r, &ids)?;
-        let view = remittance_view(c, r)?;
-        idem.remember(c, &caller.id, StatusCode::CREATED, &view)?;
-        Ok(Ok(view))
+            let expected: i64 = batch.iter().map(|p| p.amount_fen).sum();
+            let at = now();
+            let r = Remittance {
+                id: new_id(),
+                center_id: caller.center_id.clone(),
+                technician_id: caller.id.clone(),
+                expected_fen: expected,
+                submitted_at: at,
+                submitted_day: china_day(at),
+                status: "submitted".into(),
+                received_fen: None,
+                confirmed_by: None,
+                confirmed_at: None,
+                confirmed_day: None,
+                notes,
+                version: 1,
+                updated_at: at,
+            };
+            let ids: Vec<String> = batch.iter().map(|p| p.id.clone()).collect();
+            store::insert_remittance(c, &r, &ids)?;
+            let view = remittance_view(c, r)?;
+            Ok(view)
+        })
     })
     .await?;
     Ok(answer(outcome, |v| created_etag(v.remittance.version, &v)))
@@ -1373,6 +1381,7 @@ pub async fn resolve_discrepancy(
     let d = in_tx(&state.pool, caller.session(), move |c| {
         let d = store::discrepancy(c, &id)?;
         caller.see(&d.center_id)?;
+        caller.approves(&d.center_id)?;
         if d.status != "open" {
             return Err(ApiError::conflict(
                 "discrepancy_resolved",
@@ -1655,52 +1664,51 @@ pub async fn pay_invoice(
     check.finish()?;
     let id = id.into_inner();
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
-        store::lock_invoice(c, &id)?;
-        if let Some(r) = idem.replay(c, &caller.id)? {
-            return Ok(Err(r));
-        }
-        let inv = store::invoice(c, &id)?;
-        caller.see(&inv.center_id)?;
-        if china_day(at) < inv.period_start {
-            return Err(ApiError::field(
-                "paid_at",
-                "before_invoice",
-                "a payment of an invoice is not dated before its period",
-            ));
-        }
-        ledger::check_invoice_payment(Fen(inv.total_fen - inv.paid_fen), fen).map_err(refused)?;
-        let receipt = next_receipt(c, &inv.center_id, at)?;
-        let p = Payment {
-            id: new_id(),
-            center_id: inv.center_id.clone(),
-            kind: "collection".into(),
-            charge_id: None,
-            order_id: None,
-            invoice_id: Some(inv.id.clone()),
-            customer_id: inv.customer_id.clone(),
-            amount_fen: fen.as_i64(),
-            method: method.as_str().into(),
-            payer_name: payer,
-            paid_at: at,
-            day: china_day(at),
-            lat: None,
-            lng: None,
-            collector_id: caller.id.clone(),
-            on_site: false,
-            receipt_no: Some(receipt),
-            reverses_id: None,
-            reason: None,
-            approved_by: None,
-            notes,
-            recorded_by: caller.id.clone(),
-            created_at: now(),
-        };
-        store::insert_payment(c, &p)?;
-        crate::notify::on_payment(c, &p)?;
-        store::set_invoice_paid(c, &inv.id, inv.paid_fen + fen.as_i64())?;
-        let view = payment_view(c, p)?;
-        idem.remember(c, &caller.id, StatusCode::CREATED, &view)?;
-        Ok(Ok(view))
+        idem.write(c, &caller.id, StatusCode::CREATED, |c| {
+            store::lock_invoice(c, &id)?;
+            let inv = store::invoice(c, &id)?;
+            caller.see(&inv.center_id)?;
+            if china_day(at) < inv.period_start {
+                return Err(ApiError::field(
+                    "paid_at",
+                    "before_invoice",
+                    "a payment of an invoice is not dated before its period",
+                ));
+            }
+            ledger::check_invoice_payment(Fen(inv.total_fen - inv.paid_fen), fen)
+                .map_err(refused)?;
+            let receipt = next_receipt(c, &inv.center_id, at)?;
+            let p = Payment {
+                id: new_id(),
+                center_id: inv.center_id.clone(),
+                kind: "collection".into(),
+                charge_id: None,
+                order_id: None,
+                invoice_id: Some(inv.id.clone()),
+                customer_id: inv.customer_id.clone(),
+                amount_fen: fen.as_i64(),
+                method: method.as_str().into(),
+                payer_name: payer,
+                paid_at: at,
+                day: china_day(at),
+                lat: None,
+                lng: None,
+                collector_id: caller.id.clone(),
+                on_site: false,
+                receipt_no: Some(receipt),
+                reverses_id: None,
+                reason: None,
+                approved_by: None,
+                notes,
+                recorded_by: caller.id.clone(),
+                created_at: now(),
+            };
+            store::insert_payment(c, &p)?;
+            crate::notify::on_payment(c, &p)?;
+            store::set_invoice_paid(c, &inv.id, inv.paid_fen + fen.as_i64())?;
+            let view = payment_view(c, p)?;
+            Ok(view)
+        })
     })
     .await?;
     Ok(answer(outcome, |v| HttpResponse::Created().json(v)))

@@ -48,7 +48,7 @@ use super::{
         super::feedback::create_ticket, super::feedback::list_tickets, super::feedback::get_ticket,
         super::feedback::reply, super::feedback::resolve, super::feedback::customer_notified,
         super::feedback::close, super::feedback::handover, super::feedback::list_follow_ups,
-        super::feedback::get_follow_up, super::feedback::record_call, super::feedback::get_settings,
+        super::feedback::get_follow_up, super::feedback::record_call, super::feedback::record_unreachable, super::feedback::get_settings,
         super::feedback::put_settings, super::feedback::kpis,
         reports::reconciliation_report, reports::export_payments, reports::aging,
     ),

@@ -270,24 +270,22 @@ where
     let version = if_match(req)?;
     let idem = Idempotency::of(req, &body)?;
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
-        // concurrent actions on one order queue here (PostgreSQL row lock; SQLite writers
-        // are serialized anyway), so a double tap finds the first one's stored answer
+        // a double tap waits on the first one's claim of the key and replays its answer
         // instead of failing its version check
-        store::lock(c, &id)?;
-        if let Some(replay) = idem.replay(c, &caller.id)? {
-            return Ok(Err(replay));
-        }
-        let order = load(c, &caller, &id)?;
-        if order.version != version {
-            return Err(ApiError::PreconditionFailed {
-                current: order.version,
-            });
-        }
-        f(c, &caller, &order, body)?;
-        let fresh = store::get(c, &id)?;
-        let after = view(c, &caller, fresh)?;
-        idem.remember(c, &caller.id, StatusCode::OK, &after)?;
-        Ok(Ok(Box::new(after)))
+        idem.write(c, &caller.id, StatusCode::OK, |c| {
+            // concurrent actions on one order queue here (PostgreSQL row lock; SQLite
+            // writers are serialized anyway)
+            store::lock(c, &id)?;
+            let order = load(c, &caller, &id)?;
+            if order.version != version {
+                return Err(ApiError::PreconditionFailed {
+                    current: order.version,
+                });
+            }
+            f(c, &caller, &order, body)?;
+            let fresh = store::get(c, &id)?;
+            Ok(Box::new(view(c, &caller, fresh)?))
+        })
     })
     .await?;
     Ok(answer(outcome, |v| ok_etag(v.order.version, &v)))
@@ -1210,7 +1208,10 @@ reason_action!(
     }
 );
 
-/// Close a completed order.
+/// Close a completed order: 409 until its charge is settled (`charge_unsettled`), the cash
+/// collected on site is handed over (`cash_not_remitted`) in a remittance finance confirmed
+/// (`remittance_unconfirmed`), and its follow-up call is recorded or given up as
+/// unreachable (`follow_up_pending`). The problem's `blockers` lists all that is missing.
 #[utoipa::path(tag = "work orders", request_body = CommentIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
 #[post("/work-orders/{id}/close")]
 pub async fn close(
@@ -1233,8 +1234,8 @@ pub async fn close(
         comment,
         |c, caller, order, comment| {
             next_state(caller, order, Action::Close)?;
-            // 篇三: an order closes only when its money is settled
-            super::money::require_settled(c, &order.id)?;
+            // 篇三: completed → money remitted → finance confirms → follow-up → closed
+            super::money::require_closable(c, &order.id)?;
             let patch = OrderPatch {
                 closed_at: Some(Some(now())),
                 ..Default::default()
@@ -2187,16 +2188,8 @@ pub async fn add_verbal_approval(
         (content, b),
         |c, caller, order, (content, b)| {
             on_site(caller, order, true)?;
-            let approver = crate::store::users::get(c, &b.approver_id)
-                .ok()
-                .filter(|u| {
-                    u.active
-                        && (u.role == "admin"
-                            || (u.role == "manager" && u.center_id == order.center_id))
-                })
-                .ok_or_else(|| {
-                    ApiError::field("approver_id", "unknown", "no such manager of this center")
-                })?;
+            let approver =
+                super::support::named_approver(c, "approver_id", &b.approver_id, &order.center_id)?;
             let t = now();
             store::insert_verbal_approval(
                 c,
@@ -2229,9 +2222,7 @@ pub async fn confirm_verbal_approval(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Orders, Op::Read)?;
-    if !matches!(caller.role, Role::Manager | Role::Admin) {
-        return Err(ApiError::Forbidden);
-    }
+    caller.approves(&caller.center_id)?;
     let (id, approval_id) = path.into_inner();
     run(
         &state,

@@ -449,3 +449,27 @@ impl Check {
         self.errors
     }
 }
+
+/// The user a caller names as the approver of something of `center_id` (`field` of the
+/// body): 422 `not_an_approver` unless they exist and `access::may_approve`.
+pub fn named_approver(
+    c: &mut DbConn,
+    field: &str,
+    user_id: &str,
+    center_id: &str,
+) -> Result<crate::store::users::User, ApiError> {
+    crate::store::users::get(c, user_id)
+        .ok()
+        .filter(|u| {
+            crate::domain::access::Role::parse(&u.role).is_some_and(|role| {
+                crate::domain::access::may_approve(role, u.active, &u.center_id, center_id)
+            })
+        })
+        .ok_or_else(|| {
+            ApiError::field(
+                field,
+                "not_an_approver",
+                "must be an active admin, or an active manager of this center",
+            )
+        })
+}

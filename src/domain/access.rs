@@ -96,6 +96,13 @@ pub fn allowed(role: Role, resource: Resource, op: Op) -> bool {
     }
 }
 
+/// The handbook's approver (adjustments and waivers, reversals, verbal approvals,
+/// discrepancies): an active admin, or an active manager of the object's center. The one
+/// place this rule is written; handlers ask it about the caller and about a named approver.
+pub fn may_approve(role: Role, active: bool, user_center: &str, center: &str) -> bool {
+    active && (role == Role::Admin || (role == Role::Manager && user_center == center))
+}
+
 /// Which service centers a user's requests reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -176,6 +183,18 @@ mod tests {
         assert!(!allowed(Role::Finance, Resource::Customers, Op::Write));
         assert!(!allowed(Role::Technician, Resource::Customers, Op::Read));
         assert!(allowed(Role::Agent, Resource::Customers, Op::Write));
+    }
+
+    #[test]
+    fn approvers_are_active_admins_or_managers_of_the_center() {
+        assert!(may_approve(Role::Admin, true, "bj", "zz"));
+        assert!(may_approve(Role::Manager, true, "zz", "zz"));
+        assert!(!may_approve(Role::Manager, true, "bj", "zz"));
+        assert!(!may_approve(Role::Manager, false, "zz", "zz"));
+        assert!(!may_approve(Role::Admin, false, "zz", "zz"));
+        for r in [Role::Agent, Role::Technician, Role::Finance] {
+            assert!(!may_approve(r, true, "zz", "zz"));
+        }
     }
 
     #[test]

@@ -187,9 +187,26 @@ pub fn nearest_rank_index(n: i64, p: i64) -> Option<i64> {
     (n > 0).then(|| ((p * n + 99) / 100).clamp(1, n) - 1)
 }
 
+/// Whether a completion call is given up as unreachable after `attempts` failed attempts,
+/// when the center allows `allowed`.
+pub fn unreachable_after(attempts: i32, allowed: i32) -> bool {
+    attempts >= allowed.max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_is_given_up_after_the_centers_attempts() {
+        assert!(!unreachable_after(2, 3));
+        assert!(unreachable_after(3, 3));
+        assert!(unreachable_after(1, 1));
+        assert!(
+            unreachable_after(1, 0),
+            "at least one attempt, whatever is stored"
+        );
+    }
     use TicketAction as A;
     use TicketStatus as S;
 

@@ -232,6 +232,10 @@ pub fn check_reversal(p: ReversalCheck) -> Result<(), LedgerRefusal> {
 pub enum Requester {
     /// a manager (or admin): their request is their approval
     Approver,
+    /// the technician who collects: never forgives a customer's fee by themselves, however
+    /// small (every discount or waiver they ask waits for a manager)
+    Technician,
+    /// finance: within the center's threshold a discount or waiver counts at once
     Other,
 }
 
@@ -303,7 +307,7 @@ pub fn adjustment_amount(
 /// waiver counts at once while the charge's adjustments in all (`already` approved plus
 /// this one) stay within the center's threshold — ten small discounts are one large one;
 /// above it, and every write-off, a manager decides, unless a manager asks, whose request
-/// is the approval.
+/// is the approval. Whatever a technician asks waits for a manager.
 pub fn adjustment_decision(
     kind: AdjustmentKind,
     amount: Fen,
@@ -311,8 +315,10 @@ pub fn adjustment_decision(
     threshold: Fen,
     who: Requester,
 ) -> AdjustmentDecision {
-    if who == Requester::Approver {
-        return AdjustmentDecision::Approved;
+    match who {
+        Requester::Approver => return AdjustmentDecision::Approved,
+        Requester::Technician => return AdjustmentDecision::NeedsApproval,
+        Requester::Other => {}
     }
     match kind {
         AdjustmentKind::WriteOff => AdjustmentDecision::NeedsApproval,
@@ -525,6 +531,13 @@ mod tests {
             adjustment_decision(WriteOff, Fen(99999), Fen(0), t, Requester::Approver),
             Approved
         );
+        // a technician's request waits, however small
+        for kind in [Discount, Waiver, WriteOff] {
+            assert_eq!(
+                adjustment_decision(kind, Fen(1), Fen(0), t, Requester::Technician),
+                NeedsApproval
+            );
+        }
         // split discounts add up: the second ¥30 of two crosses a ¥50 threshold
         assert_eq!(
             adjustment_decision(Discount, Fen(3000), Fen(0), t, Requester::Other),

@@ -32,6 +32,7 @@ macro_rules! str_enum {
 }
 
 pub mod access;
+pub mod closing;
 pub mod feedback;
 pub mod fees;
 pub mod ids;

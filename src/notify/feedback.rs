@@ -79,6 +79,7 @@ pub fn run_jobs(c: &mut DbConn, at: NaiveDateTime) -> StoreResult<JobRun> {
                             order_id: None,
                             kind: "revisit".into(),
                             status: "open".into(),
+                            unreachable: false,
                             assignee_id: None,
                             due_at: due,
                             done_at: None,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::feedback_settings::dsl as fs;
+use super::schema::follow_up_attempts::dsl as fa;
 use super::schema::follow_ups::dsl as fu;
 use super::schema::ticket_events::dsl as te;
 use super::schema::tickets::dsl as tk;
@@ -24,7 +25,13 @@ pub struct FeedbackSettings {
     #[serde(with = "super::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
+    /// failed attempts to reach the customer after which a completion follow-up is done as
+    /// unreachable (and its order may close)
+    pub follow_up_attempts: i32,
 }
+
+/// A center without settings: a completion call is given up after three failed attempts.
+pub const DEFAULT_FOLLOW_UP_ATTEMPTS: i32 = 3;
 
 impl FeedbackSettings {
     pub fn defaults(center_id: &str) -> Self {
@@ -37,6 +44,7 @@ impl FeedbackSettings {
             // the defaults count as the first version; the first change stores version 2
             version: 1,
             updated_at: super::now(),
+            follow_up_attempts: DEFAULT_FOLLOW_UP_ATTEMPTS,
         }
     }
 }
@@ -83,6 +91,7 @@ pub fn save_settings(conn: &mut DbConn, s: &FeedbackSettings) -> StoreResult<()>
         fs::normal_reply_minutes.eq(s.normal_reply_minutes),
         fs::key_revisit_days.eq(s.key_revisit_days),
         fs::major_revisit_days.eq(s.major_revisit_days),
+        fs::follow_up_attempts.eq(s.follow_up_attempts),
         fs::version.eq(s.version + 1),
         fs::updated_at.eq(super::now()),
     ))
@@ -333,6 +342,8 @@ pub struct FollowUp {
     pub kind: String,
     /// open or done
     pub status: String,
+    /// done without reaching the customer, after the center's number of attempts
+    pub unreachable: bool,
     pub assignee_id: Option<String>,
     #[serde(with = "super::utc")]
     #[schema(value_type = String, format = DateTime)]
@@ -427,6 +438,64 @@ pub fn record_follow_up(
             .first(conn)
             .optional()
     })
+}
+
+/// One failed attempt to reach the customer of a follow-up call.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = super::schema::follow_up_attempts)]
+pub struct FollowUpAttempt {
+    pub id: String,
+    pub follow_up_id: String,
+    pub attempted_by: String,
+    #[serde(with = "super::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub attempted_at: NaiveDateTime,
+    pub note: Option<String>,
+}
+
+pub fn attempts(conn: &mut DbConn, follow_up_id: &str) -> StoreResult<Vec<FollowUpAttempt>> {
+    Ok(fa::follow_up_attempts
+        .filter(fa::follow_up_id.eq(follow_up_id))
+        .order((fa::attempted_at.asc(), fa::id.asc()))
+        .select(FollowUpAttempt::as_select())
+        .load(conn)?)
+}
+
+/// Records a failed attempt on an open follow-up at `version`; with `give_up` the call is
+/// done, unreachable.
+pub fn record_attempt(
+    conn: &mut DbConn,
+    version: i32,
+    a: &FollowUpAttempt,
+    give_up: bool,
+) -> StoreResult<()> {
+    let at = a.attempted_at;
+    let n = diesel::update(
+        fu::follow_ups
+            .filter(fu::id.eq(&a.follow_up_id))
+            .filter(fu::version.eq(version))
+            .filter(fu::status.eq("open")),
+    )
+    .set((
+        fu::status.eq(if give_up { "done" } else { "open" }),
+        fu::unreachable.eq(give_up),
+        fu::done_at.eq(give_up.then_some(at)),
+        fu::done_by.eq(give_up.then_some(a.attempted_by.as_str())),
+        fu::version.eq(version + 1),
+        fu::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    super::check_versioned(n, || {
+        fu::follow_ups
+            .find(&a.follow_up_id)
+            .select(fu::version)
+            .first(conn)
+            .optional()
+    })?;
+    diesel::insert_into(fa::follow_up_attempts)
+        .values(a)
+        .execute(conn)?;
+    Ok(())
 }
 
 #[derive(Debug, Default)]

@@ -361,6 +361,26 @@ pub fn payments_of_invoice(conn: &mut DbConn, invoice_id: &str) -> StoreResult<V
 }
 
 /// The reversal of a payment, if it has one.
+/// The live (not reversed) collections on an order's charge, with the status of the
+/// remittance each is in (`None`: in none), for the rule of when an order closes.
+pub fn live_collections(
+    conn: &mut DbConn,
+    charge_id: &str,
+) -> StoreResult<Vec<(Payment, Option<String>)>> {
+    let mut out = Vec::new();
+    for p in payments_of_charge(conn, charge_id)? {
+        if p.kind != "collection" || reversal_of(conn, &p.id)?.is_some() {
+            continue;
+        }
+        let status = match remittance_of(conn, &p.id)? {
+            Some(r) => Some(remittance(conn, &r)?.status),
+            None => None,
+        };
+        out.push((p, status));
+    }
+    Ok(out)
+}
+
 pub fn reversal_of(conn: &mut DbConn, id: &str) -> StoreResult<Option<Payment>> {
     Ok(pay::payments
         .filter(pay::reverses_id.eq(id))

@@ -14,7 +14,7 @@ use super::schema::work_order_lines::dsl as l;
 use super::schema::work_order_parts::dsl as wp;
 use super::schema::work_order_technicians::dsl as wt;
 use super::schema::work_orders::dsl as o;
-use super::{DbConn, Page, PageReq, StoreError, StoreResult, db::per_backend, new_id, now};
+use super::{DbConn, Page, PageReq, StoreResult, db::per_backend, new_id, now};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::work_orders)]
@@ -713,32 +713,45 @@ pub fn idempotent_response(
         .optional()?)
 }
 
-/// Keeps the first response to `key`. A concurrent first use of the same key loses here
-/// (primary key) and its whole transaction rolls back.
-pub fn remember_response(
+/// Claims `key` for the request `request_hash` in the caller's write transaction: true when
+/// this is its first use. A concurrent first use of the same key waits here on PostgreSQL
+/// (the primary key's insert waits for the other transaction) and then finds its answer;
+/// SQLite's writers are serialized anyway. A claim whose write rolls back is gone with it.
+pub fn claim_key(
     conn: &mut DbConn,
     user_id: &str,
     key: &str,
     request_hash: &str,
-    status: i32,
-    body: &str,
-) -> StoreResult<()> {
-    diesel::insert_into(ik::idempotency_keys)
+) -> StoreResult<bool> {
+    let at = now();
+    let n = per_backend!(conn, |c| diesel::insert_into(ik::idempotency_keys)
         .values((
             ik::user_id.eq(user_id),
             ik::key.eq(key),
             ik::request_hash.eq(request_hash),
-            ik::status.eq(status),
-            ik::body.eq(body),
-            ik::created_at.eq(now()),
+            ik::status.eq(0),
+            ik::body.eq(""),
+            ik::created_at.eq(at),
         ))
-        .execute(conn)
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Duplicate { .. } => StoreError::Conflict {
-                code: "idempotency_key_in_use",
-                detail: "a request with this Idempotency-Key is being processed; retry".into(),
-            },
-            other => other,
-        })?;
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
+}
+
+/// Keeps the first response to a key claimed by `claim_key` in this transaction.
+pub fn remember_response(
+    conn: &mut DbConn,
+    user_id: &str,
+    key: &str,
+    status: i32,
+    body: &str,
+) -> StoreResult<()> {
+    diesel::update(
+        ik::idempotency_keys
+            .filter(ik::user_id.eq(user_id))
+            .filter(ik::key.eq(key)),
+    )
+    .set((ik::status.eq(status), ik::body.eq(body)))
+    .execute(conn)?;
     Ok(())
 }

@@ -501,6 +501,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     ticket_events,
     follow_ups,
+    follow_up_attempts,
     outbox_messages,
     outbox_attempts,
     users,
@@ -583,6 +584,7 @@ diesel::table! {
         major_revisit_days -> Nullable<Integer>,
         version -> Integer,
         updated_at -> Timestamp,
+        follow_up_attempts -> Integer,
     }
 }
 
@@ -650,5 +652,16 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        unreachable -> Bool,
+    }
+}
+
+diesel::table! {
+    follow_up_attempts (id) {
+        id -> Text,
+        follow_up_id -> Text,
+        attempted_by -> Text,
+        attempted_at -> Timestamp,
+        note -> Nullable<Text>,
     }
 }

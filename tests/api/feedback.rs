@@ -937,3 +937,104 @@ async fn kpi_periods_are_china_days() {
     assert_eq!(k["rows"][0]["orders_total"], 3, "{k}");
     app.assert_kpi_rollup_matches();
 }
+
+/// A customer who does not answer: each failed attempt is recorded, and after the center's
+/// number of attempts (`follow_up_attempts`, default 3) the call is done as unreachable.
+#[tokio::test]
+async fn a_follow_up_is_unreachable_after_the_centers_number_of_attempts() {
+    let s = zz().await;
+    let app = &s.app;
+    let settings = format!("/api/v1/centers/{}/feedback-settings", app.zz.id);
+    let st = expect(app.get(&settings, &s.mgr).await, StatusCode::OK).await;
+    assert_eq!(st["follow_up_attempts"], 3);
+    let body = json!({"urgent_reply_minutes": 60, "normal_reply_minutes": 1440, "key_revisit_days": 90,
+                      "major_revisit_days": 180, "follow_up_attempts": 2});
+    let put = |body: Value, version: i64| {
+        app.req(Method::PUT, &settings, &app.admin)
+            .header("If-Match", format!("\"{version}\""))
+            .json(&body)
+            .send()
+    };
+    let mut bad = body.clone();
+    bad["follow_up_attempts"] = json!(0);
+    assert_problem(
+        put(bad, 1).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let st = expect(put(body, 1).await.unwrap(), StatusCode::OK).await;
+    assert_eq!(st["follow_up_attempts"], 2);
+
+    let o = completed_order(&s, &s.customer, &s.lead, 3000).await;
+    let f = crate::money::follow_up_of(app, &id_of(&o)).await;
+    let path = format!("/api/v1/follow-ups/{}/unreachable", id_of(&f));
+    // technicians do not make the calls; the version is required
+    assert_problem(
+        post_v(app, &s.lead.token, &path, version_of(&f), &json!({})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.post(&path, &s.agent, &json!({})).await,
+        StatusCode::PRECONDITION_REQUIRED,
+        "if_match_required",
+    )
+    .await;
+    let a = expect(
+        post_v(
+            app,
+            &s.agent,
+            &path,
+            version_of(&f),
+            &json!({"note": "无人接听"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(a["follow_up"]["status"], "open", "{a}");
+    assert_eq!(a["follow_up"]["unreachable"], false);
+    assert_eq!(a["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(a["attempts"][0]["note"], "无人接听");
+    assert_eq!(a["attempts_allowed"], 2);
+    let a = expect(
+        post_v(
+            app,
+            &s.agent,
+            &path,
+            version_of(&a["follow_up"]),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(a["follow_up"]["status"], "done", "{a}");
+    assert_eq!(a["follow_up"]["unreachable"], true);
+    assert!(a["follow_up"]["score"].is_null());
+    assert_eq!(a["attempts"].as_array().unwrap().len(), 2);
+    // done: no third attempt, no score afterwards
+    let v = version_of(&a["follow_up"]);
+    assert_problem(
+        post_v(app, &s.agent, &path, v, &json!({})).await,
+        StatusCode::CONFLICT,
+        "follow_up_done",
+    )
+    .await;
+    assert_problem(
+        post_v(
+            app,
+            &s.agent,
+            &format!("/api/v1/follow-ups/{}/record", id_of(&f)),
+            v,
+            &json!({"score": 5}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "follow_up_done",
+    )
+    .await;
+    assert_eq!(app.count("follow_up_attempts"), 2);
+}

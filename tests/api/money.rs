@@ -77,6 +77,69 @@ pub(crate) async fn completed_order(s: &Zz, customer: &str, lead: &Tech, fee: i6
     o
 }
 
+impl Zz {
+    /// Everything a completed order waits for before it closes, done the handbook's way:
+    /// the cash its technicians collected on site handed over and confirmed by finance,
+    /// and its completion follow-up call recorded (by the agent, score 5).
+    pub(crate) async fn settle_and_follow_up(&self, order: &Value) {
+        let app = &self.app;
+        let oid = id_of(order);
+        let (_, fin) = finance(self).await;
+        for tech in [&self.lead, &self.helper] {
+            let res = app
+                .post("/api/v1/remittances", &tech.token, &json!({}))
+                .await;
+            if res.status() == StatusCode::CONFLICT {
+                continue; // nothing to hand over
+            }
+            let r = expect(res, StatusCode::CREATED).await;
+            expect(
+                post_if_match(
+                    app,
+                    &fin,
+                    &format!("/api/v1/remittances/{}/confirm", id_of(&r)),
+                    version_of(&r),
+                    &json!({"received_fen": r["expected_fen"]}),
+                )
+                .await,
+                StatusCode::OK,
+            )
+            .await;
+        }
+        let f = follow_up_of(app, &oid).await;
+        expect(
+            post_if_match(
+                app,
+                &self.agent,
+                &format!("/api/v1/follow-ups/{}/record", id_of(&f)),
+                version_of(&f),
+                &json!({"score": 5}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+}
+
+/// The completion follow-up of an order.
+pub(crate) async fn follow_up_of(app: &TestApp, order_id: &str) -> Value {
+    let id = texts_sql(
+        app,
+        &format!(
+            "SELECT id AS t FROM follow_ups WHERE order_id = '{order_id}' AND kind = 'completion'"
+        ),
+    )
+    .pop()
+    .expect("a completion follow-up");
+    expect(
+        app.get(&format!("/api/v1/follow-ups/{id}"), &app.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
 pub(crate) fn key() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -319,7 +382,8 @@ async fn collect_remit_and_confirm_with_an_exact_match_then_close() {
     )
     .await;
 
-    // settled: the order closes
+    // settled and followed up: the order closes
+    s.settle_and_follow_up(&o).await;
     let o = fresh_order(app, &oid).await;
     assert_eq!(o["charge"]["status"], "paid");
     let closed = expect(close_res(app, &s.mgr, &o).await, StatusCode::OK).await;
@@ -727,6 +791,7 @@ async fn a_waiver_over_the_threshold_needs_a_manager_and_a_small_discount_does_n
         "adjustment_decided",
     )
     .await;
+    s.settle_and_follow_up(&o).await;
     let closed = expect(
         close_res(app, &s.mgr, &fresh_order(app, &id_of(&o)).await).await,
         StatusCode::OK,
@@ -748,7 +813,8 @@ async fn a_waiver_over_the_threshold_needs_a_manager_and_a_small_discount_does_n
     )
     .await;
 
-    // a discount within the threshold counts at once; then no overpaying
+    // a discount within the threshold asked by finance counts at once; then no overpaying
+    let (_, fin) = finance(&s).await;
     let o2 = completed_order(&s, &s.customer, &s.lead, 12800).await;
     let adj2 = format!(
         "/api/v1/charges/{}/adjustments",
@@ -757,7 +823,7 @@ async fn a_waiver_over_the_threshold_needs_a_manager_and_a_small_discount_does_n
     let v = expect(
         app.post(
             &adj2,
-            &s.lead.token,
+            &fin,
             &json!({"kind": "discount", "amount_fen": 2800, "reason": "零头"}),
         )
         .await,
@@ -1215,6 +1281,7 @@ async fn a_credit_customer_is_invoiced_paid_in_two_transfers_and_aged() {
     .await;
     // invoiced is settled: the orders close
     for o in &orders {
+        s.settle_and_follow_up(o).await;
         let closed = expect(
             close_res(app, &s.mgr, &fresh_order(app, &id_of(o)).await).await,
             StatusCode::OK,
@@ -1894,17 +1961,9 @@ async fn split_discounts_add_up_and_pending_adjustments_wait_for_the_next_invoic
         o["charge"]["id"].as_str().unwrap()
     );
     let body = json!({"kind": "discount", "amount_fen": 3000, "reason": "优惠"});
-    let v = expect(
-        app.post(&adj, &s.lead.token, &body).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let v = expect(app.post(&adj, &fin, &body).await, StatusCode::CREATED).await;
     assert_eq!(v["adjustments"][0]["status"], "approved");
-    let v = expect(
-        app.post(&adj, &s.lead.token, &body).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let v = expect(app.post(&adj, &fin, &body).await, StatusCode::CREATED).await;
     assert_eq!(
         v["adjustments"][1]["status"], "pending",
         "¥30 + ¥30 is over the ¥50 threshold: {v}"
@@ -1976,4 +2035,354 @@ async fn split_discounts_add_up_and_pending_adjustments_wait_for_the_next_invoic
         "validation_failed",
     )
     .await;
+}
+
+// ------------------------------------------------------------------ issue 14
+
+/// 篇三: the technician collects what the customer owes; a discount or waiver, however
+/// small, is a manager's decision. The approver is an active admin or a manager of the
+/// center, one rule with one code (`not_an_approver`) wherever someone is named approver.
+#[tokio::test]
+async fn a_technician_cannot_waive_or_discount_a_fee_by_themselves() {
+    let s = zz().await;
+    let app = &s.app;
+    let (_, fin) = finance(&s).await;
+    let (_, bj_mgr) = app.user("manager", &app.bj.id).await;
+    let o = completed_order(&s, &s.customer, &s.lead, 12800).await;
+    let charge = o["charge"]["id"].as_str().unwrap().to_string();
+    let adj = format!("/api/v1/charges/{charge}/adjustments");
+
+    // a ¥1 discount, well within the center's ¥50 threshold, still waits
+    let v = expect(
+        app.post(
+            &adj,
+            &s.lead.token,
+            &json!({"kind": "discount", "amount_fen": 100, "reason": "零头"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(v["status"], "open", "{v}");
+    assert_eq!(v["due_fen"], 12800);
+    assert_eq!(v["adjustments"][0]["status"], "pending");
+    assert!(v["adjustments"][0]["decided_by"].is_null(), "{v}");
+    let aid = id_of(&v["adjustments"][0]);
+    let p = assert_problem(
+        close_res(app, &s.mgr, &fresh_order(app, &id_of(&o)).await).await,
+        StatusCode::CONFLICT,
+        "charge_unsettled",
+    )
+    .await;
+    assert_eq!(p["charge_status"], "open");
+    // neither the technician, nor finance, nor another center's manager approves it
+    for token in [&s.lead.token, &fin] {
+        assert_problem(
+            app.post(&format!("{adj}/{aid}/approve"), token, &json!({}))
+                .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    }
+    assert_problem(
+        app.post(&format!("{adj}/{aid}/approve"), &bj_mgr, &json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let v = expect(
+        app.post(&format!("{adj}/{aid}/approve"), &s.mgr, &json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["adjustments"][0]["status"], "approved");
+    assert_eq!(v["adjustments"][0]["decided_by"], s.mgr_id.as_str());
+    assert_eq!(v["due_fen"], 12700);
+
+    // the whole fee waived by the technician waits too, and counts once approved
+    let v = expect(
+        app.post(
+            &adj,
+            &s.lead.token,
+            &json!({"kind": "waiver", "reason": "老客户"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(v["status"], "open", "{v}");
+    assert_eq!(v["adjustments"][1]["status"], "pending");
+    let wid = id_of(&v["adjustments"][1]);
+    let v = expect(
+        app.post(&format!("{adj}/{wid}/approve"), &app.admin, &json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["status"], "waived");
+    assert_eq!(v["due_fen"], 0);
+
+    // one approver rule, one code: a named approver who is no manager of the center, an
+    // inactive manager, or nobody at all
+    let (inactive_id, _) = app.user("manager", &app.zz.id).await;
+    app.deactivate(&inactive_id).await;
+    let (bj_mgr_id, _) = app.user("manager", &app.bj.id).await;
+    let o2 = completed_order(&s, &s.customer, &s.lead, 5000).await;
+    let pay = collect(app, &s.lead, &id_of(&o2), 5000, "wechat").await;
+    let path = format!("/api/v1/payments/{}/reversal", id_of(&pay));
+    let before = app.counts();
+    for named in [
+        s.agent_id.as_str(),
+        s.lead.id.as_str(),
+        inactive_id.as_str(),
+        bj_mgr_id.as_str(),
+        "no-such-user",
+    ] {
+        let p = assert_problem(
+            app.post(
+                &path,
+                &fin,
+                &json!({"reason": "录错", "approver_id": named}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["code"], "not_an_approver", "{named}: {p}");
+    }
+    assert_eq!(app.counts(), before);
+}
+
+/// One mechanism for every idempotent write: N requests with one key sent at once (a
+/// phone's retries racing the first) act once, and every one of them gets the same 201.
+#[tokio::test]
+async fn same_key_requests_sent_at_once_get_one_answer_and_act_once() {
+    const N: usize = 6;
+    let s = zz().await;
+    let app = &s.app;
+    let (_, fin) = finance(&s).await;
+    let o = completed_order(&s, &s.customer, &s.lead, 12800).await;
+    let oid = id_of(&o);
+
+    async fn all_same(responses: Vec<Response>, status: StatusCode) -> Value {
+        let mut bodies = Vec::new();
+        for r in responses {
+            let st = r.status();
+            let text = r.text().await.unwrap();
+            assert_eq!(st, status, "{text}");
+            bodies.push(text);
+        }
+        let first: Value = serde_json::from_str(&bodies[0]).unwrap();
+        for b in &bodies[1..] {
+            assert_eq!(&serde_json::from_str::<Value>(b).unwrap(), &first);
+        }
+        first
+    }
+
+    // a payment
+    let k = key();
+    let body = json!({"amount_fen": 12800, "method": "cash", "payer_name": "王喆"});
+    let sends =
+        (0..N).map(|_| collect_res(app, &s.lead.token, &oid, Some(&k), &body).boxed_local());
+    let pay = all_same(
+        futures_util::future::join_all(sends).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(app.count("payments"), 1);
+
+    // a remittance
+    let k = key();
+    let sends = (0..N).map(|_| {
+        app.req(Method::POST, "/api/v1/remittances", &s.lead.token)
+            .header("Idempotency-Key", k.as_str())
+            .json(&json!({"payment_ids": [id_of(&pay)]}))
+            .send()
+            .map(Result::unwrap)
+            .boxed_local()
+    });
+    let r = all_same(
+        futures_util::future::join_all(sends).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(r["expected_fen"], 12800);
+    assert_eq!(app.count("remittances"), 1);
+
+    // a reversal (of a payment not handed over)
+    let o2 = completed_order(&s, &s.customer, &s.lead, 5000).await;
+    let pay2 = collect(app, &s.lead, &id_of(&o2), 5000, "wechat").await;
+    let k = key();
+    let path = format!("/api/v1/payments/{}/reversal", id_of(&pay2));
+    let sends = (0..N).map(|_| {
+        app.req(Method::POST, &path, &fin)
+            .header("Idempotency-Key", k.as_str())
+            .json(&json!({"reason": "录错", "approver_id": s.mgr_id}))
+            .send()
+            .map(Result::unwrap)
+            .boxed_local()
+    });
+    let rev = all_same(
+        futures_util::future::join_all(sends).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(rev["amount_fen"], -5000);
+    assert_eq!(app.count("payments"), 3);
+
+    // an order action
+    let o3 = completed_order(&s, &s.customer, &s.lead, 3000).await;
+    collect(app, &s.lead, &id_of(&o3), 3000, "wechat").await;
+    s.settle_and_follow_up(&o3).await;
+    let o3 = fresh_order(app, &id_of(&o3)).await;
+    let k = key();
+    let path = format!("{ORDERS}/{}/close", id_of(&o3));
+    let v = version_of(&o3);
+    let sends = (0..N).map(|_| {
+        app.req(Method::POST, &path, &s.mgr)
+            .header("Idempotency-Key", k.as_str())
+            .header("If-Match", format!("\"{v}\""))
+            .json(&json!({}))
+            .send()
+            .map(Result::unwrap)
+            .boxed_local()
+    });
+    let closed = all_same(futures_util::future::join_all(sends).await, StatusCode::OK).await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["version"], v + 1);
+}
+
+/// 篇三: completed → money remitted → finance confirms → follow-up → closed. The close
+/// names what is missing, first as `code`, all as `blockers`; a WeChat payment needs no
+/// remittance.
+#[tokio::test]
+async fn an_order_closes_only_after_its_cash_is_remitted_and_confirmed_and_its_follow_up() {
+    let s = zz().await;
+    let app = &s.app;
+    let (_, fin) = finance(&s).await;
+    let o = completed_order(&s, &s.customer, &s.lead, 12800).await;
+    let oid = id_of(&o);
+    let blockers = |p: &Value| -> Vec<String> {
+        p["blockers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_str().unwrap().to_string())
+            .collect()
+    };
+    let p = assert_problem(
+        close_res(app, &s.mgr, &o).await,
+        StatusCode::CONFLICT,
+        "charge_unsettled",
+    )
+    .await;
+    assert_eq!(blockers(&p), ["charge_unsettled", "follow_up_pending"]);
+
+    // paid in cash: the money is in the technician's hands
+    collect(app, &s.lead, &oid, 12800, "cash").await;
+    let before = app.counts();
+    let p = assert_problem(
+        close_res(app, &s.mgr, &fresh_order(app, &oid).await).await,
+        StatusCode::CONFLICT,
+        "cash_not_remitted",
+    )
+    .await;
+    assert_eq!(blockers(&p), ["cash_not_remitted", "follow_up_pending"]);
+    assert_eq!(app.counts(), before, "a refused close changes nothing");
+
+    // handed over, not yet counted
+    let r = expect(
+        app.post("/api/v1/remittances", &s.lead.token, &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let p = assert_problem(
+        close_res(app, &s.mgr, &fresh_order(app, &oid).await).await,
+        StatusCode::CONFLICT,
+        "remittance_unconfirmed",
+    )
+    .await;
+    assert_eq!(
+        blockers(&p),
+        ["remittance_unconfirmed", "follow_up_pending"]
+    );
+    expect(
+        post_if_match(
+            app,
+            &fin,
+            &format!("/api/v1/remittances/{}/confirm", id_of(&r)),
+            version_of(&r),
+            &json!({"received_fen": 12800}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let p = assert_problem(
+        close_res(app, &s.mgr, &fresh_order(app, &oid).await).await,
+        StatusCode::CONFLICT,
+        "follow_up_pending",
+    )
+    .await;
+    assert_eq!(blockers(&p), ["follow_up_pending"]);
+
+    // the follow-up call is made: it closes
+    let f = follow_up_of(app, &oid).await;
+    expect(
+        post_if_match(
+            app,
+            &s.agent,
+            &format!("/api/v1/follow-ups/{}/record", id_of(&f)),
+            version_of(&f),
+            &json!({"score": 4}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let closed = expect(
+        close_res(app, &s.mgr, &fresh_order(app, &oid).await).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+
+    // WeChat goes straight to the company: no remittance, only the follow-up
+    let o2 = completed_order(&s, &s.customer, &s.lead, 5000).await;
+    let oid2 = id_of(&o2);
+    collect(app, &s.lead, &oid2, 5000, "wechat").await;
+    let p = assert_problem(
+        close_res(app, &s.mgr, &fresh_order(app, &oid2).await).await,
+        StatusCode::CONFLICT,
+        "follow_up_pending",
+    )
+    .await;
+    assert_eq!(blockers(&p), ["follow_up_pending"]);
+    // given up as unreachable after the center's attempts (default 3): it closes too
+    for _ in 0..3 {
+        let f = follow_up_of(app, &oid2).await;
+        expect(
+            post_if_match(
+                app,
+                &s.agent,
+                &format!("/api/v1/follow-ups/{}/unreachable", id_of(&f)),
+                version_of(&f),
+                &json!({"note": "无人接听"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let closed = expect(
+        close_res(app, &s.mgr, &fresh_order(app, &oid2).await).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
 }

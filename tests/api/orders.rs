@@ -796,7 +796,9 @@ async fn install_order_runs_from_request_to_closed() {
         0
     );
 
-    // the manager closes it
+    // the manager closes it, once its money and its follow-up call are done
+    s.settle_and_follow_up(&o).await;
+    let o = get_order(app, &s.mgr, &id_of(&o)).await;
     let o = act(app, &s.mgr, &o, "close", json!({"comment": "已回访"})).await;
     assert_eq!(o["status"], "closed");
     assert!(o["closed_at"].is_string());
@@ -1993,6 +1995,8 @@ async fn verbal_approval_is_recorded_on_site_and_confirmed_by_the_manager() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["errors"][0]["code"], "not_an_approver", "{p}");
     let o = record(
         app,
         &s.lead.token,
