@@ -301,6 +301,11 @@ pub struct OrderEvent {
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub comment: Option<String>,
+    /// when the server received it; `at` is when it was done, earlier for an action a
+    /// phone sent late with its `at` (offline)
+    #[serde(with = "super::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub received_at: Option<NaiveDateTime>,
 }
 
 // ---- numbers ----
@@ -673,10 +678,24 @@ pub fn add_event(
     from_to: Option<(&str, &str)>,
     comment: Option<&str>,
 ) -> StoreResult<()> {
+    add_event_at(conn, order_id, actor_id, action, from_to, comment, now())
+}
+
+/// Records an event done at `at` (received now).
+pub fn add_event_at(
+    conn: &mut DbConn,
+    order_id: &str,
+    actor_id: &str,
+    action: &str,
+    from_to: Option<(&str, &str)>,
+    comment: Option<&str>,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
     let ev = OrderEvent {
         id: new_id(),
         order_id: order_id.to_string(),
-        at: now(),
+        received_at: Some(now()),
+        at,
         actor_id: actor_id.to_string(),
         action: action.to_string(),
         from_status: from_to.map(|(f, _)| f.to_string()),
