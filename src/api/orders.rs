@@ -7,7 +7,7 @@
 //! timeline, in one transaction. Actions take an optional `Idempotency-Key`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -2294,6 +2294,105 @@ pub async fn add_part(
             )?;
             let comment = format!("{} {} × {}", part.code, part.name, b.quantity);
             record_act(c, caller, order, "part_used", Some(&comment))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartCorrectionIn {
+    /// the right quantity, 1–1000 (to take a part off, DELETE it)
+    pub quantity: i32,
+}
+
+/// The recorded part, if the parts may still change: 409 `parts_locked` from completion
+/// on, else the lead technician on site or on hold, as for adding one.
+fn correctable_part(
+    c: &mut DbConn,
+    caller: &Caller,
+    order: &WorkOrder,
+    part_use_id: &str,
+) -> Result<(PartUsed, PartUseRow), ApiError> {
+    let row = store::part_use(c, &order.id, part_use_id)?;
+    if status_of(order).parts_locked() {
+        return Err(ApiError::conflict(
+            "parts_locked",
+            format!(
+                "the order is {}: its parts make the fee and can no longer change",
+                status_of(order).as_str()
+            ),
+        ));
+    }
+    on_site(caller, order, true)?;
+    let used = store::parts_used(c, &order.id)?
+        .into_iter()
+        .find(|p| p.id == row.id)
+        .ok_or(ApiError::NotFound)?;
+    Ok((used, row))
+}
+
+/// Correct the quantity of a part recorded on the order (until it is completed; the fee
+/// follows). Recorded on the timeline as `part_corrected`.
+#[utoipa::path(tag = "work orders", operation_id = "correct_work_order_part", request_body = PartCorrectionIn, responses((status = 200, body = OrderView), (status = 404), (status = 409), (status = 412), (status = 422), (status = 428)), security(("bearer" = [])))]
+#[patch("/work-orders/{id}/parts/{part_id}")]
+pub async fn correct_part(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Json<PartCorrectionIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    if !(1..=1000).contains(&b.quantity) {
+        check.add("quantity", "out_of_range", "between 1 and 1000");
+    }
+    check.finish()?;
+    let (id, part_id) = path.into_inner();
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        (part_id, b.quantity),
+        |c, caller, order, (part_id, quantity)| {
+            let (used, row) = correctable_part(c, caller, order, &part_id)?;
+            store::set_part_use_quantity(c, &row.id, quantity)?;
+            let comment = format!(
+                "{} {} × {} → {}",
+                used.part_code, used.part_name, used.quantity, quantity
+            );
+            record_act(c, caller, order, "part_corrected", Some(&comment))
+        },
+    )
+    .await
+}
+
+/// Remove a part recorded on the order by mistake (until it is completed; the fee
+/// follows). Recorded on the timeline as `part_removed`.
+#[utoipa::path(tag = "work orders", operation_id = "remove_work_order_part", responses((status = 200, body = OrderView), (status = 404), (status = 409), (status = 412), (status = 428)), security(("bearer" = [])))]
+#[delete("/work-orders/{id}/parts/{part_id}")]
+pub async fn remove_part(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let (id, part_id) = path.into_inner();
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        part_id,
+        |c, caller, order, part_id| {
+            let (used, row) = correctable_part(c, caller, order, &part_id)?;
+            store::delete_part_use(c, &row.id)?;
+            let comment = format!("{} {} × {}", used.part_code, used.part_name, used.quantity);
+            record_act(c, caller, order, "part_removed", Some(&comment))
         },
     )
     .await

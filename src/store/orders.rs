@@ -606,6 +606,30 @@ pub fn insert_part_use(conn: &mut DbConn, row: &PartUseRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// A part recorded on this order (404 if not on it).
+pub fn part_use(conn: &mut DbConn, order_id: &str, id: &str) -> StoreResult<PartUseRow> {
+    Ok(wp::work_order_parts
+        .filter(wp::order_id.eq(order_id))
+        .filter(wp::id.eq(id))
+        .select(PartUseRow::as_select())
+        .first(conn)?)
+}
+
+/// Corrects the quantity of a recorded part (before completion; the caller checks).
+pub fn set_part_use_quantity(conn: &mut DbConn, id: &str, quantity: i32) -> StoreResult<()> {
+    diesel::update(wp::work_order_parts.filter(wp::id.eq(id)))
+        .set(wp::quantity.eq(quantity))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes a part recorded by mistake (before completion; the caller checks). The
+/// timeline keeps what it was.
+pub fn delete_part_use(conn: &mut DbConn, id: &str) -> StoreResult<()> {
+    diesel::delete(wp::work_order_parts.filter(wp::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
 pub fn parts_used(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<PartUsed>> {
     let rows: Vec<(PartUseRow, (String, String))> = wp::work_order_parts
         .inner_join(p::parts)

@@ -3510,3 +3510,195 @@ async fn offline_actions_are_stamped_when_they_were_done() {
     let e = ev("accept");
     assert!(e["received_at"].is_string(), "{e}");
 }
+
+/// Issue 14 item 10: a recorded part can be corrected or removed until completion (on
+/// the timeline, the fee follows); from completion on, 409 `parts_locked`.
+#[tokio::test]
+async fn recorded_parts_are_corrected_or_removed_until_completion() {
+    let s = zz().await;
+    let app = &s.app;
+    app.created(
+        "/api/v1/parts",
+        &app.admin,
+        &json!({"code": "P-ANT", "name": "GPS天线", "unit_price_fen": 3500}),
+    )
+    .await;
+    app.created(
+        "/api/v1/parts",
+        &app.admin,
+        &json!({"code": "P-FUSE", "name": "熔断器", "unit_price_fen": 500}),
+    )
+    .await;
+    let vehicle = id_of(
+        &app.create_vehicle(&app.admin, &s.customer, "豫A12377")
+            .await,
+    );
+    let o = created_order(
+        app.post(
+            &format!("{ORDERS}/repair"),
+            &s.agent,
+            &repair_body(&s.customer, json!({"vehicle_id": vehicle}), "终端不定位"),
+        )
+        .await,
+    )
+    .await;
+    let id = id_of(&o);
+    let line_id = id_of(line(&o, 0));
+    let o = approve_and_assign(&s, &o, &s.lead, &[&s.helper], 4).await;
+    let o = go_on_site(app, &s.lead, &o).await;
+    let o = record(
+        app,
+        &s.lead.token,
+        &o,
+        "parts",
+        json!({"part_code": "P-ANT", "quantity": 3}),
+    )
+    .await;
+    let o = record(
+        app,
+        &s.lead.token,
+        &o,
+        "parts",
+        json!({"part_code": "P-FUSE", "quantity": 1}),
+    )
+    .await;
+    let ant = id_of(&o["parts"][0]);
+    let fuse = id_of(&o["parts"][1]);
+    let part_path = |p: &str| format!("{ORDERS}/{id}/parts/{p}");
+    let send =
+        |method: Method, p: String, token: &str, version: Option<i64>, body: Option<Value>| {
+            let mut r = app.req(method, &p, token);
+            if let Some(b) = body {
+                r = r.json(&b);
+            }
+            if let Some(v) = version {
+                r = r.header("If-Match", format!("\"{v}\""));
+            }
+            r.send()
+        };
+    // If-Match needed; a helper may not; bad quantity; unknown part
+    let v = version_of(&o);
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.lead.token,
+        None,
+        Some(json!({"quantity": 1})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_REQUIRED);
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.helper.token,
+        Some(v),
+        Some(json!({"quantity": 1})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.lead.token,
+        Some(v),
+        Some(json!({"quantity": 0})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = send(
+        Method::DELETE,
+        part_path("nope"),
+        &s.lead.token,
+        Some(v),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // the antenna was 1, not 3
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.lead.token,
+        Some(v),
+        Some(json!({"quantity": 1})),
+    )
+    .await
+    .unwrap();
+    let o = expect(res, StatusCode::OK).await;
+    assert_eq!(version_of(&o), v + 1);
+    assert_eq!(o["parts"][0]["quantity"], 1);
+    assert_eq!(o["parts"][0]["amount_fen"], 3500);
+    // the fuse was not used at all
+    let res = send(
+        Method::DELETE,
+        part_path(&fuse),
+        &s.lead.token,
+        Some(v + 1),
+        None,
+    )
+    .await
+    .unwrap();
+    let o = expect(res, StatusCode::OK).await;
+    assert_eq!(o["parts"].as_array().unwrap().len(), 1);
+    let events = timeline(app, &id).await;
+    let acts = actions(&events);
+    assert!(acts.contains(&"part_corrected".to_string()), "{acts:?}");
+    assert!(acts.contains(&"part_removed".to_string()), "{acts:?}");
+    let corrected = events
+        .iter()
+        .find(|e| e["action"] == "part_corrected")
+        .unwrap();
+    assert!(
+        corrected["comment"].as_str().unwrap().contains("3 → 1"),
+        "{corrected}"
+    );
+    // the fee follows the corrected parts
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        &format!("lines/{line_id}/repair"),
+        json!({"notes": "更换天线"}),
+    )
+    .await;
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        "sign-off",
+        json!({"signer_name": "王喆"}),
+    )
+    .await;
+    let o = act(app, &s.lead.token, &o, "complete", json!({})).await;
+    assert_eq!(o["parts_total_fen"], 3500);
+    assert_eq!(o["fee_fen"], 3500);
+    // locked from completion on
+    let v = version_of(&o);
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.lead.token,
+        Some(v),
+        Some(json!({"quantity": 2})),
+    )
+    .await
+    .unwrap();
+    assert_problem(res, StatusCode::CONFLICT, "parts_locked").await;
+    let res = send(
+        Method::DELETE,
+        part_path(&ant),
+        &s.lead.token,
+        Some(v),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_problem(res, StatusCode::CONFLICT, "parts_locked").await;
+    let o = get_order(app, &s.mgr, &id).await;
+    assert_eq!(version_of(&o), v);
+    assert_eq!(o["parts"][0]["quantity"], 1);
+}
