@@ -361,6 +361,8 @@ fn load_in(c: &mut DbConn, demo: Demo, hash: &str) -> Result<Summary, StoreError
             version: 1,
             created_at: t,
             updated_at: t,
+            fault_tag: None,
+            fault_order_id: None,
         };
         store::equipment::insert_terminal(c, &row)?;
         if let Some(plate) = &d.vehicle {

@@ -135,6 +135,8 @@ pub struct TerminalQuery {
     pub technician_id: Option<String>,
     /// IMEI starts with
     pub imei: Option<String>,
+    /// true: only terminals a repair took out, with its fault tag; false: only untagged
+    pub fault_tagged: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -282,6 +284,7 @@ pub async fn list_terminals(
             vehicle_id: q.vehicle_id,
             technician_id: q.technician_id,
             imei_prefix: imei,
+            fault_tagged: q.fault_tagged,
         };
         Ok(equipment::list_terminals(c, &filter, &page)?)
     })
@@ -353,6 +356,8 @@ pub async fn create_terminal(
             version: 1,
             created_at: t,
             updated_at: t,
+            fault_tag: None,
+            fault_order_id: None,
         };
         equipment::insert_terminal(c, &row)?;
         Ok(row)
@@ -977,6 +982,8 @@ pub async fn import_terminals(
                     version: 1,
                     created_at: t,
                     updated_at: t,
+                    fault_tag: None,
+                    fault_order_id: None,
                 },
             )?;
         }

@@ -9,13 +9,13 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use super::json::{Json, JsonOrEmpty};
+use super::json::{ClientTime, Json, JsonOrEmpty};
 use super::orders::opt_when;
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, scoped_page, with_db,
@@ -145,7 +145,8 @@ pub struct NewTicket {
     pub subject: String,
     pub description: String,
     /// when the customer reached us; default now
-    pub received_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub received_at: Option<ClientTime>,
 }
 
 /// Take a ticket: the caller owns it (首问负责). The reply deadline follows from the

@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev, web};
+use chrono::{DateTime, Timelike, Utc};
 use futures_util::future::LocalBoxFuture;
 
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -216,6 +217,50 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonOrEmpty<T> {
     }
 }
 
+/// A time a client sends (RFC 3339), as every request body and query takes it.
+///
+/// A leap second (`…T23:59:60Z`, which chrono accepts and keeps as nanoseconds ≥ 10⁹) is
+/// read as the last millisecond of that minute, `…T23:59:59.999Z`: it stays on the day
+/// and minute the client meant (the KPI rollup's `date()` and every report bucket it
+/// falls in), it sorts before the next second, and it is a time every database and
+/// JavaScript's `Date` can read. Anything else parses exactly as `DateTime<Utc>` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientTime(DateTime<Utc>);
+
+impl ClientTime {
+    /// Normalises a parsed time (see the type's documentation).
+    pub fn new(t: DateTime<Utc>) -> ClientTime {
+        if t.nanosecond() >= 1_000_000_000 {
+            let base = t.with_nanosecond(0).unwrap_or(t);
+            ClientTime(base + chrono::Duration::milliseconds(999))
+        } else {
+            ClientTime(t)
+        }
+    }
+
+    pub fn utc(self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+impl From<ClientTime> for DateTime<Utc> {
+    fn from(t: ClientTime) -> DateTime<Utc> {
+        t.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClientTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ClientTime, D::Error> {
+        DateTime::<Utc>::deserialize(d).map(ClientTime::new)
+    }
+}
+
+impl serde::Serialize for ClientTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +288,31 @@ mod tests {
         assert_eq!(code(parse(b"{\"name\": 1}")), "invalid_body");
         assert_eq!(code(parse(b"[1]")), "invalid_body");
         assert_eq!(code(parse(b"{\"name\": \"x\"}")), "ok");
+    }
+
+    #[derive(serde::Deserialize)]
+    struct T {
+        at: ClientTime,
+    }
+
+    fn t(s: &str) -> String {
+        let v: T = serde_json::from_str(&format!("{{\"at\":\"{s}\"}}")).unwrap();
+        v.at.utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+
+    #[test]
+    fn a_leap_second_is_the_last_millisecond_of_its_minute() {
+        assert_eq!(t("2016-12-31T23:59:60Z"), "2016-12-31T23:59:59.999Z");
+        assert_eq!(t("2016-12-31T23:59:60.5Z"), "2016-12-31T23:59:59.999Z");
+        // in another offset: 2017-01-01T07:59:60+08:00 is the same leap second
+        assert_eq!(t("2017-01-01T07:59:60+08:00"), "2016-12-31T23:59:59.999Z");
+        assert_eq!(t("2016-12-31T23:59:59Z"), "2016-12-31T23:59:59.000Z");
+        assert_eq!(
+            t("2026-12-05T08:00:00.25+08:00"),
+            "2026-12-05T00:00:00.250Z"
+        );
+        assert!(serde_json::from_str::<T>(r#"{"at":"2016-12-31T23:59:61Z"}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"at":"yesterday"}"#).is_err());
     }
 }

@@ -143,6 +143,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(orders::line_repair)
                 .service(orders::line_not_done)
                 .service(orders::add_part)
+                .service(orders::correct_part)
+                .service(orders::remove_part)
                 .service(orders::add_verbal_approval)
                 .service(orders::confirm_verbal_approval)
                 .service(orders::sign_off)

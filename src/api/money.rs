@@ -10,14 +10,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::idempotency::{Idempotency, answer};
-use super::json::{Json, JsonOrEmpty};
+use super::json::{ClientTime, Json, JsonOrEmpty};
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, named_approver, ok_etag, page_json,
     scoped_page, with_db,
@@ -146,10 +146,10 @@ fn method(check: &mut Check, value: &str) -> PaymentMethod {
 
 /// When the money changed hands: given (offline phones send it later) or now; not in the
 /// future, not more than three days back.
-fn paid_at(check: &mut Check, t: Option<DateTime<Utc>>) -> chrono::NaiveDateTime {
+fn paid_at(check: &mut Check, t: Option<ClientTime>) -> chrono::NaiveDateTime {
     let at = now();
     let Some(t) = t else { return at };
-    let t = crate::store::micros(t.naive_utc());
+    let t = crate::store::micros(t.utc().naive_utc());
     if t > at + Duration::minutes(5) {
         check.add("paid_at", "in_future", "must not be in the future");
     } else if t < at - Duration::hours(BACKDATE_HOURS) {
@@ -628,7 +628,8 @@ pub struct CollectionIn {
     pub method: String,
     pub payer_name: String,
     /// when the money changed hands (default: now); at most 72 hours back
-    pub paid_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub paid_at: Option<ClientTime>,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
     pub notes: Option<String>,
@@ -1626,7 +1627,8 @@ pub struct InvoicePaymentIn {
     /// default bank_transfer
     pub method: Option<String>,
     pub payer_name: String,
-    pub paid_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub paid_at: Option<ClientTime>,
     /// the bank's reference of the transfer
     pub notes: Option<String>,
 }
@@ -1649,7 +1651,7 @@ pub async fn pay_invoice(
     let fen = amount(&mut check, "amount_fen", b.amount_fen);
     let method = method(&mut check, b.method.as_deref().unwrap_or("bank_transfer"));
     let payer = check.text("payer_name", &b.payer_name, 100);
-    let at = match b.paid_at {
+    let at = match b.paid_at.map(ClientTime::utc) {
         // a bank transfer is recorded from the statement, possibly weeks later
         Some(t) if t.naive_utc() <= now() + Duration::minutes(5) && t.year() >= 2000 => {
             crate::store::micros(t.naive_utc())

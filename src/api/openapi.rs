@@ -35,7 +35,7 @@ use super::{
         orders::reassign, orders::accept, orders::decline, orders::readiness, orders::depart,
         orders::arrive, orders::hold, orders::resume, orders::complete, orders::close, orders::cancel,
         orders::line_install, orders::line_terminal_swap, orders::line_sim_swap, orders::line_repair,
-        orders::line_not_done, orders::add_part, orders::add_verbal_approval,
+        orders::line_not_done, orders::add_part, orders::correct_part, orders::remove_part, orders::add_verbal_approval,
         orders::confirm_verbal_approval, orders::sign_off,
         money::list_charges, money::get_charge, money::request_adjustment,
         money::approve_adjustment, money::reject_adjustment, money::collect,

@@ -7,7 +7,7 @@
 //! timeline, in one transaction. Actions take an optional `Idempotency-Key`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +16,7 @@ use super::auth::Caller;
 use super::documents;
 use super::error::ApiError;
 use super::idempotency::{Idempotency, answer};
-use super::json::{Json, JsonOrEmpty};
+use super::json::{ClientTime, Json, JsonOrEmpty};
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, with_db,
 };
@@ -208,8 +208,22 @@ fn transition(
     caller: &Caller,
     order: &WorkOrder,
     action: Action,
+    patch: OrderPatch,
+    comment: Option<&str>,
+) -> Result<OrderStatus, ApiError> {
+    transition_at(c, caller, order, action, patch, comment, now())
+}
+
+/// [`transition`] for an action done at `at` (a phone's offline action; see
+/// [`reported_at`]): the timeline shows `at`, and when it was received.
+fn transition_at(
+    c: &mut DbConn,
+    caller: &Caller,
+    order: &WorkOrder,
+    action: Action,
     mut patch: OrderPatch,
     comment: Option<&str>,
+    at: NaiveDateTime,
 ) -> Result<OrderStatus, ApiError> {
     let from = status_of(order);
     let to = next_state(caller, order, action)?;
@@ -220,13 +234,14 @@ fn transition(
         patch.held_from = Some(None);
     }
     store::update(c, &order.id, order.version, &patch)?;
-    store::add_event(
+    store::add_event_at(
         c,
         &order.id,
         &caller.id,
         endpoint(action),
         Some((from.as_str(), to.as_str())),
         comment,
+        at,
     )?;
     if let Some(notice) = OrderNotice::of(action) {
         notify::on_order(c, &order.id, notice)?;
@@ -245,9 +260,51 @@ fn record_act(
     act: &str,
     comment: Option<&str>,
 ) -> Result<(), ApiError> {
+    record_act_at(c, caller, order, act, comment, now())
+}
+
+/// [`record_act`] for an act done at `at` (see [`reported_at`]).
+fn record_act_at(
+    c: &mut DbConn,
+    caller: &Caller,
+    order: &WorkOrder,
+    act: &str,
+    comment: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
     store::touch(c, &order.id, order.version)?;
-    store::add_event(c, &order.id, &caller.id, act, None, comment)?;
+    store::add_event_at(c, &order.id, &caller.id, act, None, comment, at)?;
     Ok(())
+}
+
+/// When a technician's action was done: the phone's `at` (sent late after being offline)
+/// within the bounds of `domain::reported_time`, else now. 422 `too_old`, `in_future` or
+/// `before_previous_step`.
+fn reported_at(
+    at: Option<NaiveDateTime>,
+    previous: Option<NaiveDateTime>,
+) -> Result<NaiveDateTime, ApiError> {
+    crate::domain::reported_time(at, now(), previous).map_err(|r| ApiError::Unprocessable {
+        code: r.code(),
+        detail: match r {
+            crate::domain::reported_time::TimeRefusal::TooOld => {
+                "at: more than 72 hours ago".to_string()
+            }
+            crate::domain::reported_time::TimeRefusal::InFuture => "at: in the future".to_string(),
+            crate::domain::reported_time::TimeRefusal::BeforePreviousStep => format!(
+                "at: before the order's previous step ({})",
+                previous.map(|p| p.to_string()).unwrap_or_default()
+            ),
+        },
+    })
+}
+
+/// The latest time a line of the order was resolved.
+fn last_line_done(c: &mut DbConn, order: &WorkOrder) -> Result<Option<NaiveDateTime>, ApiError> {
+    Ok(store::lines(c, &order.id)?
+        .iter()
+        .filter_map(|l| l.done_at)
+        .max())
 }
 
 // ---------------------------------------------------------------- running an action
@@ -331,10 +388,13 @@ pub struct NewInstallOrder {
     pub site_lng: f64,
     pub contact_name: String,
     pub contact_phone: String,
-    pub window_start: Option<DateTime<Utc>>,
-    pub window_end: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub window_start: Option<ClientTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub window_end: Option<ClientTime>,
     /// when the request came in; default now
-    pub requested_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub requested_at: Option<ClientTime>,
     /// normal (default) or urgent
     pub urgency: Option<String>,
     /// phone (default), letter, walk_in, online
@@ -367,7 +427,8 @@ pub struct NewRepairOrder {
     pub product_model: Option<String>,
     /// as the customer reports it, when the terminal is not known
     pub purchase_date: Option<NaiveDate>,
-    pub requested_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub requested_at: Option<ClientTime>,
     pub notes: Option<String>,
     #[serde(default)]
     pub submit: bool,
@@ -433,7 +494,8 @@ fn check_common(
 
 /// Times a client may send: 2000 to 2099. Beyond that chrono's arithmetic can overflow,
 /// PostgreSQL's timestamps end, and SQLite's text timestamps stop sorting by time.
-pub(crate) fn when(field: &str, t: DateTime<Utc>) -> Result<NaiveDateTime, ApiError> {
+pub(crate) fn when(field: &str, t: ClientTime) -> Result<NaiveDateTime, ApiError> {
+    let t = t.utc();
     let year = chrono::Datelike::year(&t);
     if (2000..2100).contains(&year) {
         Ok(naive(t))
@@ -448,7 +510,7 @@ pub(crate) fn when(field: &str, t: DateTime<Utc>) -> Result<NaiveDateTime, ApiEr
 
 pub(crate) fn opt_when(
     field: &str,
-    t: Option<DateTime<Utc>>,
+    t: Option<ClientTime>,
 ) -> Result<Option<NaiveDateTime>, ApiError> {
     t.map(|t| when(field, t)).transpose()
 }
@@ -891,8 +953,10 @@ pub struct OrderQuery {
     pub status: Option<String>,
     pub customer_id: Option<String>,
     pub technician_id: Option<String>,
-    pub scheduled_from: Option<DateTime<Utc>>,
-    pub scheduled_to: Option<DateTime<Utc>>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub scheduled_from: Option<ClientTime>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub scheduled_to: Option<ClientTime>,
 }
 
 /// An order in a list: the order and its customer's name (a technician's job list shows it
@@ -1053,6 +1117,20 @@ pub struct ReasonIn {
 pub struct PositionIn {
     pub lat: Option<f64>,
     pub lng: Option<f64>,
+    /// when it was done, if the phone sends it late (offline): at most 72 hours back,
+    /// not in the future, not before the previous step; default now
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<ClientTime>,
+}
+
+/// An action whose only field is when it was done (see `PositionIn::at`).
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AtIn {
+    /// when it was done, if the phone sends it late (offline): at most 72 hours back,
+    /// not in the future, not before the previous step; default now
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<ClientTime>,
 }
 
 fn reason(check: &mut Check, r: &ReasonIn) -> String {
@@ -1253,7 +1331,8 @@ pub struct AssignIn {
     pub lead_id: String,
     #[serde(default)]
     pub helper_ids: Vec<String>,
-    pub scheduled_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub scheduled_at: ClientTime,
     /// 外协: required when any assigned technician is an external contractor; the
     /// assigning manager's approval of it
     pub outsourcing_reason: Option<String>,
@@ -1491,28 +1570,42 @@ async fn travel(
     let mut check = Check::new();
     let pos = check.opt_point(b.lat, b.lng);
     check.finish()?;
-    run(state, caller, req, id, pos, move |c, caller, order, pos| {
-        let at = now();
-        let patch = if action == Action::Arrive {
-            OrderPatch {
-                arrived_at: Some(Some(at)),
-                arrived_lat: Some(pos.map(|p| p.0)),
-                arrived_lng: Some(pos.map(|p| p.1)),
-                wait_seconds: Some(Some((at - order.requested_at).num_seconds().max(0))),
-                ..Default::default()
+    let reported = opt_when("at", b.at)?;
+    let input = (pos, reported);
+    run(
+        state,
+        caller,
+        req,
+        id,
+        input,
+        move |c, caller, order, (pos, reported)| {
+            let previous = if action == Action::Arrive {
+                order.departed_at
+            } else {
+                order.ready_at
+            };
+            let at = reported_at(reported, previous)?;
+            let patch = if action == Action::Arrive {
+                OrderPatch {
+                    arrived_at: Some(Some(at)),
+                    arrived_lat: Some(pos.map(|p| p.0)),
+                    arrived_lng: Some(pos.map(|p| p.1)),
+                    wait_seconds: Some(Some((at - order.requested_at).num_seconds().max(0))),
+                    ..Default::default()
+                }
+            } else {
+                OrderPatch {
+                    departed_at: Some(Some(at)),
+                    ..Default::default()
+                }
+            };
+            transition_at(c, caller, order, action, patch, None, at)?;
+            if let Some((lat, lng)) = pos {
+                technicians::report_position(c, &caller.id, lat, lng)?;
             }
-        } else {
-            OrderPatch {
-                departed_at: Some(Some(at)),
-                ..Default::default()
-            }
-        };
-        transition(c, caller, order, action, patch, None)?;
-        if let Some((lat, lng)) = pos {
-            technicians::report_position(c, &caller.id, lat, lng)?;
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -1544,22 +1637,24 @@ pub async fn arrive(
 
 /// Complete the order: every line resolved, the customer signed off; the fee is computed
 /// (in warranty free; out of warranty parts only, no labour — 保修期外维修只收零部件费用).
-#[utoipa::path(tag = "work orders", responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[utoipa::path(tag = "work orders", request_body = AtIn, responses((status = 200, body = OrderView), (status = 409), (status = 422)), security(("bearer" = [])))]
 #[post("/work-orders/{id}/complete")]
 pub async fn complete(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
+    body: JsonOrEmpty<AtIn>,
 ) -> Result<HttpResponse, ApiError> {
     may(&caller, Action::Complete)?;
+    let reported = opt_when("at", body.parse()?.at)?;
     run(
         &state,
         caller,
         &req,
         id.into_inner(),
-        (),
-        |c, caller, order, ()| {
+        reported,
+        |c, caller, order, reported| {
             next_state(caller, order, Action::Complete)?;
             let lines = store::lines(c, &order.id)?;
             let blockers = order::completion_blockers(&CompletionCheck {
@@ -1594,7 +1689,15 @@ pub async fn complete(
                 code: e.code(),
                 detail: "the fee cannot be computed".into(),
             })?;
-            let at = now();
+            let previous = [
+                order.arrived_at,
+                order.signoff_at,
+                last_line_done(c, order)?,
+            ]
+            .into_iter()
+            .flatten()
+            .max();
+            let at = reported_at(reported, previous)?;
             let patch = OrderPatch {
                 completed_at: Some(Some(at)),
                 parts_total_fen: Some(Some(fee.parts_total.as_i64())),
@@ -1603,7 +1706,15 @@ pub async fn complete(
                 ..Default::default()
             };
             let comment = format!("fee {}", fee.total);
-            transition(c, caller, order, Action::Complete, patch, Some(&comment))?;
+            transition_at(
+                c,
+                caller,
+                order,
+                Action::Complete,
+                patch,
+                Some(&comment),
+                at,
+            )?;
             // the fee becomes what the customer owes, in the same transaction
             super::money::open_charge(c, order, fee.total)?;
             Ok(())
@@ -1671,6 +1782,9 @@ pub struct InstallIn {
     pub imei: String,
     pub iccid: String,
     pub notes: Option<String>,
+    /// when it was done, if sent late (offline); see `PositionIn::at`
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<ClientTime>,
 }
 
 fn terminal_for(
@@ -1731,12 +1845,14 @@ pub async fn line_install(
     let iccid = check.id("iccid", Iccid::parse(&b.iccid)).map(String::from);
     let notes = check.opt_text("notes", b.notes.as_deref(), 500);
     check.finish()?;
+    let reported = opt_when("at", b.at)?;
     let (id, line_id) = path.into_inner();
     let input = (
         line_id,
         imei.unwrap_or_default(),
         iccid.unwrap_or_default(),
         notes,
+        reported,
     );
     run(
         &state,
@@ -1744,8 +1860,9 @@ pub async fn line_install(
         &req,
         id,
         input,
-        |c, caller, order, (line_id, imei, iccid, notes)| {
+        |c, caller, order, (line_id, imei, iccid, notes, reported)| {
             on_site(caller, order, false)?;
+            let at = reported_at(reported, order.arrived_at)?;
             let mut line = pending_line(c, order, &line_id, OrderKind::Install)?;
             if line.status == LineStatus::Done.as_str() {
                 return Err(ApiError::conflict(
@@ -1777,13 +1894,13 @@ pub async fn line_install(
             line.sim_id = Some(sim.id.clone());
             line.notes = notes;
             line.done_by = Some(caller.id.clone());
-            line.done_at = Some(now());
+            line.done_at = Some(at);
             store::save_line(c, &line)?;
             let comment = format!(
                 "{} IMEI {} ICCID {}",
                 vehicle.plate_no, terminal.imei, sim.iccid
             );
-            record_act(c, caller, order, "install", Some(&comment))
+            record_act_at(c, caller, order, "install", Some(&comment), at)
         },
     )
     .await
@@ -1797,6 +1914,9 @@ pub struct TerminalSwapIn {
     pub fault: String,
     /// move the SIM from the removed terminal into the new one (default true)
     pub move_sim: Option<bool>,
+    /// when it was done, if sent late (offline); see `PositionIn::at`
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<ClientTime>,
 }
 
 /// The terminal in the line's vehicle that the work is on: the order's terminal when it
@@ -1834,12 +1954,14 @@ pub async fn line_terminal_swap(
         .map(String::from);
     let fault = check.text("fault", &b.fault, 200);
     check.finish()?;
+    let reported = opt_when("at", b.at)?;
     let (id, line_id) = path.into_inner();
     let input = (
         line_id,
         imei.unwrap_or_default(),
         fault,
         b.move_sim.unwrap_or(true),
+        reported,
     );
     run(
         &state,
@@ -1847,8 +1969,9 @@ pub async fn line_terminal_swap(
         &req,
         id,
         input,
-        |c, caller, order, (line_id, imei, fault, move_sim)| {
+        |c, caller, order, (line_id, imei, fault, move_sim, reported)| {
             on_site(caller, order, false)?;
+            let at = reported_at(reported, order.arrived_at)?;
             let mut line = pending_line(c, order, &line_id, OrderKind::Repair)?;
             let old = current_terminal(c, order, &line)?.ok_or_else(|| {
                 ApiError::conflict(
@@ -1883,6 +2006,8 @@ pub async fn line_terminal_swap(
                 TerminalStatus::InRepair.as_str(),
                 &ctx,
             )?;
+            // the unit in repair carries the tag too (故障标签 on the removed terminal)
+            equipment::tag_fault(c, &old.id, &tag, &order.id)?;
             equipment::bind_terminal(c, &new, &vehicle.id, &ctx)?;
             if let (Some(sim), true) = (sim, move_sim) {
                 let sim = equipment::sim(c, &sim.id)?;
@@ -1896,10 +2021,10 @@ pub async fn line_terminal_swap(
             line.terminal_id = Some(new.id.clone());
             line.fault_tag = Some(tag.clone());
             line.done_by = Some(caller.id.clone());
-            line.done_at = Some(now());
+            line.done_at = Some(at);
             store::save_line(c, &line)?;
             let comment = format!("{} → {}; {}", old.imei, new.imei, tag);
-            record_act(c, caller, order, "terminal_swap", Some(&comment))
+            record_act_at(c, caller, order, "terminal_swap", Some(&comment), at)
         },
     )
     .await
@@ -1911,6 +2036,9 @@ pub struct SimSwapIn {
     pub new_iccid: String,
     /// what becomes of the removed card: suspended (default), in_stock or cancelled
     pub old_sim_status: Option<String>,
+    /// when it was done, if sent late (offline); see `PositionIn::at`
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<ClientTime>,
 }
 
 /// SIM swap (更换SIM卡): the old card out of the vehicle's terminal, the new one in.
@@ -1941,16 +2069,18 @@ pub async fn line_sim_swap(
         );
     }
     check.finish()?;
+    let reported = opt_when("at", b.at)?;
     let (id, line_id) = path.into_inner();
-    let input = (line_id, iccid.unwrap_or_default(), old_status);
+    let input = (line_id, iccid.unwrap_or_default(), old_status, reported);
     run(
         &state,
         caller,
         &req,
         id,
         input,
-        |c, caller, order, (line_id, iccid, old_status)| {
+        |c, caller, order, (line_id, iccid, old_status, reported)| {
             on_site(caller, order, false)?;
+            let at = reported_at(reported, order.arrived_at)?;
             let mut line = pending_line(c, order, &line_id, OrderKind::Repair)?;
             let terminal = current_terminal(c, order, &line)?.ok_or_else(|| {
                 ApiError::conflict("no_terminal_installed", "the vehicle has no terminal")
@@ -1976,14 +2106,14 @@ pub async fn line_sim_swap(
             line.sim_id = Some(new.id.clone());
             line.terminal_id.get_or_insert(terminal.id.clone());
             line.done_by = Some(caller.id.clone());
-            line.done_at = Some(now());
+            line.done_at = Some(at);
             store::save_line(c, &line)?;
             let comment = format!(
                 "{} → {}",
                 old.map(|s| s.iccid).unwrap_or_else(|| "—".into()),
                 new.iccid
             );
-            record_act(c, caller, order, "sim_swap", Some(&comment))
+            record_act_at(c, caller, order, "sim_swap", Some(&comment), at)
         },
     )
     .await
@@ -1993,6 +2123,18 @@ pub async fn line_sim_swap(
 #[serde(deny_unknown_fields)]
 pub struct NotesIn {
     pub notes: String,
+    /// when it was done, if sent late (offline); see `PositionIn::at`
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<ClientTime>,
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotDoneIn {
+    pub reason: String,
+    /// when it was done, if sent late (offline); see `PositionIn::at`
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<ClientTime>,
 }
 
 /// Fixed on the spot without swapping anything.
@@ -2010,52 +2152,56 @@ pub async fn line_repair(
     let mut check = Check::new();
     let notes = check.text("notes", &b.notes, 500);
     check.finish()?;
+    let reported = opt_when("at", b.at)?;
     let (id, line_id) = path.into_inner();
     run(
         &state,
         caller,
         &req,
         id,
-        (line_id, notes),
-        |c, caller, order, (line_id, notes)| {
+        (line_id, notes, reported),
+        |c, caller, order, (line_id, notes, reported)| {
             on_site(caller, order, false)?;
+            let at = reported_at(reported, order.arrived_at)?;
             let mut line = pending_line(c, order, &line_id, OrderKind::Repair)?;
             line.status = LineStatus::Done.as_str().to_string();
             line.add_work("repair");
             line.notes = Some(notes.clone());
             line.done_by = Some(caller.id.clone());
-            line.done_at = Some(now());
+            line.done_at = Some(at);
             store::save_line(c, &line)?;
-            record_act(c, caller, order, "repair", Some(&notes))
+            record_act_at(c, caller, order, "repair", Some(&notes), at)
         },
     )
     .await
 }
 
 /// The work on this vehicle is not done, with the reason (the line is resolved).
-#[utoipa::path(tag = "work orders", request_body = ReasonIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[utoipa::path(tag = "work orders", request_body = NotDoneIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
 #[post("/work-orders/{id}/lines/{line_id}/not-done")]
 pub async fn line_not_done(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: Json<ReasonIn>,
+    body: Json<NotDoneIn>,
 ) -> Result<HttpResponse, ApiError> {
     technician_only(&caller)?;
     let b = body.parse()?;
     let mut check = Check::new();
-    let r = reason(&mut check, &b);
+    let r = check.text("reason", &b.reason, 500);
     check.finish()?;
+    let reported = opt_when("at", b.at)?;
     let (id, line_id) = path.into_inner();
     run(
         &state,
         caller,
         &req,
         id,
-        (line_id, r),
-        |c, caller, order, (line_id, r)| {
+        (line_id, r, reported),
+        |c, caller, order, (line_id, r, reported)| {
             on_site(caller, order, false)?;
+            let at = reported_at(reported, order.arrived_at)?;
             let mut line = store::line(c, &order.id, &line_id)?;
             if line.status != LineStatus::Pending.as_str() {
                 return Err(ApiError::conflict(
@@ -2066,11 +2212,11 @@ pub async fn line_not_done(
             line.status = LineStatus::NotDone.as_str().to_string();
             line.not_done_reason = Some(r.clone());
             line.done_by = Some(caller.id.clone());
-            line.done_at = Some(now());
+            line.done_at = Some(at);
             store::save_line(c, &line)?;
             let vehicle = vehicles::get(c, &line.vehicle_id)?;
             let comment = format!("{}: {r}", vehicle.plate_no);
-            record_act(c, caller, order, "not_done", Some(&comment))
+            record_act_at(c, caller, order, "not_done", Some(&comment), at)
         },
     )
     .await
@@ -2156,13 +2302,113 @@ pub async fn add_part(
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct PartCorrectionIn {
+    /// the right quantity, 1–1000 (to take a part off, DELETE it)
+    pub quantity: i32,
+}
+
+/// The recorded part, if the parts may still change: 409 `parts_locked` from completion
+/// on, else the lead technician on site or on hold, as for adding one.
+fn correctable_part(
+    c: &mut DbConn,
+    caller: &Caller,
+    order: &WorkOrder,
+    part_use_id: &str,
+) -> Result<(PartUsed, PartUseRow), ApiError> {
+    let row = store::part_use(c, &order.id, part_use_id)?;
+    if status_of(order).parts_locked() {
+        return Err(ApiError::conflict(
+            "parts_locked",
+            format!(
+                "the order is {}: its parts make the fee and can no longer change",
+                status_of(order).as_str()
+            ),
+        ));
+    }
+    on_site(caller, order, true)?;
+    let used = store::parts_used(c, &order.id)?
+        .into_iter()
+        .find(|p| p.id == row.id)
+        .ok_or(ApiError::NotFound)?;
+    Ok((used, row))
+}
+
+/// Correct the quantity of a part recorded on the order (until it is completed; the fee
+/// follows). Recorded on the timeline as `part_corrected`.
+#[utoipa::path(tag = "work orders", operation_id = "correct_work_order_part", request_body = PartCorrectionIn, responses((status = 200, body = OrderView), (status = 404), (status = 409), (status = 412), (status = 422), (status = 428)), security(("bearer" = [])))]
+#[patch("/work-orders/{id}/parts/{part_id}")]
+pub async fn correct_part(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: Json<PartCorrectionIn>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    if !(1..=1000).contains(&b.quantity) {
+        check.add("quantity", "out_of_range", "between 1 and 1000");
+    }
+    check.finish()?;
+    let (id, part_id) = path.into_inner();
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        (part_id, b.quantity),
+        |c, caller, order, (part_id, quantity)| {
+            let (used, row) = correctable_part(c, caller, order, &part_id)?;
+            store::set_part_use_quantity(c, &row.id, quantity)?;
+            let comment = format!(
+                "{} {} × {} → {}",
+                used.part_code, used.part_name, used.quantity, quantity
+            );
+            record_act(c, caller, order, "part_corrected", Some(&comment))
+        },
+    )
+    .await
+}
+
+/// Remove a part recorded on the order by mistake (until it is completed; the fee
+/// follows). Recorded on the timeline as `part_removed`.
+#[utoipa::path(tag = "work orders", operation_id = "remove_work_order_part", responses((status = 200, body = OrderView), (status = 404), (status = 409), (status = 412), (status = 428)), security(("bearer" = [])))]
+#[delete("/work-orders/{id}/parts/{part_id}")]
+pub async fn remove_part(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    technician_only(&caller)?;
+    let (id, part_id) = path.into_inner();
+    run(
+        &state,
+        caller,
+        &req,
+        id,
+        part_id,
+        |c, caller, order, part_id| {
+            let (used, row) = correctable_part(c, caller, order, &part_id)?;
+            store::delete_part_use(c, &row.id)?;
+            let comment = format!("{} {} × {}", used.part_code, used.part_name, used.quantity);
+            record_act(c, caller, order, "part_removed", Some(&comment))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VerbalApprovalIn {
     /// the manager who approved on the phone
     pub approver_id: String,
     /// what was approved
     pub content: String,
     /// when they said yes; default now
-    pub approved_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub approved_at: Option<ClientTime>,
 }
 
 /// Record a verbal emergency approval (口头请示) given by a manager, to be confirmed later.
@@ -2257,7 +2503,8 @@ pub async fn confirm_verbal_approval(
 #[serde(deny_unknown_fields)]
 pub struct SignOffIn {
     pub signer_name: String,
-    pub signed_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub signed_at: Option<ClientTime>,
     /// the signature as a data URL (data:image/png;base64,…), at most 48 KB
     pub signature_image: Option<String>,
 }
@@ -2334,7 +2581,8 @@ pub struct CandidateQuery {
     /// 1–50, default 10
     pub limit: Option<usize>,
     /// the visit time to check bookings against; default the order's, or now
-    pub scheduled_at: Option<DateTime<Utc>>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub scheduled_at: Option<ClientTime>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

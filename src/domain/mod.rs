@@ -41,7 +41,10 @@ pub mod money;
 pub mod order;
 pub mod ranking;
 pub mod registry;
+pub mod reported_time;
 pub mod warranty;
+
+pub use reported_time::reported_time;
 
 /// A document number: `{prefix}-{center}-{year}-{seq}`, e.g. `AZ-ZZ-2026-000123` — the
 /// service center code trimmed and in upper case, the year, and the center's gapless

@@ -100,6 +100,14 @@ impl OrderStatus {
         )
     }
 
+    /// The parts recorded on the order may no longer be corrected or removed: from
+    /// completion on the fee is computed from them (and owed), so a mistake after that is
+    /// an adjustment of the charge, not of the parts.
+    pub fn parts_locked(self) -> bool {
+        use OrderStatus::*;
+        matches!(self, Completed | Closed | Cancelled)
+    }
+
     /// The states an order may be put on hold from, and so resumed to.
     pub fn is_holdable(self) -> bool {
         use OrderStatus::*;
@@ -891,5 +899,18 @@ mod tests {
         assert_eq!(labels, ["信息核实", "工具", "备件", "资料"]);
         assert_eq!(ReadinessItem::parse("spare_parts"), Some(SpareParts));
         assert_eq!(ReadinessItem::parse("info_verified"), Some(InfoVerified));
+    }
+
+    #[test]
+    fn parts_are_locked_from_completion_on() {
+        for s in OrderStatus::ALL {
+            let locked = matches!(
+                s,
+                OrderStatus::Completed | OrderStatus::Closed | OrderStatus::Cancelled
+            );
+            assert_eq!(s.parts_locked(), locked, "{s:?}");
+        }
+        assert!(!OrderStatus::OnSite.parts_locked());
+        assert!(!OrderStatus::OnHold.parts_locked());
     }
 }

@@ -3,7 +3,7 @@
 //! "经GPS事业部经理审批…，安排合适的维修人员": the manager picks a suitable technician —
 //! one with the skill, close to the site, not overloaded, who knows the terminal model,
 //! and free at the scheduled time. External contractors (外协) are suggested too, after
-//! own staff, since "遇紧急叫修通知，维修技术人员都不在公司时，可经部门经理同意，派外协
+//! every own technician who can take the job (see [`Group`]), since "遇紧急叫修通知，维修技术人员都不在公司时，可经部门经理同意，派外协
 //! 厂家" — they need the manager's outsourcing approval.
 //!
 //! [`CandidateIndex`] is built once from the technician list and answers
@@ -88,8 +88,56 @@ pub const PER_JOB_TODAY: f64 = 8.0;
 pub const MODEL_BONUS: f64 = 15.0;
 /// Points lost for being busy at the scheduled time (still listed, `available = false`).
 pub const BUSY_PENALTY: f64 = 60.0;
-/// Points lost by an external contractor, so own staff come first at similar scores.
+/// Points lost by an external contractor (shown in the score; the order between own
+/// staff and contractors is set by [`Group`], not by points).
 pub const EXTERNAL_PENALTY: f64 = 12.0;
+
+/// The ranking groups, best first. A candidate of an earlier group always comes before
+/// one of a later group, whatever their scores; within a group, by [`score`].
+///
+/// The handbook uses contractors only "维修技术人员都不在公司时": every own technician
+/// free at the time comes before any contractor, however near the contractor is. A busy
+/// own technician (who may be rescheduled) still comes before a busy contractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    /// Own staff, free at the scheduled time.
+    OwnFree = 0,
+    /// External contractors, free at the scheduled time.
+    ContractorFree = 1,
+    /// Own staff with something else at the scheduled time.
+    OwnBooked = 2,
+    /// External contractors with something else at the scheduled time.
+    ContractorBooked = 3,
+}
+
+impl Group {
+    pub const ALL: [Group; 4] = [
+        Group::OwnFree,
+        Group::ContractorFree,
+        Group::OwnBooked,
+        Group::ContractorBooked,
+    ];
+
+    /// The group of a technician.
+    pub fn of(external: bool, busy: bool) -> Group {
+        match (busy, external) {
+            (false, false) => Group::OwnFree,
+            (false, true) => Group::ContractorFree,
+            (true, false) => Group::OwnBooked,
+            (true, true) => Group::ContractorBooked,
+        }
+    }
+
+    /// The penalties every member of the group carries in its score.
+    fn penalty(self) -> f64 {
+        match self {
+            Group::OwnFree => 0.0,
+            Group::ContractorFree => EXTERNAL_PENALTY,
+            Group::OwnBooked => BUSY_PENALTY,
+            Group::ContractorBooked => BUSY_PENALTY + EXTERNAL_PENALTY,
+        }
+    }
+}
 
 /// The score of an eligible technician (higher is better):
 ///
@@ -102,9 +150,9 @@ pub const EXTERNAL_PENALTY: f64 = 12.0;
 ///       − 12 if an external contractor
 /// ```
 ///
-/// So one more job today weighs like 8 km more driving, knowing the model like 15 km,
-/// an external contractor needs to be 12 km closer than own staff to come first, and a
-/// technician busy at the time comes after everyone free within 60 km. A home-base
+/// So one more job today weighs like 8 km more driving and knowing the model like 15 km.
+/// The score orders candidates within a [`Group`] only: own free technicians come first,
+/// then free contractors, then booked own staff, then booked contractors. A home-base
 /// position (not live) is scored like a live one and only flagged in the reasons.
 /// Only the distance term is unbounded; [`CandidateIndex::rank`] relies on that.
 pub fn score(
@@ -171,6 +219,7 @@ fn wanted_model(needs: &OrderNeeds) -> Option<&str> {
 /// A technician scored for one order (before being turned into a [`Candidate`]).
 #[derive(Debug, Clone, Copy)]
 struct Scored {
+    group: Group,
     idx: usize,
     score: f64,
     km: f64,
@@ -181,6 +230,7 @@ fn score_one(t: &TechnicianInfo, idx: usize, site: GeoPoint, model: Option<&str>
     let km = distance_km(t.position, site);
     let model_match = model.map(|m| t.models.iter().any(|k| k.trim().eq_ignore_ascii_case(m)));
     Scored {
+        group: Group::of(t.external, t.busy_at_scheduled_time),
         idx,
         score: score(
             km,
@@ -194,10 +244,11 @@ fn score_one(t: &TechnicianInfo, idx: usize, site: GeoPoint, model: Option<&str>
     }
 }
 
-/// Best first: higher score, then smaller id, then earlier in the input.
+/// Best first: earlier group, then higher score, then smaller id, then earlier in the input.
 fn best_first(techs: &[TechnicianInfo], a: &Scored, b: &Scored) -> Ordering {
-    b.score
-        .total_cmp(&a.score)
+    a.group
+        .cmp(&b.group)
+        .then_with(|| b.score.total_cmp(&a.score))
         .then_with(|| techs[a.idx].id.cmp(&techs[b.idx].id))
         .then_with(|| a.idx.cmp(&b.idx))
 }
@@ -286,11 +337,13 @@ struct SkillTree {
 }
 
 impl SkillTree {
-    fn build(techs: &[TechnicianInfo], kind: OrderKind) -> SkillTree {
+    fn build(techs: &[TechnicianInfo], kind: OrderKind, group: Group) -> SkillTree {
         let points: Vec<_> = techs
             .iter()
             .enumerate()
-            .filter(|(_, t)| eligible(t, kind))
+            .filter(|(_, t)| {
+                eligible(t, kind) && Group::of(t.external, t.busy_at_scheduled_time) == group
+            })
             .map(|(i, t)| GeomWithData::new([t.position.lng, t.position.lat], i))
             .collect();
         let (mut max_abs_lat, mut min_lng, mut max_lng) = (0.0_f64, 180.0_f64, -180.0_f64);
@@ -337,12 +390,12 @@ impl SkillTree {
 }
 
 /// Technicians indexed for ranking; build once per technician list (e.g. per request or
-/// cached per center), query many times. The R-tree of a skill is built on the first
-/// query that needs it, so a one-off ranking pays for one tree only.
+/// cached per center), query many times. The R-trees of a skill (one per [`Group`]) are
+/// built on the first query that needs them, so a one-off ranking pays for one skill only.
 pub struct CandidateIndex {
     technicians: Vec<TechnicianInfo>,
-    install: std::sync::OnceLock<SkillTree>,
-    repair: std::sync::OnceLock<SkillTree>,
+    install: std::sync::OnceLock<Vec<SkillTree>>,
+    repair: std::sync::OnceLock<Vec<SkillTree>>,
 }
 
 impl CandidateIndex {
@@ -369,14 +422,15 @@ impl CandidateIndex {
         self.technicians.is_empty()
     }
 
-    /// The best `limit` candidates for `needs`, best first (see [`score`]; ties by
-    /// technician id). Inactive technicians and those without the skill (install or
-    /// repair) are left out; busy ones and external contractors are listed, lower.
+    /// The best `limit` candidates for `needs`, best first (by [`Group`], then [`score`];
+    /// ties by technician id). Inactive technicians and those without the skill (install
+    /// or repair) are left out; busy ones and external contractors are listed, lower.
     ///
-    /// Technicians are visited nearest first in the R-tree's plain-degree metric, which
+    /// Groups are ranked one after the other, each from its own R-tree, until `limit`
+    /// candidates are found. Within a group, technicians are visited nearest first in the R-tree's plain-degree metric, which
     /// only roughly follows real distance, so each one is scored by its haversine
     /// distance. The walk stops once even a perfect technician (no jobs, free, own
-    /// staff, knows the model) at the smallest real distance still possible for the
+    /// staff, knows the model, less the group's penalties) at the smallest real distance still possible for the
     /// unvisited ones would score below the current `limit`-th best (the bound is derived
     /// in `SkillTree::min_km_beyond`). Hence the answer is exactly [`rank_exhaustive`]'s.
     ///
@@ -391,37 +445,51 @@ impl CandidateIndex {
             return (Vec::new(), 0);
         }
         let techs = &self.technicians;
-        let index = match needs.kind {
+        let trees = match needs.kind {
             OrderKind::Install => &self.install,
             OrderKind::Repair => &self.repair,
         }
-        .get_or_init(|| SkillTree::build(techs, needs.kind));
+        .get_or_init(|| {
+            Group::ALL
+                .iter()
+                .map(|g| SkillTree::build(techs, needs.kind, *g))
+                .collect()
+        });
         let model = wanted_model(needs);
-        let best_possible = BASE_SCORE + if model.is_some() { MODEL_BONUS } else { 0.0 };
         let site = needs.site;
-        // the best `limit` so far, best first
-        let mut top: Vec<Scored> = Vec::with_capacity(limit + 1);
+        let mut out: Vec<Scored> = Vec::with_capacity(limit);
         let mut visited = 0;
-        for (item, d2) in index
-            .tree
-            .nearest_neighbor_iter_with_distance_2(&[site.lng, site.lat])
-        {
-            if top.len() == limit {
-                let worst = top[limit - 1].score;
-                let ceiling = best_possible - PER_KM * index.min_km_beyond(site, d2.sqrt());
-                if ceiling < worst {
-                    break;
+        for (group, index) in Group::ALL.iter().zip(trees) {
+            let want = limit - out.len();
+            if want == 0 {
+                break;
+            }
+            let best_possible =
+                BASE_SCORE + if model.is_some() { MODEL_BONUS } else { 0.0 } - group.penalty();
+            // the best `want` of this group so far, best first
+            let mut top: Vec<Scored> = Vec::with_capacity(want + 1);
+            for (item, d2) in index
+                .tree
+                .nearest_neighbor_iter_with_distance_2(&[site.lng, site.lat])
+            {
+                if top.len() == want {
+                    let worst = top[want - 1].score;
+                    let ceiling = best_possible - PER_KM * index.min_km_beyond(site, d2.sqrt());
+                    if ceiling < worst {
+                        break;
+                    }
+                }
+                visited += 1;
+                let s = score_one(&techs[item.data], item.data, site, model);
+                let at = top.partition_point(|x| best_first(techs, x, &s) == Ordering::Less);
+                if at < want {
+                    top.insert(at, s);
+                    top.truncate(want);
                 }
             }
-            visited += 1;
-            let s = score_one(&techs[item.data], item.data, site, model);
-            let at = top.partition_point(|x| best_first(techs, x, &s) == Ordering::Less);
-            if at < limit {
-                top.insert(at, s);
-                top.truncate(limit);
-            }
+            out.extend(top);
         }
-        let out = top
+        let out = out
             .iter()
             .map(|s| candidate(&techs[s.idx], s, needs.kind, model))
             .collect();
@@ -564,12 +632,68 @@ mod tests {
         assert_eq!(ids(&got), ["b", "a"]);
         assert!(got[1].external);
         assert!(got[1].reasons.contains(&"外协（需外协审批）".to_string()));
-        // but a much closer contractor beats a far technician
+        // even a much closer contractor comes after a free own technician far away
         let techs = vec![ext, at("b", 40.0)];
         assert_eq!(
             ids(&rank(techs, &needs(OrderKind::Repair, None), 10)),
-            ["a", "b"]
+            ["b", "a"]
         );
+    }
+
+    /// The issue's numbers: a contractor 0.35 km away, an idle own technician 22 km away.
+    #[test]
+    fn contractor_never_outranks_a_free_own_technician() {
+        let mut ext = at("contractor", 0.35);
+        ext.external = true;
+        let own = at("own", 22.0);
+        let got = rank(vec![ext, own], &needs(OrderKind::Repair, None), 10);
+        assert_eq!(ids(&got), ["own", "contractor"]);
+        assert!(got[0].score < got[1].score, "ordered by group, not score");
+    }
+
+    #[test]
+    fn groups_own_free_then_contractors_free_then_booked() {
+        let mut ext_free = at("b_ext_free", 0.5);
+        ext_free.external = true;
+        let mut own_booked = at("c_own_booked", 0.1);
+        own_booked.busy_at_scheduled_time = true;
+        let mut ext_booked = at("d_ext_booked", 0.05);
+        ext_booked.external = true;
+        ext_booked.busy_at_scheduled_time = true;
+        let mut own_loaded = at("a_own_far_loaded", 80.0);
+        own_loaded.jobs_today = 6;
+        let techs = vec![
+            ext_booked.clone(),
+            own_booked.clone(),
+            ext_free.clone(),
+            own_loaded,
+            at("a_own_near", 30.0),
+        ];
+        let n = needs(OrderKind::Install, None);
+        assert_eq!(
+            ids(&rank(techs.clone(), &n, 10)),
+            [
+                "a_own_near",
+                "a_own_far_loaded",
+                "b_ext_free",
+                "c_own_booked",
+                "d_ext_booked"
+            ]
+        );
+        // a limit cuts across groups the same way
+        assert_eq!(
+            ids(&rank(techs.clone(), &n, 3)),
+            ["a_own_near", "a_own_far_loaded", "b_ext_free"]
+        );
+        // within a group, by distance and load as before
+        let mut ext_far = at("e_ext_far", 20.0);
+        ext_far.external = true;
+        assert_eq!(
+            ids(&rank(vec![ext_far, ext_free], &n, 10)),
+            ["b_ext_free", "e_ext_far"]
+        );
+        assert_eq!(Group::of(false, false), Group::OwnFree);
+        assert_eq!(Group::of(true, true), Group::ContractorBooked);
     }
 
     #[test]
@@ -867,18 +991,23 @@ mod tests {
             .collect();
         world.extend(techs);
         for points in [&world[..2_000], &world[2_000..], &world[..]] {
-            let tree = SkillTree::build(points, OrderKind::Repair);
-            for _ in 0..200 {
-                let site = GeoPoint {
-                    lat: r.range(-90.0, 90.0),
-                    lng: r.range(-180.0, 180.0),
-                };
-                for t in points.iter().filter(|t| eligible(t, OrderKind::Repair)) {
-                    let p = t.position;
-                    let deg = ((p.lng - site.lng).powi(2) + (p.lat - site.lat).powi(2)).sqrt();
-                    let bound = tree.min_km_beyond(site, deg);
-                    let real = distance_km(p, site);
-                    assert!(bound <= real, "{site:?} {p:?}: {bound} > {real}");
+            for g in Group::ALL {
+                let tree = SkillTree::build(points, OrderKind::Repair, g);
+                for _ in 0..50 {
+                    let site = GeoPoint {
+                        lat: r.range(-90.0, 90.0),
+                        lng: r.range(-180.0, 180.0),
+                    };
+                    for t in points.iter().filter(|t| {
+                        eligible(t, OrderKind::Repair)
+                            && Group::of(t.external, t.busy_at_scheduled_time) == g
+                    }) {
+                        let p = t.position;
+                        let deg = ((p.lng - site.lng).powi(2) + (p.lat - site.lat).powi(2)).sqrt();
+                        let bound = tree.min_km_beyond(site, deg);
+                        let real = distance_km(p, site);
+                        assert!(bound <= real, "{site:?} {p:?}: {bound} > {real}");
+                    }
                 }
             }
         }

@@ -45,6 +45,11 @@ pub struct Terminal {
     #[serde(with = "super::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
+    /// While in repair after a repair order took it out of a vehicle: that order's fault
+    /// tag (故障标签: plate + fault), e.g. "豫A12345 / 不定位"
+    pub fault_tag: Option<String>,
+    /// the repair order that took it out, with `fault_tag`
+    pub fault_order_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
@@ -119,6 +124,8 @@ pub struct TerminalFilter<'a> {
     pub vehicle_id: Option<String>,
     pub technician_id: Option<String>,
     pub imei_prefix: Option<String>,
+    /// only terminals with (true) or without (false) a repair's fault tag
+    pub fault_tagged: Option<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -222,6 +229,11 @@ pub fn list_terminals(
     if let Some(p) = &f.imei_prefix {
         q = q.filter(t::imei.like(prefix_pattern(p)));
     }
+    match f.fault_tagged {
+        Some(true) => q = q.filter(t::fault_tag.is_not_null()),
+        Some(false) => q = q.filter(t::fault_tag.is_null()),
+        None => {}
+    }
     if let Some(after) = &page.after {
         q = q.filter(t::id.gt(after.clone()));
     }
@@ -235,7 +247,44 @@ pub fn update_terminal(
     version: i32,
     patch: &TerminalPatch,
 ) -> StoreResult<()> {
-    versioned_update!(conn, terminals, id, id, version, patch)
+    versioned_update!(conn, terminals, id, id, version, patch)?;
+    clear_fault_tag_out_of_repair(conn, id)
+}
+
+/// Tags a terminal a repair took out of a vehicle (in the same transaction as the
+/// unbinding): the tag and the order show on the unit until it leaves repair.
+pub fn tag_fault(
+    conn: &mut DbConn,
+    terminal_id: &str,
+    fault_tag: &str,
+    order_id: &str,
+) -> StoreResult<()> {
+    diesel::update(t::terminals.filter(t::id.eq(terminal_id)))
+        .set((
+            t::fault_tag.eq(Some(fault_tag)),
+            t::fault_order_id.eq(Some(order_id)),
+            t::version.eq(t::version + 1),
+            t::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A terminal no longer in repair (back in stock, returned, scrapped, installed again)
+/// carries no fault tag.
+fn clear_fault_tag_out_of_repair(conn: &mut DbConn, terminal_id: &str) -> StoreResult<()> {
+    diesel::update(
+        t::terminals
+            .filter(t::id.eq(terminal_id))
+            .filter(t::status.ne("in_repair"))
+            .filter(t::fault_tag.is_not_null()),
+    )
+    .set((
+        t::fault_tag.eq(None::<String>),
+        t::fault_order_id.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// How many terminals are in this technician's van.
@@ -435,6 +484,8 @@ pub fn bind_terminal(
         t::location.eq("vehicle"),
         t::technician_id.eq(None::<String>),
         t::status.eq("installed"),
+        t::fault_tag.eq(None::<String>),
+        t::fault_order_id.eq(None::<String>),
         t::version.eq(t::version + 1),
         t::updated_at.eq(now()),
     ))

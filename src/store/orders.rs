@@ -301,6 +301,11 @@ pub struct OrderEvent {
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub comment: Option<String>,
+    /// when the server received it; `at` is when it was done, earlier for an action a
+    /// phone sent late with its `at` (offline)
+    #[serde(with = "super::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub received_at: Option<NaiveDateTime>,
 }
 
 // ---- numbers ----
@@ -601,6 +606,30 @@ pub fn insert_part_use(conn: &mut DbConn, row: &PartUseRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// A part recorded on this order (404 if not on it).
+pub fn part_use(conn: &mut DbConn, order_id: &str, id: &str) -> StoreResult<PartUseRow> {
+    Ok(wp::work_order_parts
+        .filter(wp::order_id.eq(order_id))
+        .filter(wp::id.eq(id))
+        .select(PartUseRow::as_select())
+        .first(conn)?)
+}
+
+/// Corrects the quantity of a recorded part (before completion; the caller checks).
+pub fn set_part_use_quantity(conn: &mut DbConn, id: &str, quantity: i32) -> StoreResult<()> {
+    diesel::update(wp::work_order_parts.filter(wp::id.eq(id)))
+        .set(wp::quantity.eq(quantity))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes a part recorded by mistake (before completion; the caller checks). The
+/// timeline keeps what it was.
+pub fn delete_part_use(conn: &mut DbConn, id: &str) -> StoreResult<()> {
+    diesel::delete(wp::work_order_parts.filter(wp::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
 pub fn parts_used(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<PartUsed>> {
     let rows: Vec<(PartUseRow, (String, String))> = wp::work_order_parts
         .inner_join(p::parts)
@@ -673,10 +702,24 @@ pub fn add_event(
     from_to: Option<(&str, &str)>,
     comment: Option<&str>,
 ) -> StoreResult<()> {
+    add_event_at(conn, order_id, actor_id, action, from_to, comment, now())
+}
+
+/// Records an event done at `at` (received now).
+pub fn add_event_at(
+    conn: &mut DbConn,
+    order_id: &str,
+    actor_id: &str,
+    action: &str,
+    from_to: Option<(&str, &str)>,
+    comment: Option<&str>,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
     let ev = OrderEvent {
         id: new_id(),
         order_id: order_id.to_string(),
-        at: now(),
+        received_at: Some(now()),
+        at,
         actor_id: actor_id.to_string(),
         action: action.to_string(),
         from_status: from_to.map(|(f, _)| f.to_string()),

@@ -138,6 +138,8 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        fault_tag -> Nullable<Text>,
+        fault_order_id -> Nullable<Text>,
     }
 }
 
@@ -331,6 +333,7 @@ diesel::table! {
         from_status -> Nullable<Text>,
         to_status -> Nullable<Text>,
         comment -> Nullable<Text>,
+        received_at -> Nullable<Timestamp>,
     }
 }
 

@@ -1884,6 +1884,54 @@ async fn candidates_are_skilled_technicians_nearest_first() {
     .await;
 }
 
+/// Issue 14 item 7: a contractor 0.35 km from the site came before an idle own technician
+/// 22 km away. Every own technician free at the time comes before any contractor.
+#[tokio::test]
+async fn a_near_contractor_comes_after_every_free_own_technician() {
+    let s = zz().await;
+    let app = &s.app;
+    // the site is at (34.72, 113.70); 0.35 km east and 22 km north of it
+    let contractor = technician(app, &app.zz.id, true, true, (34.72, 113.70383), true).await;
+    let own_far = technician(app, &app.zz.id, true, true, (34.91785, 113.70), false).await;
+    let o = install_order(&s, &["豫A81002"], true).await;
+    let o = act(app, &s.mgr, &o, "approve", json!({})).await;
+    let page = expect(
+        app.get(
+            &format!(
+                "{ORDERS}/{}/candidates?limit=10&scheduled_at={}",
+                id_of(&o),
+                at(Duration::hours(24)).replace('+', "%2B")
+            ),
+            &s.mgr,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let list = items(&page);
+    let ids: Vec<&str> = list
+        .iter()
+        .map(|c| c["technician_id"].as_str().unwrap())
+        .collect();
+    let pos = |id: &str| {
+        ids.iter()
+            .position(|x| *x == id)
+            .unwrap_or_else(|| panic!("{id} missing: {page}"))
+    };
+    let c = &list[pos(&contractor.id)];
+    let f = &list[pos(&own_far.id)];
+    assert!(c["distance_km"].as_f64().unwrap() < 0.5, "{c}");
+    assert!(
+        (f["distance_km"].as_f64().unwrap() - 22.0).abs() < 0.2,
+        "{f}"
+    );
+    assert_eq!(c["external"], true);
+    // the contractor is last: after the 22 km own technician and both ZZ staff
+    assert_eq!(pos(&contractor.id), ids.len() - 1, "{page}");
+    assert!(pos(&own_far.id) < pos(&contractor.id), "{page}");
+    assert!(pos(&s.lead.id) < pos(&contractor.id), "{page}");
+}
+
 #[tokio::test]
 async fn side_ways_reject_resubmit_decline_hold_resume_reassign_cancel() {
     let s = zz().await;
@@ -3201,4 +3249,460 @@ async fn optional_bodies_may_be_empty_and_are_otherwise_json() {
     let o = expect(res, StatusCode::OK).await;
     assert_eq!(o["status"], "approved");
     assert_eq!(version_of(&o), v + 1);
+}
+
+// ------------------------------------------------------------------ issue 14
+
+/// Issue 14 item 9: the terminal a repair takes out carries the order's fault tag on its
+/// own record (and in the list filter) until it leaves repair.
+#[tokio::test]
+async fn a_terminal_taken_out_by_a_repair_carries_the_fault_tag() {
+    let s = zz().await;
+    let app = &s.app;
+    let vehicle = id_of(
+        &app.create_vehicle(&app.admin, &s.customer, "豫A12399")
+            .await,
+    );
+    let purchased = (Utc::now() - Duration::days(60)).date_naive();
+    let old = id_of(&terminal_with(app, 1, "JM-VL03", purchased).await);
+    let sim = id_of(&app.create_sim(&app.admin, &app.zz.id, 1).await);
+    fit(app, &old, &vehicle, &sim).await;
+    let new = id_of(&app.create_terminal(&app.admin, &app.zz.id, 2).await);
+    let o = created_order(
+        app.post(
+            &format!("{ORDERS}/repair"),
+            &s.agent,
+            &repair_body(&s.customer, json!({"vehicle_id": vehicle}), "终端不定位"),
+        )
+        .await,
+    )
+    .await;
+    let id = id_of(&o);
+    let line_id = id_of(line(&o, 0));
+    let o = approve_and_assign(&s, &o, &s.lead, &[], 4).await;
+    let o = go_on_site(app, &s.lead, &o).await;
+    act(
+        app,
+        &s.lead.token,
+        &o,
+        &format!("lines/{line_id}/terminal-swap"),
+        json!({"new_imei": imei(2), "fault": "不定位"}),
+    )
+    .await;
+    let t_old = get_terminal(app, &old).await;
+    assert_eq!(t_old["status"], "in_repair");
+    assert_eq!(t_old["fault_tag"], "豫A12399 / 不定位", "{t_old}");
+    assert_eq!(t_old["fault_order_id"], id.as_str());
+    let t_new = get_terminal(app, &new).await;
+    assert!(t_new["fault_tag"].is_null(), "{t_new}");
+    assert!(t_new["fault_order_id"].is_null());
+    let list_ids = |page: Value| -> Vec<String> { items(&page).iter().map(id_of).collect() };
+    let tagged = list_ids(
+        expect(
+            app.get("/api/v1/terminals?fault_tagged=true", &s.mgr).await,
+            StatusCode::OK,
+        )
+        .await,
+    );
+    assert_eq!(tagged, std::slice::from_ref(&old));
+    let untagged = list_ids(
+        expect(
+            app.get("/api/v1/terminals?fault_tagged=false", &s.mgr)
+                .await,
+            StatusCode::OK,
+        )
+        .await,
+    );
+    assert!(untagged.contains(&new) && !untagged.contains(&old));
+    // repaired and back in stock: no tag any more
+    expect(
+        app.patch(
+            &format!("/api/v1/terminals/{old}"),
+            &app.admin,
+            Some(version_of(&t_old)),
+            &json!({"status": "in_stock"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let t_old = get_terminal(app, &old).await;
+    assert_eq!(t_old["status"], "in_stock");
+    assert!(t_old["fault_tag"].is_null(), "{t_old}");
+    assert!(t_old["fault_order_id"].is_null());
+}
+
+/// Issue 14 item 22: a leap second in a client's time is read as the last millisecond of
+/// its minute (it was a 500 on SQLite and stored as `…:60.000Z`).
+#[tokio::test]
+async fn a_leap_second_is_read_as_the_last_millisecond_of_its_minute() {
+    let s = zz().await;
+    let app = &s.app;
+    let mut body = install_body(&s.customer, json!([{"plate_no": "豫A81077"}]), true);
+    body["requested_at"] = json!("2016-12-31T23:59:60Z");
+    let o = created_order(
+        app.post(&format!("{ORDERS}/install"), &s.agent, &body)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        ts(&o["requested_at"]).to_rfc3339_opts(SecondsFormat::Millis, true),
+        "2016-12-31T23:59:59.999Z"
+    );
+    let got = get_order(app, &s.mgr, &id_of(&o)).await;
+    assert_eq!(got["requested_at"], o["requested_at"]);
+    assert!(
+        !got["requested_at"].as_str().unwrap().contains(":60"),
+        "{got}"
+    );
+    // in a window and in a query, too
+    let mut body = install_body(&s.customer, json!([{"plate_no": "豫A81078"}]), false);
+    body["window_start"] = json!("2026-12-31T23:59:60Z");
+    body["window_end"] = json!("2027-01-01T08:00:00+08:00");
+    let o = created_order(
+        app.post(&format!("{ORDERS}/install"), &s.agent, &body)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        ts(&o["window_start"]).to_rfc3339_opts(SecondsFormat::Millis, true),
+        "2026-12-31T23:59:59.999Z"
+    );
+    expect(
+        app.get(
+            &format!("{ORDERS}?scheduled_from=2016-12-31T23:59:60Z"),
+            &s.mgr,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+/// Issue 14 item 11: a phone's offline actions carry when they were done (`at`): kept
+/// within 72 hours back, refused in the future or before the previous step; the timeline
+/// shows the time done and the time received.
+#[tokio::test]
+async fn offline_actions_are_stamped_when_they_were_done() {
+    let s = zz().await;
+    let app = &s.app;
+    let vehicle = id_of(
+        &app.create_vehicle(&app.admin, &s.customer, "豫A12388")
+            .await,
+    );
+    let o = created_order(
+        app.post(
+            &format!("{ORDERS}/repair"),
+            &s.agent,
+            &repair_body(&s.customer, json!({"vehicle_id": vehicle}), "终端不上线"),
+        )
+        .await,
+    )
+    .await;
+    let id = id_of(&o);
+    let line_id = id_of(line(&o, 0));
+    let o = approve_and_assign(&s, &o, &s.lead, &[], 4).await;
+    let o = act(app, &s.lead.token, &o, "accept", json!({})).await;
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        "readiness",
+        json!({"items": READINESS}),
+    )
+    .await;
+    // the readiness check was done five hours ago (the phone was offline since)
+    {
+        let mut c = app.pool.get().unwrap();
+        let five_ago = (Utc::now() - Duration::hours(5)).format("%Y-%m-%d %H:%M:%S");
+        diesel::sql_query(format!(
+            "UPDATE work_orders SET ready_at = '{five_ago}' WHERE id = '{id}'"
+        ))
+        .execute(&mut c)
+        .unwrap();
+    }
+    let v = version_of(&o);
+    let token = s.lead.token.as_str();
+    let refused = |at: String, action: &'static str, version: i64, code: &'static str| {
+        let id = id.clone();
+        async move {
+            assert_problem(
+                post_action(
+                    app,
+                    token,
+                    &id,
+                    action,
+                    Some(version),
+                    None,
+                    &json!({"at": at}),
+                )
+                .await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+            )
+            .await;
+        }
+    };
+    refused(at(Duration::minutes(10)), "depart", v, "in_future").await;
+    refused(at(-Duration::hours(73)), "depart", v, "too_old").await;
+    refused(at(-Duration::hours(6)), "depart", v, "before_previous_step").await;
+    let departed = at(-Duration::hours(4));
+    let o = act(app, &s.lead.token, &o, "depart", json!({"at": departed})).await;
+    assert_eq!(ts(&o["departed_at"]), ts(&json!(departed)));
+    let v = version_of(&o);
+    refused(at(-Duration::hours(5)), "arrive", v, "before_previous_step").await;
+    let arrived = at(-Duration::hours(3));
+    let o = act(app, &s.lead.token, &o, "arrive", json!({"at": arrived})).await;
+    assert_eq!(ts(&o["arrived_at"]), ts(&json!(arrived)));
+    let repaired = at(-Duration::hours(2));
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        &format!("lines/{line_id}/repair"),
+        json!({"notes": "重新插拔天线", "at": repaired}),
+    )
+    .await;
+    assert_eq!(ts(&line(&o, 0)["done_at"]), ts(&json!(repaired)));
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        "sign-off",
+        json!({"signer_name": "王喆"}),
+    )
+    .await;
+    refused(
+        at(-Duration::hours(73)),
+        "complete",
+        version_of(&o),
+        "too_old",
+    )
+    .await;
+    // a phone clock a little fast counts as now
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        "complete",
+        json!({"at": at(Duration::seconds(30))}),
+    )
+    .await;
+    assert_eq!(o["status"], "completed");
+    assert!(ts(&o["completed_at"]) <= Utc::now());
+    // the timeline: done at the phone's time, received now
+    let events = timeline(app, &id).await;
+    let ev = |action: &str| {
+        events
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("{action} on the timeline"))
+            .clone()
+    };
+    for (action, when) in [
+        ("depart", &departed),
+        ("arrive", &arrived),
+        ("repair", &repaired),
+    ] {
+        let e = ev(action);
+        assert_eq!(ts(&e["at"]), ts(&json!(when)), "{e}");
+        assert!(
+            ts(&e["received_at"]) > ts(&e["at"]) + Duration::minutes(59),
+            "{e}"
+        );
+    }
+    let e = ev("accept");
+    assert!(e["received_at"].is_string(), "{e}");
+}
+
+/// Issue 14 item 10: a recorded part can be corrected or removed until completion (on
+/// the timeline, the fee follows); from completion on, 409 `parts_locked`.
+#[tokio::test]
+async fn recorded_parts_are_corrected_or_removed_until_completion() {
+    let s = zz().await;
+    let app = &s.app;
+    app.created(
+        "/api/v1/parts",
+        &app.admin,
+        &json!({"code": "P-ANT", "name": "GPS天线", "unit_price_fen": 3500}),
+    )
+    .await;
+    app.created(
+        "/api/v1/parts",
+        &app.admin,
+        &json!({"code": "P-FUSE", "name": "熔断器", "unit_price_fen": 500}),
+    )
+    .await;
+    let vehicle = id_of(
+        &app.create_vehicle(&app.admin, &s.customer, "豫A12377")
+            .await,
+    );
+    let o = created_order(
+        app.post(
+            &format!("{ORDERS}/repair"),
+            &s.agent,
+            &repair_body(&s.customer, json!({"vehicle_id": vehicle}), "终端不定位"),
+        )
+        .await,
+    )
+    .await;
+    let id = id_of(&o);
+    let line_id = id_of(line(&o, 0));
+    let o = approve_and_assign(&s, &o, &s.lead, &[&s.helper], 4).await;
+    let o = go_on_site(app, &s.lead, &o).await;
+    let o = record(
+        app,
+        &s.lead.token,
+        &o,
+        "parts",
+        json!({"part_code": "P-ANT", "quantity": 3}),
+    )
+    .await;
+    let o = record(
+        app,
+        &s.lead.token,
+        &o,
+        "parts",
+        json!({"part_code": "P-FUSE", "quantity": 1}),
+    )
+    .await;
+    let ant = id_of(&o["parts"][0]);
+    let fuse = id_of(&o["parts"][1]);
+    let part_path = |p: &str| format!("{ORDERS}/{id}/parts/{p}");
+    let send =
+        |method: Method, p: String, token: &str, version: Option<i64>, body: Option<Value>| {
+            let mut r = app.req(method, &p, token);
+            if let Some(b) = body {
+                r = r.json(&b);
+            }
+            if let Some(v) = version {
+                r = r.header("If-Match", format!("\"{v}\""));
+            }
+            r.send()
+        };
+    // If-Match needed; a helper may not; bad quantity; unknown part
+    let v = version_of(&o);
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.lead.token,
+        None,
+        Some(json!({"quantity": 1})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_REQUIRED);
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.helper.token,
+        Some(v),
+        Some(json!({"quantity": 1})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.lead.token,
+        Some(v),
+        Some(json!({"quantity": 0})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = send(
+        Method::DELETE,
+        part_path("nope"),
+        &s.lead.token,
+        Some(v),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // the antenna was 1, not 3
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.lead.token,
+        Some(v),
+        Some(json!({"quantity": 1})),
+    )
+    .await
+    .unwrap();
+    let o = expect(res, StatusCode::OK).await;
+    assert_eq!(version_of(&o), v + 1);
+    assert_eq!(o["parts"][0]["quantity"], 1);
+    assert_eq!(o["parts"][0]["amount_fen"], 3500);
+    // the fuse was not used at all
+    let res = send(
+        Method::DELETE,
+        part_path(&fuse),
+        &s.lead.token,
+        Some(v + 1),
+        None,
+    )
+    .await
+    .unwrap();
+    let o = expect(res, StatusCode::OK).await;
+    assert_eq!(o["parts"].as_array().unwrap().len(), 1);
+    let events = timeline(app, &id).await;
+    let acts = actions(&events);
+    assert!(acts.contains(&"part_corrected".to_string()), "{acts:?}");
+    assert!(acts.contains(&"part_removed".to_string()), "{acts:?}");
+    let corrected = events
+        .iter()
+        .find(|e| e["action"] == "part_corrected")
+        .unwrap();
+    assert!(
+        corrected["comment"].as_str().unwrap().contains("3 → 1"),
+        "{corrected}"
+    );
+    // the fee follows the corrected parts
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        &format!("lines/{line_id}/repair"),
+        json!({"notes": "更换天线"}),
+    )
+    .await;
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        "sign-off",
+        json!({"signer_name": "王喆"}),
+    )
+    .await;
+    let o = act(app, &s.lead.token, &o, "complete", json!({})).await;
+    assert_eq!(o["parts_total_fen"], 3500);
+    assert_eq!(o["fee_fen"], 3500);
+    // locked from completion on
+    let v = version_of(&o);
+    let res = send(
+        Method::PATCH,
+        part_path(&ant),
+        &s.lead.token,
+        Some(v),
+        Some(json!({"quantity": 2})),
+    )
+    .await
+    .unwrap();
+    assert_problem(res, StatusCode::CONFLICT, "parts_locked").await;
+    let res = send(
+        Method::DELETE,
+        part_path(&ant),
+        &s.lead.token,
+        Some(v),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_problem(res, StatusCode::CONFLICT, "parts_locked").await;
+    let o = get_order(app, &s.mgr, &id).await;
+    assert_eq!(version_of(&o), v);
+    assert_eq!(o["parts"][0]["quantity"], 1);
 }
