@@ -94,7 +94,7 @@ impl Documents {
                 d.company = self.bank.company.clone();
                 d.as_of = Some(as_of);
                 d.printed_at = now();
-                Doc::Receipt(d)
+                Doc::Receipt(*d)
             }
         }
     }
@@ -110,7 +110,7 @@ impl Documents {
 #[serde(tag = "doc", rename_all = "snake_case")]
 pub enum DocSnapshot {
     WorkOrder(Box<render::WorkOrderDoc>),
-    Receipt(render::ReceiptDoc),
+    Receipt(Box<render::ReceiptDoc>),
 }
 
 impl DocSnapshot {
@@ -123,7 +123,7 @@ impl DocSnapshot {
 
     /// A payment's receipt as it is now; the company is filled in when printed.
     pub fn receipt(c: &mut DbConn, p: &money::Payment) -> Result<Self, StoreError> {
-        Ok(DocSnapshot::Receipt(sources::receipt(c, p, "")?))
+        Ok(DocSnapshot::Receipt(Box::new(sources::receipt(c, p, "")?)))
     }
 }
 
