@@ -11,8 +11,8 @@ use std::time::Instant;
 use chrono::{NaiveDate, NaiveDateTime};
 use dispatch::documents::fonts::FontSet;
 use dispatch::documents::render::{
-    self, BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, ReceiptDoc, SignoffDoc,
-    WorkOrderDoc,
+    self, BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, ReceiptDoc, ReceiptItemDoc,
+    SignoffDoc, WorkOrderDoc,
 };
 use dispatch::domain::ids::luhn_check_digit;
 use dispatch::domain::money::Fen;
@@ -95,6 +95,8 @@ pub fn install_order(vehicles: usize) -> WorkOrderDoc {
             at: Some(t(5, 38)),
             image_png: None,
         }),
+        tech_notes: vec![("豫A30000".into(), "原车线路老化，已更换电源线".into())],
+        as_of: None,
         printed_at: t(6, 0),
     }
 }
@@ -148,17 +150,25 @@ pub fn repair_order() -> WorkOrderDoc {
 pub fn receipt() -> ReceiptDoc {
     ReceiptDoc {
         receipt_no: "SJ-ZZ-2026-000001".into(),
+        company: "中原卫星定位技术服务有限公司".into(),
         center: "郑州服务中心".into(),
         payer: "王堃".into(),
         customer: "河南顺丰物流有限公司".into(),
         order_no: Some("WX-ZZ-2026-000045".into()),
         invoice_no: None,
+        items: vec![ReceiptItemDoc {
+            name: "GPS 天线（ANT-GPS）".into(),
+            quantity: Some(1),
+            amount: Fen(12_800),
+        }],
+        items_total: Some(Fen(12_800)),
         amount: Fen(12_800),
         method: "现金".into(),
         collector: "李犇".into(),
         paid_at: t(5, 45),
         void: None,
         notes: None,
+        as_of: None,
         printed_at: t(6, 0),
     }
 }
@@ -167,6 +177,7 @@ pub fn invoice() -> InvoiceDoc {
     let lines: Vec<InvoiceLineDoc> = (0..12)
         .map(|i| InvoiceLineDoc {
             order_no: format!("WX-ZZ-2026-{:06}", 100 + i),
+            plates: format!("豫A{:05}", 10000 + i),
             day: NaiveDate::from_ymd_opt(2026, 10, 1 + i).unwrap(),
             description: "维修服务".into(),
             amount: Fen(12_800 + i as i64 * 100),

@@ -136,7 +136,8 @@ pub struct ServeArgs {
     /// where installed.
     #[arg(long, env = "DISPATCH_PDF_FONTS")]
     pub pdf_fonts: Option<String>,
-    /// The company's name on invoices (账单) and as the payee of bank transfers.
+    /// The company's name on invoices (账单) and receipts (收据), and as the payee of bank
+    /// transfers.
     #[arg(
         long,
         env = "DISPATCH_COMPANY_NAME",

@@ -576,7 +576,8 @@ pub async fn reject_adjustment(
 pub struct PaymentView {
     #[serde(flatten)]
     pub payment: Payment,
-    /// the amount in Chinese capital numerals, as on the receipt (壹佰贰拾捌元整)
+    /// the amount in Chinese capital numerals, as on the receipt (壹佰贰拾捌元整); a
+    /// reversal's is negative (负壹佰贰拾捌元整)
     pub amount_capital: String,
     /// the reversal that voided this payment, if any
     pub reversed_by: Option<String>,
@@ -598,7 +599,7 @@ fn payment_view(c: &mut DbConn, p: Payment) -> Result<PaymentView, ApiError> {
         None => None,
     };
     Ok(PaymentView {
-        amount_capital: Fen(p.amount_fen.abs()).to_chinese_capital(),
+        amount_capital: Fen(p.amount_fen).to_chinese_capital(),
         reversed_by,
         remittance_id,
         fapiao_no: store::fapiao_of(c, &p.id)?,

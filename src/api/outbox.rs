@@ -15,7 +15,7 @@ use crate::store::outbox::{self, Attempt, OutboxFilter, OutboxMessage};
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
-    /// pending, sending, sent, dead
+    /// pending, sending, sent, dead, skipped
     pub status: Option<String>,
     /// order_submitted, order_assigned, order_scheduled, order_completed,
     /// payment_received, deadline_passed
@@ -23,7 +23,7 @@ pub struct OutboxQuery {
     pub order_id: Option<String>,
 }
 
-const STATUSES: [&str; 4] = ["pending", "sending", "sent", "dead"];
+const STATUSES: [&str; 5] = ["pending", "sending", "sent", "dead", "skipped"];
 const KINDS: [&str; 7] = [
     "order_submitted",
     "order_assigned",
@@ -60,7 +60,7 @@ pub async fn list(
             "status",
             s,
             |v| STATUSES.contains(&v).then_some(()),
-            "pending, sending, sent, dead",
+            &STATUSES.join(", "),
         );
     }
     if let Some(k) = &q.kind {

@@ -16,8 +16,10 @@ use std::sync::Arc;
 pub use layout::Rendered;
 pub use render::BankDetails;
 
+use chrono::NaiveDateTime;
+
 use crate::store::orders::WorkOrder;
-use crate::store::{DbConn, StoreError, money};
+use crate::store::{DbConn, StoreError, money, now};
 use fonts::FontSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -77,11 +79,51 @@ impl Documents {
     }
 
     pub fn receipt(&self, c: &mut DbConn, p: &money::Payment) -> Result<Doc, DocError> {
-        Ok(Doc::Receipt(sources::receipt(c, p)?))
+        Ok(Doc::Receipt(sources::receipt(c, p, &self.bank.company)?))
+    }
+
+    /// A document kept as of `as_of` (a message's cause), to be printed now.
+    pub fn from_snapshot(&self, snapshot: DocSnapshot, as_of: NaiveDateTime) -> Doc {
+        match snapshot {
+            DocSnapshot::WorkOrder(mut d) => {
+                d.as_of = Some(as_of);
+                d.printed_at = now();
+                Doc::WorkOrder(d)
+            }
+            DocSnapshot::Receipt(mut d) => {
+                d.company = self.bank.company.clone();
+                d.as_of = Some(as_of);
+                d.printed_at = now();
+                Doc::Receipt(*d)
+            }
+        }
     }
 
     pub fn invoice(&self, c: &mut DbConn, inv: &money::Invoice) -> Result<Doc, DocError> {
         Ok(Doc::Invoice(sources::invoice(c, inv, &self.bank)?))
+    }
+}
+
+/// An attachment's content as of the change that caused its message, kept in the
+/// outbox row (JSON) and printed when the message is sent, however late.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(tag = "doc", rename_all = "snake_case")]
+pub enum DocSnapshot {
+    WorkOrder(Box<render::WorkOrderDoc>),
+    Receipt(Box<render::ReceiptDoc>),
+}
+
+impl DocSnapshot {
+    /// An order's document as it is now (inside the caller's transaction).
+    pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> Result<Self, StoreError> {
+        Ok(DocSnapshot::WorkOrder(Box::new(sources::work_order(
+            c, order,
+        )?)))
+    }
+
+    /// A payment's receipt as it is now; the company is filled in when printed.
+    pub fn receipt(c: &mut DbConn, p: &money::Payment) -> Result<Self, StoreError> {
+        Ok(DocSnapshot::Receipt(Box::new(sources::receipt(c, p, "")?)))
     }
 }
 

@@ -49,7 +49,34 @@ fn or_dash(s: &Option<String>) -> String {
 }
 
 // ---------------------------------------------------------------- models
+//
+// The models are serializable: a message's attachment is kept as of its cause (the
+// outbox row's snapshot) and printed from it however late it is sent.
 
+/// A signature image in a snapshot: base64 text rather than an array of numbers.
+mod png_base64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_some(&base64::engine::general_purpose::STANDARD.encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|t| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(t)
+                    .map_err(serde::de::Error::custom)
+            })
+            .transpose()
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct LineDoc {
     pub position: i32,
     pub plate_no: String,
@@ -66,6 +93,7 @@ pub struct LineDoc {
     pub not_done_reason: Option<String>,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct PartDoc {
     pub code: String,
     pub name: String,
@@ -74,13 +102,16 @@ pub struct PartDoc {
     pub amount: Fen,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct SignoffDoc {
     pub name: String,
     pub at: Option<NaiveDateTime>,
+    #[serde(with = "png_base64")]
     pub image_png: Option<Vec<u8>>,
 }
 
 /// 安装任务派工单 or 维修服务单.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct WorkOrderDoc {
     pub install: bool,
     pub number: String,
@@ -102,6 +133,8 @@ pub struct WorkOrderDoc {
     pub completed_at: Option<NaiveDateTime>,
     pub notes: Option<String>,
     pub lines: Vec<LineDoc>,
+    /// what the technicians wrote about their work: (plate, notes)
+    pub tech_notes: Vec<(String, String)>,
     /// every readiness item with whether it was ticked
     pub readiness: Vec<(String, bool)>,
     pub ready_at: Option<NaiveDateTime>,
@@ -115,16 +148,33 @@ pub struct WorkOrderDoc {
     pub parts_total: Option<Fen>,
     pub fee: Option<Fen>,
     pub signoff: Option<SignoffDoc>,
+    /// printed from a snapshot: the moment its content is of
+    pub as_of: Option<NaiveDateTime>,
     pub printed_at: NaiveDateTime,
 }
 
+/// One thing a receipt's payment is for: a part, the service, a discount, an order of
+/// an invoice.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ReceiptItemDoc {
+    pub name: String,
+    pub quantity: Option<i32>,
+    pub amount: Fen,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ReceiptDoc {
     pub receipt_no: String,
+    /// the company that issues it (收款单位)
+    pub company: String,
     pub center: String,
     pub payer: String,
     pub customer: String,
     pub order_no: Option<String>,
     pub invoice_no: Option<String>,
+    /// what the customer pays for, with its total (empty: nothing itemised)
+    pub items: Vec<ReceiptItemDoc>,
+    pub items_total: Option<Fen>,
     pub amount: Fen,
     pub method: String,
     pub collector: String,
@@ -132,11 +182,14 @@ pub struct ReceiptDoc {
     /// the reversal, when the payment was reversed: (when, reason)
     pub void: Option<(NaiveDateTime, String)>,
     pub notes: Option<String>,
+    pub as_of: Option<NaiveDateTime>,
     pub printed_at: NaiveDateTime,
 }
 
 pub struct InvoiceLineDoc {
     pub order_no: String,
+    /// the order's vehicles: "豫A12345、豫A12346 等 5 辆"
+    pub plates: String,
     pub day: NaiveDate,
     pub description: String,
     pub amount: Fen,
@@ -354,6 +407,24 @@ pub fn work_order(fonts: &FontSet, d: &WorkOrderDoc) -> Rendered {
             })
             .collect();
         cv.table(&cols, &rows);
+    }
+
+    if !d.tech_notes.is_empty() {
+        cv.heading("技师处理说明");
+        let cols = [
+            col("车牌号", 30.0, Align::Left),
+            col("处理说明", 150.0, Align::Left),
+        ];
+        let rows: Vec<Vec<String>> = d
+            .tech_notes
+            .iter()
+            .map(|(plate, n)| vec![plate.clone(), n.clone()])
+            .collect();
+        cv.table(&cols, &rows);
+    }
+
+    // what the customer pays for, on both kinds (an install's parts are charged too)
+    if !d.install || !d.parts.is_empty() || d.fee.is_some() {
         if !d.parts.is_empty() {
             cv.heading("使用配件");
             let cols = [
@@ -380,7 +451,7 @@ pub fn work_order(fonts: &FontSet, d: &WorkOrderDoc) -> Rendered {
         }
         cv.heading("费用");
         let fee = match d.fee {
-            Some(f) => format!("{}（大写：{}）", yuan(f), f.to_chinese_capital()),
+            Some(f) => format!("{}（大写：人民币{}）", yuan(f), f.to_chinese_capital()),
             None => "完工时结算".into(),
         };
         cv.fields(
@@ -397,12 +468,19 @@ pub fn work_order(fonts: &FontSet, d: &WorkOrderDoc) -> Rendered {
 
     signoff(&mut cv, d.signoff.as_ref());
     let footer = format!(
-        "{} {} · 打印时间 {}",
+        "{} {}{} · 打印时间 {}",
         title,
         d.number,
+        as_of(d.as_of),
         beijing(d.printed_at)
     );
     cv.finish(&footer)
+}
+
+/// ` · 内容截至 2026-12-05 10:00` for a document printed from a snapshot.
+fn as_of(t: Option<NaiveDateTime>) -> String {
+    t.map(|t| format!(" · 内容截至 {}", beijing(t)))
+        .unwrap_or_default()
 }
 
 fn signoff(cv: &mut Canvas, s: Option<&SignoffDoc>) {
@@ -436,7 +514,7 @@ fn signoff(cv: &mut Canvas, s: Option<&SignoffDoc>) {
 
 pub fn receipt(fonts: &FontSet, d: &ReceiptDoc) -> Rendered {
     let mut cv = Canvas::new(fonts, &format!("收据 {}", d.receipt_no));
-    masthead(&mut cv, &d.center, "收  据", &d.receipt_no);
+    masthead(&mut cv, &d.company, "收  据", &d.receipt_no);
     if let Some((at, reason)) = &d.void {
         let size = 13.0;
         let lh = 6.5;
@@ -455,7 +533,12 @@ pub fn receipt(fonts: &FontSet, d: &ReceiptDoc) -> Rendered {
         cv.y += h + 3.0;
     }
     cv.heading("收款信息");
-    let mut f = vec![("交款人", d.payer.clone()), ("客户", d.customer.clone())];
+    let mut f = vec![
+        ("收款单位", d.company.clone()),
+        ("服务中心", d.center.clone()),
+        ("交款人", d.payer.clone()),
+        ("客户", d.customer.clone()),
+    ];
     if let Some(o) = &d.order_no {
         f.push(("工单号", o.clone()));
     }
@@ -466,11 +549,37 @@ pub fn receipt(fonts: &FontSet, d: &ReceiptDoc) -> Rendered {
     f.push(("收款人", d.collector.clone()));
     f.push(("收款时间", beijing(d.paid_at)));
     cv.fields(&f, 2);
+    if !d.items.is_empty() {
+        cv.heading("收费项目");
+        let cols = [
+            col("项目", 110.0, Align::Left),
+            col("数量", 25.0, Align::Right),
+            col("金额", 45.0, Align::Right),
+        ];
+        let mut rows: Vec<Vec<String>> = d
+            .items
+            .iter()
+            .map(|i| {
+                vec![
+                    i.name.clone(),
+                    i.quantity.map(|q| q.to_string()).unwrap_or_default(),
+                    yuan(i.amount),
+                ]
+            })
+            .collect();
+        if let Some(t) = d.items_total {
+            rows.push(vec!["应收合计".into(), String::new(), yuan(t)]);
+        }
+        cv.table(&cols, &rows);
+    }
     cv.heading("金额");
     cv.fields(
         &[
             ("金额（小写）", yuan(d.amount)),
-            ("金额（大写）", d.amount.to_chinese_capital()),
+            (
+                "金额（大写）",
+                format!("人民币{}", d.amount.to_chinese_capital()),
+            ),
         ],
         1,
     );
@@ -485,7 +594,12 @@ pub fn receipt(fonts: &FontSet, d: &ReceiptDoc) -> Rendered {
         ],
         2,
     );
-    let footer = format!("收据 {} · 打印时间 {}", d.receipt_no, beijing(d.printed_at));
+    let footer = format!(
+        "收据 {}{} · 打印时间 {}",
+        d.receipt_no,
+        as_of(d.as_of),
+        beijing(d.printed_at)
+    );
     cv.finish(&footer)
 }
 
@@ -512,9 +626,9 @@ pub fn invoice(fonts: &FontSet, d: &InvoiceDoc) -> Rendered {
     }
     cv.heading("费用明细");
     let cols = [
-        col("工单号", 42.0, Align::Left),
+        col("工单号", 40.0, Align::Left),
         col("完工日期", 22.0, Align::Center),
-        col("说明", 46.0, Align::Left),
+        col("说明（车牌）", 48.0, Align::Left),
         col("费用", 25.0, Align::Right),
         col("减免", 20.0, Align::Right),
         col("应付", 25.0, Align::Right),
@@ -526,7 +640,11 @@ pub fn invoice(fonts: &FontSet, d: &InvoiceDoc) -> Rendered {
             vec![
                 l.order_no.clone(),
                 day(l.day),
-                l.description.clone(),
+                if l.plates.is_empty() {
+                    l.description.clone()
+                } else {
+                    format!("{}\n{}", l.description, l.plates)
+                },
                 yuan(l.amount),
                 yuan(l.adjusted),
                 yuan(l.due),
@@ -541,7 +659,7 @@ pub fn invoice(fonts: &FontSet, d: &InvoiceDoc) -> Rendered {
             (
                 "本期应付",
                 format!(
-                    "{}（大写：{}）",
+                    "{}（大写：人民币{}）",
                     yuan(d.total),
                     d.total.to_chinese_capital()
                 ),
@@ -550,7 +668,7 @@ pub fn invoice(fonts: &FontSet, d: &InvoiceDoc) -> Rendered {
             (
                 "未付余额",
                 format!(
-                    "{}（大写：{}）",
+                    "{}（大写：人民币{}）",
                     yuan(balance),
                     balance.to_chinese_capital()
                 ),

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use base64::Engine;
 
 use super::render::{
-    BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, ReceiptDoc, SignoffDoc, WorkOrderDoc,
+    BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, ReceiptDoc, ReceiptItemDoc,
+    SignoffDoc, WorkOrderDoc,
 };
 use crate::domain::ledger::PaymentMethod;
 use crate::domain::money::Fen;
@@ -114,6 +115,20 @@ pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> StoreResult<WorkOrderDoc
             }
         })
         .collect();
+    let tech_notes = lines
+        .iter()
+        .filter_map(|l| {
+            let n = l
+                .notes
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())?;
+            Some((
+                plates.get(&l.vehicle_id).cloned().unwrap_or_default(),
+                n.to_string(),
+            ))
+        })
+        .collect();
     let ticked: Vec<String> = order
         .readiness
         .as_deref()
@@ -180,6 +195,7 @@ pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> StoreResult<WorkOrderDoc
         completed_at: order.completed_at,
         notes: order.notes.clone(),
         lines: line_docs,
+        tech_notes,
         readiness,
         ready_at: order.ready_at,
         product_model: order.product_model.clone(),
@@ -200,11 +216,100 @@ pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> StoreResult<WorkOrderDoc
         parts_total: order.parts_total_fen.map(Fen),
         fee: order.fee_fen.map(Fen),
         signoff,
+        as_of: None,
         printed_at: now(),
     })
 }
 
-pub fn receipt(c: &mut DbConn, p: &money::Payment) -> StoreResult<ReceiptDoc> {
+/// The vehicles of an order as printed on an invoice line: up to three plates, then how
+/// many in all.
+fn plates_of_order(c: &mut DbConn, order_id: &str) -> StoreResult<String> {
+    let lines = orders::lines(c, order_id)?;
+    let ids: Vec<&str> = lines.iter().map(|l| l.vehicle_id.as_str()).collect();
+    let plates = vehicles::plates(c, &ids)?;
+    let shown: Vec<String> = ids
+        .iter()
+        .take(3)
+        .filter_map(|id| plates.get(*id).cloned())
+        .collect();
+    let mut s = shown.join("、");
+    if ids.len() > 3 {
+        s.push_str(&format!(" 等 {} 辆", ids.len()));
+    }
+    Ok(s)
+}
+
+/// What a payment is for: an order's parts (or its service) and approved reductions, or
+/// the orders of an invoice; with what was due in all.
+fn receipt_items(
+    c: &mut DbConn,
+    p: &money::Payment,
+) -> StoreResult<(Vec<ReceiptItemDoc>, Option<Fen>)> {
+    let mut items = Vec::new();
+    if let Some(inv) = &p.invoice_id {
+        for ch in money::charges_of_invoice(c, inv)? {
+            let order = orders::get(c, &ch.order_id)?;
+            let plates = plates_of_order(c, &order.id)?;
+            items.push(ReceiptItemDoc {
+                name: format!("工单 {} {}", order.number, plates)
+                    .trim()
+                    .to_string(),
+                quantity: None,
+                amount: Fen(ch.amount_fen - ch.adjusted_fen),
+            });
+        }
+        let total = money::invoice(c, inv)?.total_fen;
+        return Ok((items, Some(Fen(total))));
+    }
+    let Some(order_id) = &p.order_id else {
+        return Ok((items, None));
+    };
+    let order = orders::get(c, order_id)?;
+    let charge = match &p.charge_id {
+        Some(id) => Some(money::charge(c, id)?),
+        None => money::charge_of_order(c, order_id)?,
+    };
+    for part in orders::parts_used(c, order_id)? {
+        items.push(ReceiptItemDoc {
+            name: format!("{}（{}）", part.part_name, part.part_code),
+            quantity: Some(part.quantity),
+            amount: Fen(part.amount_fen),
+        });
+    }
+    let Some(charge) = charge else {
+        return Ok((items, order.fee_fen.map(Fen)));
+    };
+    let listed: i64 = items.iter().map(|i| i.amount.0).sum();
+    if charge.amount_fen != listed {
+        // a fee the parts do not account for: the service itself
+        let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
+        items.push(ReceiptItemDoc {
+            name: match kind {
+                OrderKind::Install => "安装服务费".into(),
+                OrderKind::Repair => "维修服务费".into(),
+            },
+            quantity: None,
+            amount: Fen(charge.amount_fen - listed),
+        });
+    }
+    for a in money::adjustments(c, &charge.id)? {
+        if a.status == "approved" && a.amount_fen != 0 {
+            let kind = match a.kind.as_str() {
+                "waiver" => "免收",
+                "write_off" => "核销",
+                _ => "优惠",
+            };
+            items.push(ReceiptItemDoc {
+                name: format!("{kind}：{}", a.reason),
+                quantity: None,
+                amount: Fen(-a.amount_fen),
+            });
+        }
+    }
+    Ok((items, Some(Fen(charge.amount_fen - charge.adjusted_fen))))
+}
+
+pub fn receipt(c: &mut DbConn, p: &money::Payment, company: &str) -> StoreResult<ReceiptDoc> {
     let center = centers::get(c, &p.center_id)?;
     let customer = customers::get_row(c, &p.customer_id)?;
     let users = money::user_names(c, &[p.collector_id.as_str()])?;
@@ -212,6 +317,7 @@ pub fn receipt(c: &mut DbConn, p: &money::Payment) -> StoreResult<ReceiptDoc> {
         Some(id) => Some(orders::get(c, id)?.number),
         None => None,
     };
+    let (items, items_total) = receipt_items(c, p)?;
     let invoice_no = match &p.invoice_id {
         Some(id) => Some(money::invoice(c, id)?.number),
         None => None,
@@ -227,11 +333,14 @@ pub fn receipt(c: &mut DbConn, p: &money::Payment) -> StoreResult<ReceiptDoc> {
             .receipt_no
             .clone()
             .unwrap_or_else(|| p.id.chars().take(8).collect()),
+        company: company.to_string(),
         center: center.name,
         payer: p.payer_name.clone(),
         customer: customer.name,
         order_no,
         invoice_no,
+        items,
+        items_total,
         amount: Fen(p.amount_fen),
         method: PaymentMethod::parse(&p.method)
             .map_or(p.method.as_str(), |m| m.label_zh())
@@ -243,6 +352,7 @@ pub fn receipt(c: &mut DbConn, p: &money::Payment) -> StoreResult<ReceiptDoc> {
         paid_at: p.paid_at,
         void,
         notes: p.notes.clone(),
+        as_of: None,
         printed_at: now(),
     })
 }
@@ -263,8 +373,10 @@ pub fn invoice(
             OrderKind::Install => "安装服务".to_string(),
             OrderKind::Repair => "维修服务".to_string(),
         };
+        let plates = plates_of_order(c, &order.id)?;
         lines.push(InvoiceLineDoc {
             order_no: order.number,
+            plates,
             day: ch.day,
             description,
             amount: Fen(ch.amount_fen),

@@ -38,6 +38,7 @@ pub mod fees;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod notice;
 pub mod order;
 pub mod ranking;
 pub mod registry;

@@ -15,8 +15,10 @@ pub mod worker;
 
 use chrono::{Duration, NaiveDateTime};
 
+use crate::documents::DocSnapshot;
 use crate::domain::ledger::PaymentMethod;
 use crate::domain::money::Fen;
+use crate::domain::notice::{self, Announced, NoticeKind, OrderNow};
 use crate::domain::order::OrderKind;
 use crate::store::money::Payment;
 use crate::store::orders::WorkOrder;
@@ -131,6 +133,68 @@ fn customer_contact(
     Ok(preferred.or_else(|| with_mail.first().cloned()))
 }
 
+/// What a message keeps of its cause (the outbox row's `snapshot`, JSON): the
+/// appointment it announces and its attachment as of that moment.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub struct MessageSnapshot {
+    #[serde(default)]
+    pub announced: Option<Announced>,
+    #[serde(default)]
+    pub document: Option<DocSnapshot>,
+}
+
+impl MessageSnapshot {
+    pub fn of(m: &OutboxMessage) -> Option<MessageSnapshot> {
+        let text = m.snapshot.as_deref()?;
+        serde_json::from_str(text)
+            .map_err(|e| tracing::warn!(message = %m.id, error = %e, "unreadable snapshot; the current state is used"))
+            .ok()
+    }
+}
+
+/// Why a message, due now, is no longer true (`Some`: skip it, saying this), for the
+/// kinds whose truth depends on what happened since (see `domain::notice`).
+pub fn stale_reason(c: &mut DbConn, m: &OutboxMessage) -> StoreResult<Option<String>> {
+    let Some(kind) = NoticeKind::of(&m.kind) else {
+        return Ok(None);
+    };
+    let verdict = if kind == NoticeKind::PaymentReceived {
+        let Some(payment) = &m.payment_id else {
+            return Ok(None);
+        };
+        let reversal = money::reversal_of(c, payment)?;
+        notice::receipt_notice(reversal.map(|r| r.created_at))
+    } else {
+        let Some(order_id) = &m.order_id else {
+            return Ok(None);
+        };
+        let order = match orders::get(c, order_id) {
+            Ok(o) => o,
+            Err(crate::store::StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(status) = crate::domain::order::OrderStatus::parse(&order.status) else {
+            return Ok(None);
+        };
+        // a message written before snapshots were kept: judged by the order's state only
+        let announced = MessageSnapshot::of(m)
+            .and_then(|s| s.announced)
+            .unwrap_or_else(|| Announced {
+                scheduled_at: order.scheduled_at,
+                lead_technician_id: order.lead_technician_id.clone(),
+            });
+        let now = OrderNow {
+            status,
+            scheduled_at: order.scheduled_at,
+            lead_technician_id: order.lead_technician_id.clone(),
+            arrived_at: order.arrived_at,
+            completed_at: order.completed_at,
+        };
+        notice::order_notice(kind, &announced, &now)
+    };
+    Ok(verdict.err().map(|s| s.reason_zh()))
+}
+
 struct Envelope<'a> {
     kind: &'static str,
     center_id: &'a str,
@@ -142,6 +206,9 @@ struct Envelope<'a> {
     /// keep a row even with no recipient (as `dead`, saying why), so that what caused it
     /// is known to be handled and an admin sees that nobody could be told
     keep_unaddressed: bool,
+    /// the order's timeline event, or the payment, that causes the message
+    cause: Option<String>,
+    snapshot: Option<&'a MessageSnapshot>,
 }
 
 /// Writes the message to the outbox; a message with no recipient is not written (logged).
@@ -173,6 +240,11 @@ fn put(c: &mut DbConn, env: Envelope, mail: Mail) -> StoreResult<()> {
         sent_at: None,
         created_at: t,
         updated_at: t,
+        cause_event_id: env.cause,
+        snapshot: env
+            .snapshot
+            .map(|s| serde_json::to_string(s).expect("a snapshot serializes")),
+        skip_reason: None,
     };
     outbox::enqueue(c, &row)?;
     Ok(())
@@ -182,7 +254,26 @@ fn put(c: &mut DbConn, env: Envelope, mail: Mail) -> StoreResult<()> {
 pub fn on_order(c: &mut DbConn, order_id: &str, notice: OrderNotice) -> StoreResult<()> {
     let order = orders::get(c, order_id)?;
     let facts = order_facts(c, &order)?;
-    let env = |kind, to, attachment| Envelope {
+    let cause = outbox::latest_event_id(c, &order.id)?;
+    let announced = Some(Announced {
+        scheduled_at: order.scheduled_at,
+        lead_technician_id: order.lead_technician_id.clone(),
+    });
+    let plain = MessageSnapshot {
+        announced: announced.clone(),
+        document: None,
+    };
+    // the attached work order as of this step, printed from it when sent
+    let with_order = MessageSnapshot {
+        announced,
+        document: match notice {
+            OrderNotice::Assigned | OrderNotice::Completed => {
+                Some(DocSnapshot::work_order(c, &order)?)
+            }
+            OrderNotice::Submitted => None,
+        },
+    };
+    let env = |kind, to, attachment: Option<&'static str>| Envelope {
         kind,
         center_id: &order.center_id,
         order_id: Some(&order.id),
@@ -191,6 +282,12 @@ pub fn on_order(c: &mut DbConn, order_id: &str, notice: OrderNotice) -> StoreRes
         attachment,
         dedupe_key: None,
         keep_unaddressed: false,
+        cause: cause.clone(),
+        snapshot: Some(if attachment.is_some() {
+            &with_order
+        } else {
+            &plain
+        }),
     };
     match notice {
         OrderNotice::Submitted => {
@@ -269,6 +366,10 @@ pub fn on_payment(c: &mut DbConn, p: &Payment) -> StoreResult<()> {
         collector,
         paid_at: p.paid_at,
     };
+    let snapshot = MessageSnapshot {
+        announced: None,
+        document: Some(DocSnapshot::receipt(c, p)?),
+    };
     let env = Envelope {
         kind: "payment_received",
         center_id: &p.center_id,
@@ -278,6 +379,8 @@ pub fn on_payment(c: &mut DbConn, p: &Payment) -> StoreResult<()> {
         attachment: Some("receipt"),
         dedupe_key: None,
         keep_unaddressed: false,
+        cause: Some(p.id.clone()),
+        snapshot: Some(&snapshot),
     };
     put(c, env, templates::payment_received(&facts, &name))
 }
@@ -296,6 +399,8 @@ pub fn on_deadline(c: &mut DbConn, order: &WorkOrder) -> StoreResult<()> {
         attachment: None,
         dedupe_key: Some(format!("deadline:{}", order.id)),
         keep_unaddressed: true,
+        cause: None,
+        snapshot: None,
     };
     put(c, env, templates::deadline_passed(&facts))
 }
@@ -325,6 +430,8 @@ pub fn on_ticket_breached(c: &mut DbConn, t: &crate::store::feedback::Ticket) ->
         attachment: None,
         dedupe_key: Some(format!("ticket-breach:{}", t.id)),
         keep_unaddressed: true,
+        cause: None,
+        snapshot: None,
     };
     put(c, env, mail)
 }

@@ -137,6 +137,9 @@ impl Worker {
     }
 
     async fn deliver(self: &Arc<Self>, m: OutboxMessage) {
+        if self.skipped_as_stale(&m).await {
+            return;
+        }
         let started = now();
         let clock = Instant::now();
         let msg = self.build(&m).await;
@@ -199,7 +202,32 @@ impl Worker {
         }
     }
 
-    /// The message as sent: plain text and HTML, the PDF printed now when it has one.
+    /// A message no longer true (the visit it announces is over, the payment reversed) is
+    /// not sent: it is marked `skipped` with what happened. True when it was handled so
+    /// (or cannot be judged now: the claim expires and it is looked at again).
+    async fn skipped_as_stale(self: &Arc<Self>, m: &OutboxMessage) -> bool {
+        let msg = m.clone();
+        let reason = match self.db(move |_, c| super::stale_reason(c, &msg)).await {
+            Ok(None) => return false,
+            Ok(Some(r)) => r,
+            Err(e) => {
+                tracing::warn!(message = %m.id, error = %e, "cannot tell whether the message is still true; not sending now");
+                return true;
+            }
+        };
+        tracing::info!(message = %m.id, kind = %m.kind, reason = %reason, "mail no longer true; skipped");
+        let id = m.id.clone();
+        let saved = self
+            .db(move |w, c| write_tx(c, |c| outbox::mark_skipped(c, &id, &w.id, &reason, now())))
+            .await;
+        if let Err(e) = saved {
+            tracing::error!(message = %m.id, error = %e, "cannot record the skip");
+        }
+        true
+    }
+
+    /// The message as sent: plain text and HTML, the PDF printed now when it has one
+    /// (from the snapshot of its cause when the message keeps one).
     async fn build(self: &Arc<Self>, m: &OutboxMessage) -> Result<Message, SendError> {
         let permanent = |message: String| SendError {
             permanent: true,
@@ -243,6 +271,8 @@ impl Worker {
     ) -> Result<(String, Vec<u8>), SendError> {
         let kind = kind.to_string();
         let (order_id, payment_id) = (m.order_id.clone(), m.payment_id.clone());
+        let snapshot = super::MessageSnapshot::of(m).and_then(|s| s.document);
+        let as_of = m.created_at;
         let me = self.clone();
         let printed = tokio::task::spawn_blocking(move || -> Result<_, DocError> {
             let mut conn = me
@@ -251,6 +281,9 @@ impl Worker {
                 .map_err(|e| DocError::Unavailable(e.to_string()))?;
             let c = &mut conn;
             let doc = match (kind.as_str(), order_id, payment_id) {
+                _ if snapshot.is_some() => me
+                    .documents
+                    .from_snapshot(snapshot.expect("checked"), as_of),
                 ("receipt", _, Some(p)) => {
                     let payment = money::payment(c, &p)?;
                     me.documents.receipt(c, &payment)?

@@ -35,7 +35,8 @@ pub struct OutboxMessage {
     pub body_html: String,
     /// the PDF printed at sending: work_order or receipt
     pub attachment: Option<String>,
-    /// pending, sending, sent, dead
+    /// pending, sending, sent, dead, skipped (no longer true when its turn came: see
+    /// `skip_reason`)
     pub status: String,
     pub attempts: i32,
     #[serde(with = "super::utc")]
@@ -55,6 +56,13 @@ pub struct OutboxMessage {
     #[serde(with = "super::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
+    /// what caused the message: the order's timeline event, or the payment
+    pub cause_event_id: Option<String>,
+    /// the attached document as of the cause (JSON), printed from it when sent
+    #[serde(skip)]
+    pub snapshot: Option<String>,
+    /// why a `skipped` message was not sent (what happened since it was written)
+    pub skip_reason: Option<String>,
 }
 
 impl OutboxMessage {
@@ -206,6 +214,30 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, at: NaiveDateTime) -
         om::claimed_by.eq(None::<String>),
         om::claimed_until.eq(None::<NaiveDateTime>),
         om::last_error.eq(None::<String>),
+        om::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The message is no longer true and is not sent (only while `worker` still holds it).
+pub fn mark_skipped(
+    conn: &mut DbConn,
+    id: &str,
+    worker: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::update(
+        om::outbox_messages
+            .filter(om::id.eq(id))
+            .filter(om::claimed_by.eq(worker)),
+    )
+    .set((
+        om::status.eq("skipped"),
+        om::skip_reason.eq(Some(reason)),
+        om::claimed_by.eq(None::<String>),
+        om::claimed_until.eq(None::<NaiveDateTime>),
         om::updated_at.eq(at),
     ))
     .execute(conn)?;
@@ -376,4 +408,15 @@ pub fn overdue_orders(
         .limit(limit)
         .select(super::orders::WorkOrder::as_select())
         .load(conn)?)
+}
+
+/// The newest event on an order's timeline (the step a message is written for).
+pub fn latest_event_id(conn: &mut DbConn, order_id: &str) -> StoreResult<Option<String>> {
+    use super::schema::order_events::dsl as oe;
+    Ok(oe::order_events
+        .filter(oe::order_id.eq(order_id))
+        .order(oe::id.desc())
+        .select(oe::id)
+        .first(conn)
+        .optional()?)
 }

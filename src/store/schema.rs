@@ -560,6 +560,9 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        cause_event_id -> Nullable<Text>,
+        snapshot -> Nullable<Text>,
+        skip_reason -> Nullable<Text>,
     }
 }
 

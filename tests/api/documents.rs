@@ -288,6 +288,64 @@ async fn repair_order_prints_old_and_new_numbers_fault_tag_parts_and_fee() {
     has(&pdf, "王喆");
 }
 
+/// Issue 14 item 12: an install order's parts and fee are printed (the customer pays
+/// them), and so is what the technician wrote about the work (技师处理说明).
+#[tokio::test]
+async fn install_order_prints_its_parts_and_fee_and_repair_notes_are_printed() {
+    let s = zz().await;
+    let app = &s.app;
+    let o = completed_order(&s, &s.customer, &s.lead, 12800).await;
+    let pdf = get_pdf(app, &format!("{ORDERS}/{}/pdf", id_of(&o)), &s.mgr).await;
+    has(&pdf, "安装任务派工单");
+    has(&pdf, "使用配件");
+    has(&pdf, "安装支架");
+    has(&pdf, "应收费用");
+    has(&pdf, "¥128.00");
+    has(&pdf, "人民币壹佰贰拾捌元整");
+
+    // a repair fixed on the spot: the technician's notes
+    let vehicle = id_of(
+        &app.create_vehicle(&app.admin, &s.customer, "豫A54321")
+            .await,
+    );
+    let purchased = (Utc::now() - Duration::days(100)).date_naive();
+    let t = id_of(&terminal_with(app, 11, "GT06N", purchased).await);
+    let sim = id_of(&app.create_sim(&app.admin, &app.zz.id, 11).await);
+    fit(app, &t, &vehicle, &sim).await;
+    let o = created_order(
+        app.post(
+            &format!("{ORDERS}/repair"),
+            &s.agent,
+            &repair_body(&s.customer, json!({"vehicle_id": vehicle}), "平台离线"),
+        )
+        .await,
+    )
+    .await;
+    let o = approve_and_assign(&s, &o, &s.lead, &[], 40).await;
+    let o = go_on_site(app, &s.lead, &o).await;
+    let lid = id_of(line(&o, 0));
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        &format!("lines/{lid}/repair"),
+        json!({"notes": "天线接头松动，已重新紧固并测试定位正常"}),
+    )
+    .await;
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        "sign-off",
+        json!({"signer_name": "王喆"}),
+    )
+    .await;
+    let o = act(app, &s.lead.token, &o, "complete", json!({})).await;
+    let pdf = get_pdf(app, &format!("{ORDERS}/{}/pdf", id_of(&o)), &s.mgr).await;
+    has(&pdf, "技师处理说明");
+    has(&pdf, "天线接头松动，已重新紧固并测试定位正常");
+}
+
 // ------------------------------------------------------------------ receipt and invoice
 
 #[tokio::test]
@@ -303,7 +361,12 @@ async fn receipt_shows_amount_in_figures_and_capitals_and_is_void_once_reversed(
     has(&pdf, no);
     has(&pdf, o["number"].as_str().unwrap());
     has(&pdf, "¥10,001.50");
-    has(&pdf, "壹万零壹元伍角");
+    // issue 14 item 12: the company, what was paid for, 人民币 before the capitals
+    has(&pdf, "中原卫星定位技术服务有限公司");
+    has(&pdf, "收费项目");
+    has(&pdf, "安装支架");
+    has(&pdf, "应收合计");
+    has(&pdf, "人民币壹万零壹元伍角");
     has(&pdf, "微信");
     has(&pdf, "王喆");
     assert!(!pdf.text.contains("作废"));
@@ -319,6 +382,10 @@ async fn receipt_shows_amount_in_figures_and_capitals_and_is_void_once_reversed(
         StatusCode::CREATED,
     )
     .await;
+    // a reversal's amount in capitals is negative, as its figures
+    assert_eq!(rev["amount_fen"], -1_000_150, "{rev}");
+    assert_eq!(rev["amount_capital"], "负壹万零壹元伍角", "{rev}");
+    assert_eq!(pay["amount_capital"], "壹万零壹元伍角");
     let pdf = get_pdf(app, &path, &s.mgr).await;
     has(&pdf, "作废");
     has(&pdf, "金额录错");
@@ -353,13 +420,11 @@ async fn invoice_prints_each_order_total_in_capitals_balance_and_bank_details() 
         .await,
     );
     let mut numbers = Vec::new();
+    let mut plates = Vec::new();
     for fee in [12800, 6000, 3550] {
-        numbers.push(
-            completed_order(&s, &fleet, &s.lead, fee).await["number"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
+        let o = completed_order(&s, &fleet, &s.lead, fee).await;
+        numbers.push(o["number"].as_str().unwrap().to_string());
+        plates.push(line(&o, 0)["plate_no"].as_str().unwrap().to_string());
     }
     let today = (Utc::now() + Duration::hours(8)).date_naive();
     let inv = expect(
@@ -393,7 +458,12 @@ async fn invoice_prints_each_order_total_in_capitals_balance_and_bank_details() 
     for n in &numbers {
         has(&pdf, n);
     }
+    // issue 14 item 12: each line names its vehicles
+    for p in &plates {
+        has(&pdf, p);
+    }
     has(&pdf, "¥223.50");
+    has(&pdf, "人民币贰佰贰拾叁元伍角");
     has(&pdf, "贰佰贰拾叁元伍角");
     has(&pdf, "¥100.00");
     has(&pdf, "¥123.50");

@@ -246,18 +246,30 @@ async fn each_message_kind_reaches_its_recipients_with_its_attachment() {
     let late_no = late["number"].as_str().unwrap().to_string();
 
     // 1+2+1+1 for the first order, 1+2 for the second (submitted, assigned, scheduled),
-    // and the deadline notice
-    let got = wait_for_mail(&inbox, 9).await;
+    // and the deadline notice. The first order's assignment and visit notices go out
+    // unless it was completed before their turn came (then they are skipped as untrue).
+    let settled = settle(app, 9).await;
+    let skipped: Vec<&Value> = settled
+        .iter()
+        .filter(|m| m["status"] == "skipped")
+        .collect();
+    assert!(skipped.len() <= 2, "{settled:?}");
+    for m in &skipped {
+        assert_eq!(m["order_id"], o["id"], "only the completed order's: {m}");
+        assert!(m["kind"] == "order_assigned" || m["kind"] == "order_scheduled");
+    }
+    let n = 9 - skipped.len();
+    let got = wait_for_mail(&inbox, n).await;
     let mails: Vec<Mail> = got.iter().map(parse).collect();
     assert_eq!(
         mails.len(),
-        9,
+        n,
         "{:#?}",
         mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
     );
     let ids: std::collections::HashSet<&str> =
         mails.iter().map(|m| m.message_id.as_str()).collect();
-    assert_eq!(ids.len(), 9, "no message twice");
+    assert_eq!(ids.len(), n, "no message twice");
     let find = |prefix: &str, number: &str| -> &Mail {
         mails
             .iter()
@@ -276,18 +288,16 @@ async fn each_message_kind_reaches_its_recipients_with_its_attachment() {
     assert!(m.text.contains("郑州宇通物流有限公司") && m.html.contains("郑州宇通物流有限公司"));
     assert!(m.attachments.is_empty());
 
-    let m = find("【新派工】", &number);
+    let m = find("【新派工】", &late_no);
     assert_eq!(m.to, ["lead@zz.test"]);
     assert!(m.text.contains("郑州市管城区航海东路物流园3号库"));
     assert!(m.attachments.is_empty());
 
-    for (prefix, title) in [
-        ("【上门预约】", "安装任务派工单"),
-        ("【完工通知】", "安装任务派工单"),
-    ] {
+    for (prefix, number) in [("【上门预约】", &late_no), ("【完工通知】", &number)] {
+        let title = "安装任务派工单";
         let m = mails
             .iter()
-            .find(|m| m.subject.starts_with(prefix) && m.text.contains(&number))
+            .find(|m| m.subject.starts_with(prefix) && m.text.contains(number.as_str()))
             .unwrap_or_else(|| panic!("no {prefix}"));
         assert_eq!(m.to, fleet);
         assert!(m.text.starts_with("尊敬的王喆"), "{}", m.text);
@@ -296,7 +306,10 @@ async fn each_message_kind_reaches_its_recipients_with_its_attachment() {
         assert_eq!(name, &format!("{title}-{number}.pdf"));
         assert!(pdf.starts_with(b"%PDF-"));
         let (text, _) = pdf_text(pdf);
-        assert!(text.contains(&number), "the attached PDF is the order");
+        assert!(
+            text.contains(number.as_str()),
+            "the attached PDF is the order"
+        );
     }
     let m = find("【完工通知】", &number);
     assert!(m.text.contains("¥128.00（壹佰贰拾捌元整）"), "{}", m.text);
@@ -314,7 +327,7 @@ async fn each_message_kind_reaches_its_recipients_with_its_attachment() {
 
     // the outbox agrees: each sent once, at the first attempt
     let sent = outbox(app, "?status=sent&limit=50").await;
-    assert_eq!(sent.len(), 9);
+    assert_eq!(sent.len(), n);
     assert!(sent.iter().all(|m| m["attempts"] == 1), "{sent:?}");
     for m in &mails {
         let id = m.message_id.trim_end_matches("@dispatch.local");
@@ -515,6 +528,26 @@ async fn a_dead_message_is_listed_for_admins_and_retried() {
     .await;
 }
 
+/// Waits until the outbox holds `n` messages and none waits or is being sent; answers
+/// them.
+async fn settle(app: &TestApp, n: usize) -> Vec<Value> {
+    for _ in 0..400 {
+        let all = outbox(app, "?limit=100").await;
+        if all.len() >= n
+            && all
+                .iter()
+                .all(|m| m["status"] != "pending" && m["status"] != "sending")
+        {
+            return all;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    panic!(
+        "the outbox did not settle: {:?}",
+        outbox(app, "?limit=100").await
+    );
+}
+
 async fn wait_until_status(app: &TestApp, status: &str, n: usize) {
     for _ in 0..400 {
         if outbox(app, &format!("?status={status}")).await.len() >= n {
@@ -686,4 +719,134 @@ async fn a_missed_appointment_nobody_can_be_told_of_is_recorded_once_for_admins(
     assert_eq!(rows[0]["order_id"], id_of(&o).as_str());
     assert_eq!(rows[0]["last_error"], "no recipient has an e-mail address");
     assert_eq!(rows[0]["attempts"], 0);
+}
+
+// ------------------------------------------------------------------ late, after an outage
+
+/// Issue 14 item 13: a visit announcement that waited out an SMTP outage is not sent once
+/// the order is completed (skipped, saying what happened); one still true goes out with
+/// the work order as it was when the visit was arranged, not as it is when sent.
+#[tokio::test]
+async fn a_late_visit_notice_is_skipped_once_untrue_and_otherwise_attaches_the_order_as_of_its_cause()
+ {
+    // the SMTP server is down from the start: its port is held (no other test can take
+    // it) by a listener that drops every connection, so every message waits
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    {
+        let (l, down) = (listener.try_clone().unwrap(), down.clone());
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                drop(conn);
+                if !down.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+            }
+        });
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = zz_mail(mail_settings(port, tmp.path(), 1000)).await;
+    let app = &s.app;
+
+    // order A: assigned (the 上门预约 is written), then visited and completed
+    let a = completed_order(&s, &s.customer, &s.lead, 12800).await;
+    let a_no = a["number"].as_str().unwrap().to_string();
+    // order B: assigned, then accepted by the lead (the announced visit still holds)
+    let b = created_order(
+        app.post(
+            &format!("{ORDERS}/install"),
+            &s.agent,
+            &install_body(&s.customer, json!([{"plate_no": "豫A66666"}]), true),
+        )
+        .await,
+    )
+    .await;
+    let b = crate::orders::approve_and_assign(&s, &b, &s.lead, &[], 150).await;
+    let b = crate::orders::act(app, &s.lead.token, &b, "accept", json!({})).await;
+    assert_eq!(b["status"], "accepted");
+    let b_no = b["number"].as_str().unwrap().to_string();
+    let a_scheduled = outbox(
+        app,
+        &format!("?kind=order_scheduled&order_id={}", id_of(&a)),
+    )
+    .await;
+    assert_eq!(a_scheduled.len(), 1);
+    let a_scheduled_id = a_scheduled[0]["id"].as_str().unwrap().to_string();
+
+    // A's visit notice is judged when its turn comes again: skipped, saying why
+    for _ in 0..400 {
+        let v = expect(
+            app.get(&format!("/api/v1/outbox/{a_scheduled_id}"), &app.admin)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        if v["status"] == "skipped" {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    let v = expect(
+        app.get(&format!("/api/v1/outbox/{a_scheduled_id}"), &app.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["status"], "skipped", "{v}");
+    let reason = v["skip_reason"].as_str().unwrap();
+    // judged when the technician had arrived, or once the order was completed: either
+    // way it says what happened, and when
+    assert!(
+        reason.contains("已于") && (reason.contains("完工") || reason.contains("到场")),
+        "{reason}"
+    );
+    assert!(v["cause_event_id"].is_string(), "{v}");
+    assert!(v["sent_at"].is_null());
+
+    // the server comes back: A's completion, B's assignment and visit go out
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let inbox = smtp_on(listener);
+    // 4 for A (submitted, assigned, scheduled, completed), 3 for B: A's assignment and
+    // visit skipped, the other 5 sent
+    let settled = settle(app, 7).await;
+    let skipped: Vec<&Value> = settled
+        .iter()
+        .filter(|m| m["status"] == "skipped")
+        .collect();
+    assert_eq!(skipped.len(), 2, "A's assignment and visit: {settled:?}");
+    assert!(skipped.iter().all(|m| m["order_id"] == a["id"]));
+    let got = wait_for_mail(&inbox, 5).await;
+    let mails: Vec<Mail> = got.iter().map(parse).collect();
+    assert_eq!(
+        mails.len(),
+        5,
+        "{:#?}",
+        mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert!(
+        !mails
+            .iter()
+            .any(|m| m.text.contains("技师将于") && m.text.contains(&a_no)),
+        "no visit announced for the completed order"
+    );
+    let completed = mails
+        .iter()
+        .find(|m| m.subject.starts_with("【完工通知】") && m.subject.contains(&a_no))
+        .expect("A's completion notice is still true and sent");
+    let (text, _) = pdf_text(&completed.attachments[0].1);
+    assert!(text.contains("已完工") && text.contains("王喆"), "{text}");
+
+    // B's late notice: the work order as it was when the visit was arranged
+    let m = mails
+        .iter()
+        .find(|m| m.subject.starts_with("【上门预约】") && m.text.contains(&b_no))
+        .expect("B's visit notice is still true and sent");
+    assert!(m.text.contains("技师将于"));
+    assert_eq!(m.attachments.len(), 1);
+    let (text, _) = pdf_text(&m.attachments[0].1);
+    assert!(text.contains(&b_no), "{text}");
+    assert!(text.contains("状态：已派工"), "as of its cause: {text}");
+    assert!(!text.contains("已接单"), "not as it is when sent: {text}");
+    assert!(text.contains("内容截至"), "{text}");
 }

@@ -1,0 +1,30 @@
+PRAGMA defer_foreign_keys = ON;
+UPDATE outbox_messages SET status = 'dead', last_error = skip_reason WHERE status = 'skipped';
+CREATE TABLE outbox_messages_old (
+    id TEXT PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL,
+    dedupe_key TEXT UNIQUE,
+    center_id TEXT NOT NULL REFERENCES service_centers (id),
+    order_id TEXT,
+    payment_id TEXT,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    body_html TEXT NOT NULL,
+    attachment TEXT CHECK (attachment IN ('work_order', 'receipt')),
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP NOT NULL,
+    claimed_by TEXT,
+    claimed_until TIMESTAMP,
+    last_error TEXT,
+    sent_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+INSERT INTO outbox_messages_old (id, kind, dedupe_key, center_id, order_id, payment_id, recipients, subject, body_text, body_html, attachment, status, attempts, next_attempt_at, claimed_by, claimed_until, last_error, sent_at, created_at, updated_at)
+    SELECT id, kind, dedupe_key, center_id, order_id, payment_id, recipients, subject, body_text, body_html, attachment, status, attempts, next_attempt_at, claimed_by, claimed_until, last_error, sent_at, created_at, updated_at FROM outbox_messages;
+DROP TABLE outbox_messages;
+ALTER TABLE outbox_messages_old RENAME TO outbox_messages;
+CREATE INDEX outbox_messages_due ON outbox_messages (status, next_attempt_at);
+CREATE INDEX outbox_messages_created ON outbox_messages (created_at, id);
