@@ -93,6 +93,10 @@ pub struct DbArgs {
     /// Connections in the pool.
     #[arg(long, env = "DISPATCH_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: u32,
+    /// Seconds a request waits for a database connection before it answers 503
+    /// `unavailable` (with Retry-After), e.g. while the database is down.
+    #[arg(long, env = "DISPATCH_DB_ACQUIRE_TIMEOUT", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub db_acquire_timeout: u64,
     /// Log filter (tracing EnvFilter syntax), e.g. info or dispatch=debug.
     #[arg(long, env = "DISPATCH_LOG", default_value = "info")]
     pub log: String,
@@ -100,6 +104,11 @@ pub struct DbArgs {
 
 impl DbArgs {
     pub fn target(&self) -> Result<DbTarget, String> {
+        let timeout = std::time::Duration::from_secs(self.db_acquire_timeout);
+        self.location().map(|t| t.with_acquire_timeout(timeout))
+    }
+
+    fn location(&self) -> Result<DbTarget, String> {
         match self
             .database_url
             .as_deref()
@@ -163,6 +172,16 @@ pub struct ServeArgs {
     /// Default: messages are written as .eml files to <data-dir>/mail.
     #[arg(long, env = "DISPATCH_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// Seconds before a failed e-mail is tried again; doubled after each failure up to
+    /// --mail-retry-max.
+    #[arg(long, env = "DISPATCH_MAIL_RETRY_BASE", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub mail_retry_base: u64,
+    /// The longest wait, in seconds, between two attempts to send an e-mail.
+    #[arg(long, env = "DISPATCH_MAIL_RETRY_MAX", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub mail_retry_max: u64,
+    /// Failed attempts after which an e-mail is given up (dead; an admin may retry it).
+    #[arg(long, env = "DISPATCH_MAIL_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub mail_max_attempts: i32,
     /// The sender of e-mails.
     #[arg(
         long,
@@ -234,10 +253,12 @@ mod tests {
             data_dir: PathBuf::from("/tmp/x"),
             database_url: None,
             db_pool_size: 4,
+            db_acquire_timeout: 2,
             log: "info".into(),
         };
         let t = args.target().unwrap();
         assert_eq!(t.url, "/tmp/x/dispatch.db");
+        assert_eq!(t.acquire_timeout, std::time::Duration::from_secs(2));
         assert!(
             DbTarget::parse("postgres://h/db")
                 .unwrap()

@@ -14,9 +14,12 @@ use dispatch::{demo, password};
 
 fn init_logs(filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // colour only for a person at a terminal: piped into a file or a log collector, ANSI
+    // codes are noise in every line
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
 }
 
@@ -94,8 +97,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .mail_from
         .parse()
         .map_err(|e| format!("DISPATCH_MAIL_FROM {:?}: {e}", args.mail_from))?;
-    let transport = Transport::configure(args.smtp_url.as_deref(), args.db.data_dir.join("mail"))?;
-    let settings = Settings {
+    let smtp_url = args.smtp_url.clone();
+    let mail_dir = args.db.data_dir.join("mail");
+    let mut settings = Settings {
         target,
         bind: args.bind.clone(),
         jwt_secret: secret,
@@ -103,9 +107,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         pool_size: args.db.db_pool_size,
         workers: args.workers,
         documents,
-        mail: Some(MailSettings::new(transport, from)),
+        mail: None,
     };
     actix_web::rt::System::new().block_on(async move {
+        // inside the runtime: lettre's pooled SMTP transport starts its pool's tasks on the
+        // current Tokio runtime when built, and panics when there is none
+        let transport = Transport::configure(smtp_url.as_deref(), mail_dir)?;
+        let mut mail = MailSettings::new(transport, from);
+        mail.retry_base = std::time::Duration::from_secs(args.mail_retry_base);
+        mail.retry_cap = std::time::Duration::from_secs(args.mail_retry_max.max(args.mail_retry_base));
+        mail.max_attempts = args.mail_max_attempts;
+        settings.mail = Some(mail);
         let app = Application::with_pool(settings, pool)?;
         tracing::info!(bind = %args.bind, port = app.port(), "dispatch is serving; API docs at /docs/");
         app.run_until_stopped().await.map_err(|e| e.to_string())

@@ -12,6 +12,9 @@ use serde::Serialize;
 use crate::domain::ids::IdError;
 use crate::store::StoreError;
 
+/// `Retry-After` of a 503 `unavailable` answer, in seconds.
+pub const RETRY_AFTER_SECS: &str = "5";
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON path of the field, e.g. `contacts[0].phone`, or `row 12: imei` for imports
@@ -202,6 +205,13 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthenticated { .. } = self {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
+        if let ApiError::Unavailable(_) = self {
+            // the database is expected back soon; a client may try again after this long
+            res.insert_header((
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            ));
+        }
         res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
     }
 }
@@ -229,6 +239,9 @@ impl From<StoreError> for ApiError {
                 code: "unknown_reference",
                 detail: "a referenced object does not exist".into(),
             },
+            StoreError::Db(e) if crate::store::db::is_unavailable(&e) => {
+                ApiError::Unavailable(e.to_string())
+            }
             StoreError::Db(e) => ApiError::Internal(e.to_string()),
         }
     }

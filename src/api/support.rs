@@ -11,6 +11,7 @@ use super::auth::{Caller, Session, SessionCache};
 use super::error::{ApiError, FieldError};
 use crate::domain::ids::IdError;
 use crate::store::{DbConn, Page, PageReq, Pool};
+use diesel::r2d2;
 
 /// The database as handlers see it: the pool, and on SQLite a second small pool for reads
 /// that run right on the HTTP worker thread.
@@ -167,11 +168,26 @@ where
             f(c)
         });
     }
-    with_db_anon(db, move |conn| {
-        session.verify(conn)?;
-        f(conn)
+    let pool = db.pool.clone();
+    web::block(move || {
+        let unavailable = |e: r2d2::PoolError| ApiError::Unavailable(e.to_string());
+        let mut conn = pool.get().map_err(unavailable)?;
+        // The session check is the read's first query. When it finds the connection dead
+        // (it died after the checkout's test), nothing has run yet: read again, once, on a
+        // fresh connection; the dead one is discarded at its next checkout.
+        if let Err(e) = session.verify(&mut conn) {
+            if !matches!(e, ApiError::Unavailable(_)) {
+                return Err(e);
+            }
+            tracing::warn!(error = %e, "database connection lost; reading on a fresh one");
+            drop(conn);
+            conn = pool.get().map_err(unavailable)?;
+            session.verify(&mut conn)?;
+        }
+        f(&mut conn)
     })
     .await
+    .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
 }
 
 /// Like `with_db`, inside one write transaction.

@@ -1,8 +1,11 @@
 //! The delivery worker: claims due messages, prints their attachment, sends, and records
 //! the attempt. Every app instance runs one; on PostgreSQL they skip each other's claimed
-//! rows, so a message goes out once in normal operation. A worker that dies holding a
-//! claim leaves it to expire and be taken over: the message may go out twice then, with
-//! the same Message-ID, which mail clients recognise.
+//! rows, so a message goes out once in normal operation. A live worker renews its claims
+//! every third of the lease (a heartbeat), so the lease can be short: a worker that dies
+//! holding a claim leaves it to expire within the lease and be taken over. Each attempt is
+//! recorded before the message goes out; one that was cut off mid-send may have been
+//! delivered, so the next goes out with the same Message-ID (from the outbox row's id),
+//! by which receivers recognise a duplicate.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,7 +30,7 @@ pub struct MailSettings {
     pub retry_cap: Duration,
     /// after this many failed attempts a message is dead (an admin may retry it)
     pub max_attempts: i32,
-    /// how long a claim lasts; a claim older than this is taken over
+    /// how long a claim lasts without a heartbeat; a claim older than this is taken over
     pub lease: Duration,
     /// how often overdue appointments are looked for
     pub deadline_every: Duration,
@@ -42,7 +45,7 @@ impl MailSettings {
             retry_base: Duration::from_secs(30),
             retry_cap: Duration::from_secs(3600),
             max_attempts: 10,
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
             deadline_every: Duration::from_secs(60),
         }
     }
@@ -69,6 +72,8 @@ pub fn spawn(pool: Pool, documents: Arc<Documents>, settings: MailSettings) {
         documents,
         settings,
     });
+    let beat = worker.clone();
+    tokio::spawn(async move { beat.heartbeat().await });
     tokio::spawn(async move { worker.run().await });
 }
 
@@ -100,6 +105,21 @@ impl Worker {
         })
         .await
         .map_err(|e| e.to_string())?
+    }
+
+    /// Every third of the lease, extends every claim this worker holds.
+    async fn heartbeat(self: Arc<Self>) {
+        let every = (self.settings.lease / 3).max(Duration::from_millis(10));
+        loop {
+            tokio::time::sleep(every).await;
+            let lease = chrono_of(self.settings.lease);
+            if let Err(e) = self
+                .db(move |w, c| outbox::renew_all(c, &w.id, now() + lease))
+                .await
+            {
+                tracing::warn!(error = %e, "cannot renew the outbox claims");
+            }
+        }
     }
 
     async fn run(self: Arc<Self>) {
@@ -145,14 +165,22 @@ impl Worker {
         let msg = self.build(&m).await;
         // printing took a while, and earlier messages of the batch too: the claim must
         // still be ours, and last through the send, or another worker may send it too
+        // the attempt is on record before the message leaves
         let lease = chrono_of(self.settings.lease);
         let id = m.id.clone();
-        match self
-            .db(move |w, c| outbox::renew(c, &id, &w.id, now() + lease))
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
+        let attempt = self
+            .db(move |w, c| {
+                write_tx(c, |c| {
+                    if !outbox::renew(c, &id, &w.id, now() + lease)? {
+                        return Ok(None);
+                    }
+                    outbox::begin_attempt(c, &id, &w.id, started).map(Some)
+                })
+            })
+            .await;
+        let attempt = match attempt {
+            Ok(Some(a)) => a,
+            Ok(None) => {
                 tracing::warn!(message = %m.id, "claim lost before sending; left to its new owner");
                 return;
             }
@@ -160,7 +188,7 @@ impl Worker {
                 tracing::warn!(message = %m.id, error = %e, "cannot renew the claim; not sending now");
                 return;
             }
-        }
+        };
         let result = match msg {
             Ok(msg) => self.settings.transport.send(&m.id, msg).await,
             Err(e) => Err(e),
@@ -188,7 +216,7 @@ impl Worker {
         let saved = self
             .db(move |w, c| {
                 write_tx(c, |c| {
-                    outbox::record_attempt(c, &id, &w.id, started, ms, error.as_deref())?;
+                    outbox::finish_attempt(c, &attempt, ms, error.as_deref())?;
                     match &error {
                         None => outbox::mark_sent(c, &id, &w.id, now()),
                         Some(e) => outbox::mark_failed(c, &id, &w.id, e, retry_at, now()),

@@ -51,7 +51,14 @@ pub struct DbTarget {
     pub backend: Backend,
     /// libpq URL (with a connect timeout) or SQLite file path.
     pub url: String,
+    /// How long a request waits for a pooled connection before it answers 503
+    /// (`DISPATCH_DB_ACQUIRE_TIMEOUT`).
+    pub acquire_timeout: Duration,
 }
+
+/// The default of `DISPATCH_DB_ACQUIRE_TIMEOUT`: short, so that during a database outage
+/// requests answer 503 promptly instead of piling up.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl DbTarget {
     /// `postgres://…` / `postgresql://…` → PostgreSQL; `sqlite://path`, `sqlite:path` or a
@@ -69,6 +76,7 @@ impl DbTarget {
             return Ok(Self {
                 backend: Backend::Postgres,
                 url,
+                acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             });
         }
         let path = url
@@ -86,6 +94,7 @@ impl DbTarget {
         Ok(Self {
             backend: Backend::Sqlite,
             url: path.to_string(),
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
         })
     }
 
@@ -93,7 +102,14 @@ impl DbTarget {
         Self {
             backend: Backend::Sqlite,
             url: path.to_string_lossy().into_owned(),
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
         }
+    }
+
+    /// The same database with another wait for a pooled connection.
+    pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
     }
 }
 
@@ -162,21 +178,79 @@ pub fn connect(target: &DbTarget, max_size: u32) -> Result<Pool, String> {
     })?;
     r2d2::Pool::builder()
         .max_size(max_size)
-        .connection_timeout(Duration::from_secs(10))
-        // no `SELECT 1` before every checkout: a connection that broke is dropped by
-        // `has_broken`, and the request that met it answers 503
-        .test_on_check_out(false)
+        .connection_timeout(target.acquire_timeout)
+        // PostgreSQL: a pooled connection may have died since it was last used (a server
+        // restart, `pg_terminate_backend`, a cut network); diesel cannot tell until a query
+        // fails on it. A `SELECT 1` at checkout discards such a connection and opens a new
+        // one, so the request runs on a live connection. SQLite's file does not go away.
+        .test_on_check_out(target.backend == Backend::Postgres)
         .build(manager)
         .map_err(|e| format!("cannot build connection pool: {e}"))
 }
 
-/// Runs the embedded migrations of the connection's backend.
+/// Key of the PostgreSQL advisory lock held while migrations run (any fixed number
+/// works; this one is "dispatch" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6469_7370_6174_6368;
+
+/// Runs the embedded migrations of the connection's backend. On PostgreSQL under a
+/// session advisory lock: instances started together on a database with pending
+/// migrations take turns (the first migrates, the others then find nothing to do)
+/// instead of creating the same tables at once and failing on `pg_type`'s unique index.
+/// SQLite's migrations run in a write transaction, which is already exclusive.
 pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
     let done = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .execute(c)
+                .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+            let done = c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
+            // also released when the connection closes, e.g. if this process dies
+            let unlocked =
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                    .execute(c);
+            if let Err(e) = unlocked {
+                tracing::warn!(error = %e, "cannot release the migration lock");
+            }
+            done
+        }
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
     done.map_err(|e| format!("migration failed: {e}"))
+}
+
+/// Whether a database error means the database is not there for us right now rather than
+/// anything about the request: on PostgreSQL the connection is gone (the server restarted
+/// or ended our session, the network was cut); on SQLite another process has held the
+/// file's write lock past `busy_timeout`. The request may succeed when tried again, so it
+/// answers 503 with Retry-After, not 500.
+pub fn is_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let m = info.message();
+            [
+                "server closed the connection",
+                "terminating connection",
+                "no connection to the server",
+                "connection to server",
+                "could not receive data from server",
+                "could not send data to server",
+                "SSL connection has been closed",
+                "the database system is shutting down",
+                "the database system is starting up",
+                "the database system is in recovery mode",
+                // SQLite: SQLITE_BUSY after busy_timeout
+                "database is locked",
+            ]
+            .iter()
+            .any(|needle| m.contains(needle))
+        }
+        _ => false,
+    }
 }
 
 impl DbConn {

@@ -158,9 +158,10 @@ pub fn claim(
     Ok(rows)
 }
 
-/// Records a delivery attempt; its number follows the message's earlier attempts.
-pub fn record_attempt(
+/// Writes an attempt row; its number follows the message's earlier attempts.
+fn record_attempt_row(
     conn: &mut DbConn,
+    id: &str,
     message_id: &str,
     worker: &str,
     started_at: NaiveDateTime,
@@ -172,7 +173,7 @@ pub fn record_attempt(
         .count()
         .get_result(conn)?;
     let row = Attempt {
-        id: super::new_id(),
+        id: id.to_string(),
         message_id: message_id.to_string(),
         attempt: i32::try_from(before + 1).unwrap_or(i32::MAX),
         worker: worker.to_string(),
@@ -185,6 +186,62 @@ pub fn record_attempt(
         .values(&row)
         .execute(conn)?;
     Ok(())
+}
+
+/// Notes an attempt that is about to be made, before the message goes out: if the worker
+/// dies while sending, the attempt shows as one without an outcome (and whoever takes the
+/// message over knows it may have been delivered: the Message-ID stays the same). Answers
+/// the attempt row's id for `finish_attempt`.
+pub fn begin_attempt(
+    conn: &mut DbConn,
+    message_id: &str,
+    worker: &str,
+    started_at: NaiveDateTime,
+) -> StoreResult<String> {
+    let id = super::new_id();
+    record_attempt_row(
+        conn,
+        &id,
+        message_id,
+        worker,
+        started_at,
+        0,
+        Some(ATTEMPT_UNFINISHED),
+    )?;
+    Ok(id)
+}
+
+/// What an attempt whose worker died while sending keeps as its error.
+pub const ATTEMPT_UNFINISHED: &str = "no outcome recorded (the worker stopped while sending)";
+
+/// The outcome of an attempt noted by `begin_attempt`.
+pub fn finish_attempt(
+    conn: &mut DbConn,
+    attempt_id: &str,
+    duration_ms: i64,
+    error: Option<&str>,
+) -> StoreResult<()> {
+    diesel::update(oa::outbox_attempts.filter(oa::id.eq(attempt_id)))
+        .set((
+            oa::duration_ms.eq(duration_ms),
+            oa::ok.eq(error.is_none()),
+            oa::error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Extends all of `worker`'s claims (its heartbeat while it works through a batch): a
+/// live worker keeps its messages however long a send takes, and a dead worker's claims
+/// expire one lease after its last beat. Answers how many claims were extended.
+pub fn renew_all(conn: &mut DbConn, worker: &str, until: NaiveDateTime) -> StoreResult<usize> {
+    Ok(diesel::update(
+        om::outbox_messages
+            .filter(om::claimed_by.eq(worker))
+            .filter(om::status.eq("sending")),
+    )
+    .set(om::claimed_until.eq(Some(until)))
+    .execute(conn)?)
 }
 
 /// Extends `worker`'s claim on a message just before sending it; false when the claim

@@ -79,6 +79,9 @@ pub struct AppOptions {
     pub mail: Option<MailSettings>,
     /// DISPATCH_PDF_FONTS for this app (default: the system's fonts, shared)
     pub fonts: Option<String>,
+    /// the app reaches its (fresh) database through this target instead, e.g. a proxy
+    #[allow(clippy::type_complexity)]
+    pub reach: Option<Box<dyn FnOnce(&DbTarget) -> DbTarget + Send>>,
     /// another instance on this app's database (its centers and admin are reused)
     pub beside: Option<(DbTarget, std::sync::Arc<tempfile::TempDir>, Center, Center)>,
 }
@@ -103,7 +106,7 @@ fn password_hash() -> &'static str {
     HASH.get_or_init(|| dispatch::password::hash(PASSWORD).unwrap())
 }
 
-fn database() -> (DbTarget, tempfile::TempDir) {
+pub fn database() -> (DbTarget, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     match std::env::var("DISPATCH_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
@@ -166,8 +169,12 @@ pub async fn spawn_app_with(opts: AppOptions) -> TestApp {
         None => shared_documents(),
         Some(f) => std::sync::Arc::new(Documents::new(Some(f), bank())),
     };
+    let reached = match opts.reach {
+        Some(reach) => reach(&target),
+        None => target.clone(),
+    };
     let settings = Settings {
-        target: target.clone(),
+        target: reached,
         bind: "127.0.0.1:0".into(),
         jwt_secret: b"test-secret-test-secret-test-secret-0123".to_vec(),
         token_ttl: 3600,

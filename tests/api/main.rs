@@ -13,5 +13,6 @@ mod hardening;
 mod mail;
 mod money;
 mod orders;
+mod outage;
 mod protocol;
 mod roles;
