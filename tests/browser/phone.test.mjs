@@ -324,7 +324,7 @@ test('a technician hands the cash collected to finance (交款) and sees the ter
     const p = await sc.s.tech.ok('POST', `/work-orders/${o.id}/payments`, { amount_fen: 2500, method: 'cash', payer_name: '王师傅' }, { idem: 'pay-1' });
     await page.goto('/app/#/');
     await page.getByRole('link', { name: '交款' }).click();
-    await page.getByRole('heading', { name: '交款' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: '交款', exact: true }).waitFor();
     await page.locator('#in-hand', { hasText: '¥25.00' }).waitFor();
     await page.getByText(`收据 ${p.receipt_no}`).waitFor();
     await page.locator('#remit-total', { hasText: '¥25.00' }).waitFor();
