@@ -137,9 +137,14 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "DISPATCH_WORKERS")]
     pub workers: Option<usize>,
-    /// Load the demo data from fixtures/ into an empty database before serving.
+    /// Load the demo data into an empty database before serving: the registry from
+    /// fixtures/ (centers, people, customers, vehicles, terminals, SIM cards) and a living
+    /// day on top of it (a price list, orders in every state, tickets, a remittance).
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: the registry only, no orders (the browser tests set their own scene).
+    #[arg(long, requires = "demo")]
+    pub demo_registry_only: bool,
     /// Fonts for PDFs, `path[#face]` separated by `:`, first match wins per character.
     /// Default: WenQuanYi Micro Hei, Noto Sans CJK SC, WenQuanYi Zen Hei, DejaVu Sans
     /// where installed.

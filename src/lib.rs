@@ -8,6 +8,7 @@
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod demo_day;
 pub mod documents;
 pub mod domain;
 pub mod notify;

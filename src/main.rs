@@ -68,6 +68,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         return Err("DISPATCH_TOKEN_TTL must be at least 60 seconds".into());
     }
     let pool = open_database(&target, args.db.db_pool_size)?;
+    let mut demo_day = false;
     if args.demo {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
         if demo::is_empty(&mut conn).map_err(|e| e.to_string())? {
@@ -80,6 +81,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 sims = s.sims,
                 "demo data loaded"
             );
+            demo_day = !args.demo_registry_only;
         } else {
             tracing::info!("the database already has data: demo data not loaded");
         }
@@ -118,6 +120,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         mail.retry_cap = std::time::Duration::from_secs(args.mail_retry_max.max(args.mail_retry_base));
         mail.max_attempts = args.mail_max_attempts;
         settings.mail = Some(mail);
+        if demo_day {
+            let state = dispatch::startup::app_state(&settings, &pool, 1)?;
+            let day = dispatch::demo_day::load(state).await?;
+            tracing::info!(
+                parts = day.parts,
+                orders = day.orders,
+                tickets = day.tickets,
+                remittances = day.remittances,
+                "demo day loaded"
+            );
+        }
         let app = Application::with_pool(settings, pool)?;
         tracing::info!(bind = %args.bind, port = app.port(), "dispatch is serving; API docs at /docs/");
         app.run_until_stopped().await.map_err(|e| e.to_string())

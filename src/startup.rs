@@ -39,6 +39,28 @@ pub fn open_database(target: &DbTarget, pool_size: u32) -> Result<Pool, String> 
     Ok(pool)
 }
 
+/// The state every handler reads, over `pool`, for `workers` HTTP workers. Also what the
+/// demo day drives the API with, in process, before the server starts.
+pub fn app_state(
+    settings: &Settings,
+    pool: &Pool,
+    workers: usize,
+) -> Result<web::Data<AppState>, String> {
+    let inline_reads = match settings.target.backend {
+        Backend::Sqlite => Some(store::db::connect(
+            &settings.target,
+            u32::try_from(workers).unwrap_or(64).saturating_add(2),
+        )?),
+        Backend::Postgres => None,
+    };
+    Ok(web::Data::new(AppState {
+        pool: Db::new(pool.clone(), inline_reads),
+        jwt: JwtKeys::new(&settings.jwt_secret),
+        token_ttl: settings.token_ttl,
+        documents: settings.documents.clone(),
+    }))
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -58,19 +80,7 @@ impl Application {
         let workers = settings
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let inline_reads = match settings.target.backend {
-            Backend::Sqlite => Some(store::db::connect(
-                &settings.target,
-                u32::try_from(workers).unwrap_or(64).saturating_add(2),
-            )?),
-            Backend::Postgres => None,
-        };
-        let state = web::Data::new(AppState {
-            pool: Db::new(pool.clone(), inline_reads),
-            jwt: JwtKeys::new(&settings.jwt_secret),
-            token_ttl: settings.token_ttl,
-            documents: settings.documents.clone(),
-        });
+        let state = app_state(&settings, &pool, workers)?;
         if let Some(mail) = settings.mail {
             worker::spawn(pool.clone(), settings.documents.clone(), mail);
         }

@@ -53,6 +53,8 @@ pub struct LineView {
     pub plate_no: String,
     /// what was done: install, terminal_swap, sim_swap, repair
     pub work: Vec<String>,
+    /// what is in the vehicle now (its installed terminal and SIM card), null when nothing
+    pub fitted: Option<crate::store::equipment::Fitted>,
 }
 
 /// An order with everything on it, as every action answers.
@@ -120,10 +122,12 @@ fn view(c: &mut DbConn, caller: &Caller, order: WorkOrder) -> Result<OrderView, 
     let lines = store::lines(c, &order.id)?;
     let ids: Vec<&str> = lines.iter().map(|l| l.vehicle_id.as_str()).collect();
     let mut plates = vehicles::plates(c, &ids)?;
+    let fitted = crate::store::equipment::fitted(c, &ids)?;
     let lines = lines
         .into_iter()
         .map(|line| LineView {
             work: line.work_list(),
+            fitted: fitted.get(&line.vehicle_id).cloned(),
             plate_no: plates.remove(&line.vehicle_id).unwrap_or_default(),
             line,
         })

@@ -17,7 +17,8 @@ use super::error::ApiError;
 #[folder = "web/"]
 struct Assets;
 
-/// `/`, `/app/…`, `/desk/…`, `/lib/…`: a file of `web/`, or a 404.
+/// `/`, `/app/…`, `/desk/…`, `/lib/…`: a file of `web/`, or a 404. `HEAD` answers as
+/// `GET` does, headers only (actix drops the body of an answer to a HEAD request).
 pub async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = req.path().trim_start_matches('/');
     let path = if path.is_empty() || path.ends_with('/') {
@@ -90,11 +91,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         cfg.service(
             web::resource(pattern)
                 .wrap(Compress::default())
-                .route(web::get().to(asset)),
+                .route(web::get().to(asset))
+                .route(web::head().to(asset)),
         );
     }
-    cfg.route("/app", web::get().to(redirect_slash))
-        .route("/desk", web::get().to(redirect_slash));
+    for folder in ["/app", "/desk"] {
+        cfg.service(
+            web::resource(folder)
+                .route(web::get().to(redirect_slash))
+                .route(web::head().to(redirect_slash)),
+        );
+    }
 }
 
 async fn redirect_slash(req: HttpRequest) -> HttpResponse {

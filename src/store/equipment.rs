@@ -732,3 +732,51 @@ pub fn sim_numbers(
     }
     Ok(out)
 }
+
+/// What is in a vehicle now: its installed terminal and that terminal's SIM card (a repair
+/// line shows the technician what they will find).
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Fitted {
+    pub terminal_id: Option<String>,
+    pub terminal_imei: Option<String>,
+    pub terminal_model: Option<String>,
+    pub sim_id: Option<String>,
+    pub sim_iccid: Option<String>,
+    pub sim_msisdn: Option<String>,
+    pub sim_carrier: Option<String>,
+}
+
+/// vehicle id → what is fitted in it, for the vehicles that hold an installed terminal.
+pub fn fitted(
+    conn: &mut DbConn,
+    vehicle_ids: &[&str],
+) -> StoreResult<std::collections::HashMap<String, Fitted>> {
+    let terminals: Vec<Terminal> = terminals_in_vehicles(conn, vehicle_ids)?
+        .into_iter()
+        .filter(|t| t.status == "installed")
+        .collect();
+    let ids: Vec<&str> = terminals.iter().map(|t| t.id.as_str()).collect();
+    let sims = sims_in_terminals(conn, &ids)?;
+    let mut out = std::collections::HashMap::new();
+    for term in &terminals {
+        let Some(vehicle) = term.vehicle_id.clone() else {
+            continue;
+        };
+        let sim = sims
+            .iter()
+            .find(|s| s.terminal_id.as_deref() == Some(term.id.as_str()));
+        out.insert(
+            vehicle,
+            Fitted {
+                terminal_id: Some(term.id.clone()),
+                terminal_imei: Some(term.imei.clone()),
+                terminal_model: Some(term.model_code.clone()),
+                sim_id: sim.map(|s| s.id.clone()),
+                sim_iccid: sim.map(|s| s.iccid.clone()),
+                sim_msisdn: sim.map(|s| s.msisdn.clone()),
+                sim_carrier: sim.map(|s| s.carrier.clone()),
+            },
+        );
+    }
+    Ok(out)
+}

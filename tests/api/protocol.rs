@@ -336,3 +336,41 @@ async fn pages_are_served_with_etags_and_nothing_outside_web() {
         .await;
     }
 }
+
+/// `HEAD` on the pages answers as `GET` does, without a body (issue 14, item 20): link
+/// checkers, uptime monitors and proxies ask with HEAD.
+#[tokio::test]
+async fn head_on_the_pages_answers_like_get_without_a_body() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/index.html",
+        "/app/",
+        "/desk/",
+        "/app/app.js",
+        "/lib/ui.css",
+    ] {
+        let get = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(get.status(), StatusCode::OK, "GET {path}");
+        let res = app.client.head(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "HEAD {path}");
+        for h in ["content-type", "etag", "cache-control"] {
+            assert_eq!(
+                res.headers().get(h),
+                get.headers().get(h),
+                "HEAD {path}: {h}"
+            );
+        }
+        assert!(
+            res.bytes().await.unwrap().is_empty(),
+            "HEAD {path}: no body"
+        );
+    }
+    let res = app
+        .client
+        .head(app.url("/app/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -37,7 +37,8 @@ function psql(url, sql) {
 }
 
 /**
- * Starts the app with the demo data on a fresh database. Returns
+ * Starts the app with the demo data (`demo`: true = the registry, 'full' = with the living
+ * day, false = none) on a fresh database. Returns
  * `{ base, dataDir, stop() }`; `stop` kills the process and drops the database.
  */
 export async function startApp({ demo = true, env = {} } = {}) {
@@ -59,7 +60,9 @@ export async function startApp({ demo = true, env = {} } = {}) {
     u.pathname = '/' + dbName;
     childEnv.DATABASE_URL = u.toString();
   }
-  const args = ['serve', ...(demo ? ['--demo'] : [])];
+  // the demo registry (people, customers, vehicles, equipment) by default: each test sets
+  // its own scene; `demo: 'full'` adds the demo's living day (orders, price list, tickets)
+  const args = ['serve', ...(demo ? ['--demo'] : []), ...(demo && demo !== 'full' ? ['--demo-registry-only'] : [])];
   const child = spawn(BIN, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });

@@ -130,6 +130,9 @@ async function signOff(page, name) {
   await page.getByText(`客户已签字：${name}`).waitFor();
 }
 
+/** opens a folded form (<details id>) of the job screen */
+const unfold = (page, id) => page.locator(`#${id}`).evaluate((d) => { d.open = true; });
+
 function countBy(list) {
   const m = {};
   for (const x of list) m[x] = (m[x] || 0) + 1;
@@ -323,15 +326,18 @@ async function repairJob(page, app, ctx, { offline }) {
   await page.getByRole('button', { name: '保存更换SIM卡' }).click();
   await page.locator('.vehicle', { hasText: '豫A8R201' }).getByText('已更换SIM卡').waitFor();
   // parts ran short: a verbal approval, then the parts (one under that approval)
+  await unfold(page, 'fold-va');
   await page.getByLabel('请示内容').fill('天线备件不足，同意使用备用天线');
   await page.getByRole('button', { name: '记录口头请示' }).click();
   await page.locator('#view').getByText('待经理确认').waitFor();
+  await unfold(page, 'fold-part');
   await page.getByLabel('配件', { exact: true }).selectOption('P-ANT');
   await page.getByLabel('数量').fill('1');
   await page.getByLabel('用于车辆').selectOption({ label: '豫A8R201' });
   await page.getByLabel('依据口头请示').selectOption({ label: '天线备件不足，同意使用备用天线' });
   await page.getByRole('button', { name: '添加配件' }).click();
   await page.locator('#view').getByText('GPS天线 × 1').waitFor();
+  await unfold(page, 'fold-part');
   await page.getByLabel('配件', { exact: true }).selectOption('P-PWR');
   await page.getByLabel('数量').fill('2');
   await page.getByRole('button', { name: '添加配件' }).click();
@@ -468,6 +474,7 @@ test('an action queued offline that meets a changed order is shown as a conflict
     await page.waitForFunction(() => navigator.serviceWorker?.controller, null, { timeout: 15000 });
     await ctx.setOffline(true);
     await page.getByText('离线模式').waitFor();
+    await unfold(page, 'fold-part');
     await page.getByLabel('配件', { exact: true }).selectOption('P-PWR');
     await page.getByRole('button', { name: '添加配件' }).click();
     const indicator = page.locator('#sync');

@@ -2,8 +2,8 @@
 // customer's sign-off, fee collection and the receipt — on or off the network. Every
 // action goes through the outbox (sync.js); what the screens show is the order as the
 // server last answered plus the actions still waiting on the phone.
-import { api, ApiProblem, all } from '/lib/api.js';
-import { h, $, mount, toast } from '/lib/dom.js';
+import { api, ApiProblem, all, newKey } from '/lib/api.js';
+import { h, $, mount, toast, onPress } from '/lib/dom.js';
 import { yuan, toFen, dateTime, time, chinaDay, ORDER_STATUS, KIND, URGENCY } from '/lib/fmt.js';
 import { requireUser, signOut, home, ROLE } from '/lib/session.js';
 import * as db from './db.js';
@@ -40,7 +40,10 @@ const user = requireUser();
 const badge = (text, cls = '') => h('span', { class: `badge ${cls}` }, text);
 const statusBadge = (s) => badge(ORDER_STATUS[s] || s, s === 'completed' ? 'ok' : s === 'on_hold' ? 'warn' : '');
 const back = (href, text) => h('a', { class: 'back', href }, '‹ ', text);
-const online = () => navigator.onLine;
+/** whether to show the network as working: judged by the last request (sync.online) */
+const online = () => sync.online();
+/** whether to try a request at all (trying is how the app learns the network is back) */
+const mayTry = () => navigator.onLine;
 
 function whenText(iso) {
   if (!iso) return '未排期';
@@ -69,6 +72,14 @@ function setError(id, text) {
   const out = document.getElementById(`${id}-error`);
   if (input) input.setAttribute('aria-invalid', text ? 'true' : 'false');
   if (out) out.textContent = text || '';
+  // a refusal is shown where the technician looks: scrolled to when it is off the screen
+  // (or under the bottom bar)
+  if (text && out && !out.closest('#nextbar')) {
+    const r = out.getBoundingClientRect();
+    const bar = document.getElementById('nextbar');
+    const bottom = bar ? bar.getBoundingClientRect().top : innerHeight;
+    if (r.top < 56 || r.bottom > bottom) (input || out).scrollIntoView({ block: 'center' });
+  }
   return !text;
 }
 
@@ -85,15 +96,22 @@ function position() {
   });
 }
 
+/** `order:action` → when the server last took it (a refusal of a repeat is no failure of it) */
+const taken = new Map();
+/** What the server says to an action repeated after it was taken: not a failure of the first. */
+const REPEATED = new Set(['nothing_due', 'overpayment', 'invalid_transition', 'idempotency_key_in_use', 'duplicate']);
+
 /**
  * Takes an action through the outbox. Answers the server's answer, `{queued: true}`, or
- * null after showing a refusal in `errorId` (and a toast).
+ * null after showing a refusal in `errorId` (and a toast). `at` is when the technician
+ * tapped (default now). The button is the caller's to hold (`press`/`onPress`).
  */
-async function act(v, action, label, body, { meta, ifMatch = true, button, errorId } = {}) {
-  if (button) button.disabled = true;
+async function act(v, action, label, body, { meta, ifMatch = true, button, errorId, at } = {}) {
   if (errorId) setError(errorId, '');
+  const key = `${v.id}:${action}`;
   try {
-    const r = await sync.enqueue({ orderId: v.id, number: v.number, action, label, body, meta, ifMatch });
+    const r = await sync.enqueue({ orderId: v.id, number: v.number, action, label, body, meta, ifMatch, at });
+    if (r.data) taken.set(key, Date.now());
     // the form is done with: the screen is redrawn with it empty (by id: it may have been
     // redrawn while the action was on its way)
     const form = button?.closest('fieldset[id]') && document.getElementById(button.closest('fieldset[id]').id);
@@ -101,14 +119,18 @@ async function act(v, action, label, body, { meta, ifMatch = true, button, error
     note(r.queued ? `${label}：已保存在手机上，恢复网络后自动提交` : `${label}：已提交`, r.queued ? 'info' : 'ok');
     return r;
   } catch (e) {
+    if (REPEATED.has(e.code) && Date.now() - (taken.get(key) || 0) < 120000) {
+      // the first one went through: this is its repeat, refused as it should be
+      note(`${label}：已提交过，重复的操作未再提交`, 'info');
+      refreshOrder(v.id).then(rerender, () => {});
+      return null;
+    }
     const text = sync.explainZh(e);
     if (errorId) setError(errorId, text);
     note(`${label}未成功：${text}`, 'error');
     // the order changed elsewhere: show it as it is now
     if (['version_mismatch', 'invalid_transition', 'not_found'].includes(e.code)) refreshOrder(v.id).then(rerender, () => {});
     return null;
-  } finally {
-    if (button) button.disabled = false;
   }
 }
 
@@ -196,7 +218,7 @@ async function jobsScreen() {
   const jobs = await db.kvGet('jobs');
   // nothing on the phone yet (a first visit): the screen is drawn now and again as the list
   // and then each job's details arrive; else the list is refreshed in the background
-  if (online() && !refreshing && Date.now() - lastRefresh > 20000) {
+  if (mayTry() && !refreshing && Date.now() - lastRefresh > 20000) {
     refreshJobs().then(rerender, (e) => {
       if (!jobs && !e.offline) note(sync.explainZh(e), 'error');
       rerender();
@@ -231,15 +253,14 @@ async function jobsScreen() {
     h('div', { class: 'where' }, o.site_address),
     h('div', { class: 'muted' }, o._brief ? `${o.number} · 正在下载详情…` : `${o.number} · ${o.lines?.length || 0} 辆车`,
       o.scheduled_at && Date.parse(o.scheduled_at) < Date.now() && ['assigned', 'accepted', 'ready'].includes(o.status) ? ' · 已过预约时间' : ''));
-  const refresh = h('button', { type: 'button', onclick: async (ev) => {
-    ev.target.disabled = true;
-    try { await refreshJobs(); rerender(); } catch (e) { note(sync.explainZh(e), 'error'); } finally { ev.target.disabled = false; }
-  } }, '刷新');
+  const refresh = h('button', { type: 'button', onclick: onPress(async () => {
+    try { await refreshJobs(); rerender(); } catch (e) { note(sync.explainZh(e), 'error'); }
+  }, '正在刷新…') }, '刷新');
   return [
     h('div', { class: 'row' }, h('h1', { class: 'grow' }, '我的工单'), refresh),
     h('p', { class: 'muted' }, `${user.display_name}（${ROLE.technician}）· `,
       jobs?.at ? `更新于 ${time(new Date(jobs.at).toISOString())}` : refreshing ? '正在下载工单…' : '尚未下载工单', ' · ',
-      h('a', { href: '#/signout' }, '退出登录')),
+      h('a', { href: '#/cash' }, '交款'), ' · ', h('a', { href: '#/signout' }, '退出登录')),
     !jobs && !online() ? h('p', { class: 'card' }, '当前离线，手机上还没有保存工单。联网后打开本页即可下载。')
       : !jobs && !briefs && orders.length === 0 ? h('p', { class: 'card' }, refreshing ? '正在下载工单…' : '工单未能下载，请点“刷新”重试。')
         : open.length === 0 ? h('p', { class: 'card' }, '今天和近期没有派给您的工单。') : null,
@@ -270,11 +291,11 @@ function notYours() {
 /** The order for a screen: from the phone, fetched when missing. */
 async function loadOrder(id, { fresh = true } = {}) {
   let lo = await sync.localOrder(id, user);
-  if (!lo && online()) {
+  if (!lo && mayTry()) {
     const ok = await refreshOrder(id);
     if (ok === false) return 'not-yours';
     lo = await sync.localOrder(id, user);
-  } else if (lo && fresh && online() && Date.now() - lo.rec.fetchedAt > 10000) {
+  } else if (lo && fresh && mayTry() && Date.now() - lo.rec.fetchedAt > 10000) {
     refreshOrder(id).then((ok) => { if (ok !== null) rerender(); }, () => {});
   }
   return lo;
@@ -290,8 +311,8 @@ function conflictBoxes(list) {
       e.error?.current_version != null ? `，服务器版本 ${e.error.current_version}` : ''),
     h('p', { class: 'hint' }, '此单之后的操作暂停提交，直到您处理此项。'),
     h('div', { class: 'actions two' },
-      h('button', { type: 'button', onclick: async (ev) => { ev.target.disabled = true; await sync.retry(e.seq); } }, '按最新数据重试'),
-      h('button', { type: 'button', class: 'danger', onclick: async (ev) => { ev.target.disabled = true; await sync.discard(e.seq); } }, '放弃此项'))));
+      h('button', { type: 'button', onclick: onPress(() => sync.retry(e.seq), '正在重试…') }, '按最新数据重试'),
+      h('button', { type: 'button', class: 'danger', onclick: onPress(() => sync.discard(e.seq)) }, '放弃此项'))));
 }
 
 function lineSummary(l) {
@@ -312,53 +333,52 @@ async function jobScreen(id) {
   // job is shown without them
   const geo = await lazy.geo().catch(() => null);
   const steps = [];
+  // the next step rides in a bar at the bottom of the screen (#nextbar), with its error line:
+  // never a scroll away from the technician's thumb
+  const next = [];
+  const nextError = (id) => h('p', { class: 'field-error', id: `${id}-error`, role: 'alert' });
+  const main = (label, f, busy) => h('button', { type: 'button', class: 'primary big', onclick: onPress(f, busy) }, label);
 
   if (!lead) {
     steps.push(h('p', { class: 'card' }, '您是本单的协助人员，接单、施工记录和收费由负责人操作。'));
   } else if (can('accept') || can('decline')) {
     const reason = h('input', { placeholder: '如：当天休假、技能不符' });
-    steps.push(h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'primary big', onclick: (ev) => act(v, 'accept', '接单', {}, { button: ev.target, errorId: 'step' }) }, '接单')),
-    h('details', {}, h('summary', {}, '无法前往？拒单'),
+    next.push(nextError('step'), main('接单', (ev) => act(v, 'accept', '接单', {}, { button: ev.target, errorId: 'step' })));
+    steps.push(h('details', { id: 'fold-decline' }, h('summary', {}, '无法前往？拒单'),
       field('decline-reason', '拒单原因', reason),
-      h('button', { type: 'button', class: 'danger', onclick: async (ev) => {
+      h('button', { type: 'button', class: 'danger', onclick: onPress(async (ev) => {
         if (!reason.value.trim()) return setError('decline-reason', '请填写原因');
         const r = await act(v, 'decline', '拒单', { reason: reason.value.trim() }, { button: ev.target, errorId: 'decline-reason' });
         if (r?.data) { await sync.forget(v.id); location.hash = '#/'; }
-      } }, '确认拒单')));
+      }) }, '确认拒单')));
   } else if (can('readiness')) {
     const ticked = new Set(v.readiness || []);
     const boxes = READINESS.map(([k, label]) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', id: `ready-${k}`, value: k, checked: ticked.has(k) }), label));
-    steps.push(h('fieldset', { id: 'form-ready' }, h('legend', {}, '出发前核对'), boxes,
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary big', onclick: (ev) => {
-        const items = boxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
-        if (items.length < READINESS.length) return setError('step', '四项都核对后才能出发');
-        return act(v, 'readiness', '出发前核对', { items }, { button: ev.target, errorId: 'step' });
-      } }, '确认就绪'))));
-  } else if (can('depart')) {
-    steps.push(h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary big', onclick: async (ev) => {
-      ev.target.disabled = true;
+    steps.push(h('fieldset', { id: 'form-ready' }, h('legend', {}, '出发前核对'), boxes));
+    next.push(nextError('step'), main('确认就绪', (ev) => {
+      const items = boxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
+      if (items.length < READINESS.length) return setError('step', `还有 ${READINESS.length - items.length} 项未勾选：四项都核对后才能出发`);
+      return act(v, 'readiness', '出发前核对', { items }, { button: ev.target, errorId: 'step' });
+    }));
+  } else if (can('depart') || can('arrive')) {
+    const [action, label] = can('depart') ? ['depart', '出发'] : ['arrive', '到场'];
+    next.push(nextError('step'), main(label, async (ev) => {
+      const at = new Date().toISOString();
       const p = await position();
-      return act(v, 'depart', '出发', p || {}, { button: ev.target, errorId: 'step' });
-    } }, '出发')));
-  } else if (can('arrive')) {
-    steps.push(h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary big', onclick: async (ev) => {
-      ev.target.disabled = true;
-      const p = await position();
-      return act(v, 'arrive', '到场', p || {}, { button: ev.target, errorId: 'step' });
-    } }, '到场')));
+      return act(v, action, label, p || {}, { at, button: ev.target, errorId: 'step' });
+    }, '正在定位…'));
   } else if (can('resume')) {
-    steps.push(h('p', { class: 'card' }, '本单已暂停。'), h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'primary big', onclick: (ev) => act(v, 'resume', '恢复', {}, { button: ev.target, errorId: 'step' }) }, '恢复工单')));
+    steps.push(h('p', { class: 'card' }, '本单已暂停。'));
+    next.push(nextError('step'), main('恢复工单', (ev) => act(v, 'resume', '恢复', {}, { button: ev.target, errorId: 'step' })));
   }
-  steps.push(h('p', { class: 'field-error', id: 'step-error', role: 'alert' }));
 
   const onSite = lead && (v.status === 'on_site' || v.status === 'on_hold');
   const sections = [];
   sections.push(h('h2', {}, `车辆（${v.lines.length}）`), h('div', { class: 'card' }, v.lines.map((l) => h('div', { class: 'line vehicle' },
     h('div', { class: 'grow' }, h('div', { class: 'plate' }, l.plate_no),
-      h('div', { class: l.status === 'not_done' ? 'muted' : '' }, lineSummary(l), l._pending ? h('span', { class: 'pending' }, ' · 待同步') : null)),
+      h('div', { class: l.status === 'not_done' ? 'muted' : '' }, lineSummary(l), l._pending ? h('span', { class: 'pending' }, ' · 待同步') : null),
+      v.kind === 'repair' && fittedText(l) ? h('div', { class: 'muted fitted' }, fittedText(l)) : null),
     v.status === 'on_site' && lead && l.status !== 'not_done' && !(v.kind === 'install' && l.status === 'done')
       ? h('a', { class: 'button', href: `#/job/${v.id}/line/${l.id}`, 'aria-label': `处理 ${l.plate_no}` }, '处理')
       : null))));
@@ -368,16 +388,22 @@ async function jobScreen(id) {
     const unresolved = v.lines.filter((l) => l.status === 'pending').length;
     const signed = !!v.signoff_at;
     sections.push(h('h2', {}, '验收与完工'), h('div', { class: 'card' },
-      signed ? h('p', {}, `客户已签字：${v.signoff_name}（${dateTime(v.signoff_at)}）`)
-        : h('a', { class: 'button primary big', href: `#/job/${v.id}/sign`, style: 'width:100%' }, '客户签字'),
-      unresolved ? h('p', { class: 'hint' }, `还有 ${unresolved} 辆车未处理（完成或标记未完成）。`) : null,
-      h('div', { class: 'actions' }, h('button', {
-        type: 'button', class: signed ? 'primary big' : 'big', disabled: !signed || unresolved > 0,
-        onclick: (ev) => act(v, 'complete', '完工', {}, { button: ev.target, errorId: 'complete' }),
-      }, '完工')),
-      h('p', { class: 'field-error', id: 'complete-error', role: 'alert' })));
+      signed ? h('p', {}, `客户已签字：${v.signoff_name}（${dateTime(v.signoff_at)}）`) : h('p', { class: 'muted' }, '客户尚未签字。'),
+      unresolved ? h('p', { class: 'hint' }, `还有 ${unresolved} 辆车未处理（完成或标记未完成）。`) : null));
+    next.push(unresolved ? h('p', { class: 'hint' }, `还有 ${unresolved} 辆车未处理，处理后才能完工。`) : null,
+      nextError('complete'),
+      h('div', { class: signed ? 'actions' : 'actions two' },
+        signed ? null : h('a', { class: 'button primary big', href: `#/job/${v.id}/sign` }, '客户签字'),
+        h('button', {
+          type: 'button', class: signed ? 'primary big' : 'big', disabled: !signed || unresolved > 0,
+          onclick: onPress((ev) => act(v, 'complete', '完工', {}, { button: ev.target, errorId: 'complete' })),
+        }, '完工')));
   }
-  if (v.status === 'completed') sections.push(feeSection(v, lo));
+  if (v.status === 'completed') {
+    const fee = feeSection(v, lo);
+    sections.push(fee.nodes);
+    if (fee.collect) next.push(fee.collect);
+  }
 
   const pendingNote = lo.pending.length
     ? h('p', { class: 'banner' }, `本单有 ${lo.pending.length} 项操作保存在手机上，待同步。`, h('a', { href: '#/sync' }, '查看')) : null;
@@ -390,7 +416,7 @@ async function jobScreen(id) {
       h('h1', { style: 'margin-top:.4rem' }, v.customer_name || v.contact_name),
       h('dl', { class: 'kv' },
         h('dt', {}, '地址'), h('dd', {}, v.site_address),
-        h('dt', {}, '联系人'), h('dd', {}, `${v.contact_name} `, h('a', { href: `tel:${v.contact_phone}` }, v.contact_phone)),
+        h('dt', {}, '联系人'), h('dd', {}, `${v.contact_name} `, h('a', { class: 'tel', href: `tel:${v.contact_phone}`, 'aria-label': `拨打 ${v.contact_name} ${v.contact_phone}` }, v.contact_phone)),
         h('dt', {}, '预约'), h('dd', {}, v.scheduled_at ? dateTime(v.scheduled_at) : '未排期'),
         v.window_start ? [h('dt', {}, '时间窗'), h('dd', {}, `${dateTime(v.window_start)} – ${time(v.window_end)}`)] : null,
         v.fault_symptoms ? [h('dt', {}, '故障现象'), h('dd', {}, v.fault_symptoms)] : null,
@@ -403,7 +429,16 @@ async function jobScreen(id) {
         h('a', { class: 'button', href: geo.baiduUrl(site), target: '_blank', rel: 'noopener' }, '百度地图导航')) : null),
     steps,
     sections,
+    next.length ? h('div', { id: 'nextbar', role: 'region', 'aria-label': '下一步' }, h('div', { class: 'inner' }, next)) : null,
   ];
+}
+
+/** What is in the vehicle now (a repair line): its terminal and SIM card, from the server. */
+function fittedText(l) {
+  const f = l.fitted;
+  if (!f || (!f.terminal_imei && !f.sim_iccid)) return null;
+  return `车上现有：${f.terminal_imei ? `终端 ${f.terminal_imei}${f.terminal_model ? `（${f.terminal_model}）` : ''}` : '无终端'}`
+    + ` · ${f.sim_iccid ? `SIM卡 ${f.sim_iccid}${f.sim_msisdn ? `（${f.sim_msisdn}）` : ''}` : '无SIM卡'}`;
 }
 
 function partsSection(v, editable, list) {
@@ -430,12 +465,12 @@ function partForm(v, list) {
   const line = h('select', {}, h('option', { value: '' }, '不指定车辆'), v.lines.map((l) => h('option', { value: l.id }, l.plate_no)));
   const approvals = v.verbal_approvals || [];
   const va = h('select', {}, h('option', { value: '' }, '无'), approvals.map((a) => h('option', { value: a.id }, a.content)));
-  return h('fieldset', { id: 'form-part' }, h('legend', {}, '添加配件'),
+  return h('details', { id: 'fold-part' }, h('summary', {}, '记录用到的配件…'), h('fieldset', { id: 'form-part' }, h('legend', {}, '添加配件'),
     field('part', '配件', select),
     field('qty', '数量', qty),
     field('part-line', '用于车辆', line),
     approvals.length ? field('part-va', '依据口头请示（备件不足时）', va) : null,
-    h('button', { type: 'button', class: 'primary', onclick: async (ev) => {
+    h('button', { type: 'button', class: 'primary', onclick: onPress(async (ev) => {
       const part = list.find((p) => p.code === select.value);
       const n = Number(qty.value);
       if (!setError('part', part ? '' : '请选择配件')) return;
@@ -444,7 +479,7 @@ function partForm(v, list) {
       if (line.value) body.line_id = line.value;
       if (va.value) body.verbal_approval_id = va.value;
       await act(v, 'parts', `配件 ${part.name} × ${n}`, body, { meta: { part_name: part.name, unit_price_fen: part.unit_price_fen }, button: ev.target, errorId: 'part' });
-    } }, '添加配件'));
+    }) }, '添加配件')))
 }
 
 function verbalSection(v, editable) {
@@ -457,16 +492,16 @@ function verbalSection(v, editable) {
       h('div', { class: 'muted' }, `${dateTime(a.approved_at)} · ${a.confirmed_by ? '经理已确认' : '待经理确认'}`,
         a._pending ? h('span', { class: 'pending' }, ' · 待同步') : null))))
       : h('p', { class: 'muted' }, '没有口头请示记录。'),
-    editable ? h('fieldset', { id: 'form-va' }, h('legend', {}, '记录口头请示'),
+    editable ? h('details', { id: 'fold-va' }, h('summary', {}, '电话请示经理（备件不足等）…'), h('fieldset', { id: 'form-va' }, h('legend', {}, '记录口头请示'),
       h('p', { class: 'hint' }, '现场急需（如备件不足）时电话请示经理，记录谁、何时、同意了什么，事后由经理确认。'),
       field('va-content', '请示内容', content),
       managers.length ? field('va-who', '批准人', who) : h('p', { class: 'field-error' }, '本单没有审批经理记录，无法记录口头请示。'),
-      h('button', { type: 'button', class: 'primary', disabled: !managers.length, onclick: async (ev) => {
+      h('button', { type: 'button', class: 'primary', disabled: !managers.length, onclick: onPress(async (ev) => {
         const text = content.value.trim();
         if (!setError('va-content', text ? '' : '请填写请示内容')) return;
         await act(v, 'verbal-approvals', '口头请示', { approver_id: who.value, content: text, approved_at: new Date().toISOString() },
           { button: ev.target, errorId: 'va-content' });
-      } }, '记录口头请示')) : null)];
+      }) }, '记录口头请示'))) : null)];
 }
 
 function feeSection(v, lo) {
@@ -481,17 +516,19 @@ function feeSection(v, lo) {
   else state = `待收 ${yuan(due)}`;
   const payments = lo.payments.filter((p) => p.kind === 'collection' || p.kind === undefined);
   const canCollect = (!ch || (ch.terms !== 'credit' && ch.status === 'open')) && due > 0;
-  return [h('h2', {}, '费用与收据'), h('div', { class: 'card' },
+  const collect = canCollect && v.lead_technician_id === user.id
+    ? h('a', { class: 'button primary big', style: 'width:100%', href: `#/job/${v.id}/pay` }, `收费 ${yuan(due)}`) : null;
+  const nodes = [h('h2', {}, '费用与收据'), h('div', { class: 'card' },
     h('p', { class: 'row' }, h('span', { class: 'grow' }, v.kind === 'repair' ? (v.warranty_in ? '保修期内维修' : '保修期外：只收配件费') : '安装费用（配件）'),
       h('strong', { class: 'money' }, yuan(ch ? ch.amount_fen : v.fee_fen))),
     h('p', { id: 'fee-state' }, state),
-    canCollect && v.lead_technician_id === user.id ? h('a', { class: 'button primary big', style: 'width:100%', href: `#/job/${v.id}/pay` }, `收费 ${yuan(due)}`) : null,
     payments.map((p) => h('div', { class: 'line' },
       h('div', { class: 'grow' }, `收据 ${p.receipt_no}`, h('div', { class: 'muted' }, `${yuan(p.amount_fen)} · ${METHOD[p.method] || p.method} · ${dateTime(p.paid_at)}`)),
       h('a', { class: 'button', href: `#/job/${v.id}/receipt/${p.id}` }, '查看收据'))),
     lo.queuedPayments.map((e) => h('div', { class: 'line' },
       h('div', { class: 'grow' }, `收款 ${yuan(e.body.amount_fen)} · ${METHOD[e.body.method]}`, h('div', { class: 'pending' }, '待同步：联网后出具收据'))))),
   ];
+  return { nodes, collect };
 }
 
 /**
@@ -541,54 +578,55 @@ async function lineScreen(id, lineId) {
         numberInput(kit, 'imei', '终端 IMEI（15位数字）', imeiProblem, canScan() ? '可点“扫码”对准终端条码' : '请对照终端标签输入'),
         numberInput(kit, 'iccid', 'SIM卡 ICCID（19–20位，89开头）', iccidProblem, null, 20),
         field('install-notes', '备注（可不填）', h('input', {})),
-        h('button', { type: 'button', class: 'primary big', style: 'width:100%', onclick: async (ev) => {
+        h('button', { type: 'button', class: 'primary big', style: 'width:100%', onclick: onPress(async (ev) => {
           if (!(check('imei', imeiProblem) & check('iccid', iccidProblem))) return;
           const body = { imei: valueOf('imei'), iccid: valueOf('iccid') };
           if (valueOf('install-notes')) body.notes = valueOf('install-notes');
           done(await act(v, `lines/${l.id}/install`, `${l.plate_no} 安装`, body, { button: ev.target, errorId: 'imei' }));
-        } }, '保存安装')));
+        }) }, '保存安装')));
     }
     if (v.kind === 'repair') {
       forms.push(h('fieldset', {}, h('legend', {}, '更换终端'),
         numberInput(kit, 'new-imei', '新终端 IMEI（15位数字）', imeiProblem),
         field('fault', '旧终端故障（写入返修标签）', h('input', { value: v.fault_symptoms || '' })),
         h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'move-sim', checked: true }), 'SIM卡移到新终端'),
-        h('button', { type: 'button', class: 'primary', style: 'width:100%', onclick: async (ev) => {
+        h('button', { type: 'button', class: 'primary', style: 'width:100%', onclick: onPress(async (ev) => {
           if (!check('new-imei', imeiProblem)) return;
           if (!setError('fault', valueOf('fault') ? '' : '请填写故障')) return;
           done(await act(v, `lines/${l.id}/terminal-swap`, `${l.plate_no} 更换终端`,
             { new_imei: valueOf('new-imei'), fault: valueOf('fault'), move_sim: document.getElementById('move-sim').checked },
             { button: ev.target, errorId: 'new-imei' }));
-        } }, '保存更换终端')));
+        }) }, '保存更换终端')));
       const old = h('select', {}, h('option', { value: 'suspended' }, '停机保号（默认）'), h('option', { value: 'in_stock' }, '回库'), h('option', { value: 'cancelled' }, '注销'));
       forms.push(h('fieldset', {}, h('legend', {}, '更换SIM卡'),
         numberInput(kit, 'new-iccid', '新SIM卡 ICCID（19–20位，89开头）', iccidProblem, null, 20),
         field('old-sim', '旧SIM卡处理', old),
-        h('button', { type: 'button', class: 'primary', style: 'width:100%', onclick: async (ev) => {
+        h('button', { type: 'button', class: 'primary', style: 'width:100%', onclick: onPress(async (ev) => {
           if (!check('new-iccid', iccidProblem)) return;
           const carrier = carrierOf(valueOf('new-iccid'));
           done(await act(v, `lines/${l.id}/sim-swap`, `${l.plate_no} 更换SIM卡${carrier ? `（${carrier}）` : ''}`,
             { new_iccid: valueOf('new-iccid'), old_sim_status: old.value }, { button: ev.target, errorId: 'new-iccid' }));
-        } }, '保存更换SIM卡')));
+        }) }, '保存更换SIM卡')));
       forms.push(h('fieldset', {}, h('legend', {}, '现场修复（未换件）'),
         field('repair-notes', '处理说明', h('textarea', { placeholder: '如：天线接头松动，已紧固' })),
-        h('button', { type: 'button', class: 'primary', style: 'width:100%', onclick: async (ev) => {
+        h('button', { type: 'button', class: 'primary', style: 'width:100%', onclick: onPress(async (ev) => {
           if (!setError('repair-notes', valueOf('repair-notes') ? '' : '请填写处理说明')) return;
           done(await act(v, `lines/${l.id}/repair`, `${l.plate_no} 现场修复`, { notes: valueOf('repair-notes') }, { button: ev.target, errorId: 'repair-notes' }));
-        } }, '保存修复')));
+        }) }, '保存修复')));
     }
     if (l.status === 'pending') {
       forms.push(h('fieldset', {}, h('legend', {}, '本车未完成'),
         field('reason', '未完成原因', h('input', { placeholder: '如：车辆外出未到场' })),
-        h('button', { type: 'button', class: 'danger', style: 'width:100%', onclick: async (ev) => {
+        h('button', { type: 'button', class: 'danger', style: 'width:100%', onclick: onPress(async (ev) => {
           if (!setError('reason', valueOf('reason') ? '' : '请填写原因')) return;
           done(await act(v, `lines/${l.id}/not-done`, `${l.plate_no} 未完成`, { reason: valueOf('reason') }, { button: ev.target, errorId: 'reason' }));
-        } }, '标记未完成')));
+        }) }, '标记未完成')));
     }
   }
   return [back(`#/job/${id}`, '返回工单'),
     h('div', { class: 'card' }, h('h1', {}, l.plate_no),
       h('p', {}, l.status === 'done' ? `${LINE_STATUS.done} · ${lineSummary(l)}` : lineSummary(l), l._pending ? h('span', { class: 'pending' }, ' · 待同步') : null),
+      v.kind === 'repair' && fittedText(l) ? h('p', { class: 'fitted' }, fittedText(l)) : null,
       l.fault_tag ? h('p', { class: 'muted' }, `返修标签：${l.fault_tag}`) : null),
     forms];
 }
@@ -613,13 +651,13 @@ async function signScreen(id) {
     h('p', { class: 'field-error', id: 'sig-error', role: 'alert' }),
     h('div', { class: 'actions two' },
       h('button', { type: 'button', onclick: () => pad.clear() }, '清除重签'),
-      h('button', { type: 'button', class: 'primary', onclick: async (ev) => {
+      h('button', { type: 'button', class: 'primary', onclick: onPress(async (ev) => {
         const signer = name.value.trim();
         if (!setError('signer', signer ? '' : '请填写签字人姓名')) return;
         if (pad.isEmpty()) { document.getElementById('sig-error').textContent = '请客户在框内签名'; return; }
         const r = await act(v, 'sign-off', '客户签字', { signer_name: signer, signature_image: pad.toDataURL() }, { button: ev.target, errorId: 'signer' });
         if (r) location.hash = `#/job/${id}`;
-      } }, '确认签字'))];
+      }) }, '确认签字'))];
 }
 
 async function payScreen(id) {
@@ -645,18 +683,19 @@ async function payScreen(id) {
     field('amount', '收款金额（元）', amount),
     h('p', { style: 'font-weight:600;margin:.6rem 0 .2rem' }, '收款方式'), methods,
     field('payer', '付款人', payer),
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary big', onclick: async (ev) => {
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary big', onclick: onPress(async (ev) => {
       const fen = toFen(amount.value);
       if (!setError('amount', fen === null || fen <= 0 ? '请输入正确金额，如 60.00' : fen > due ? `不能超过应收 ${yuan(due)}` : '')) return;
       if (!setError('payer', payer.value.trim() ? '' : '请填写付款人')) return;
       const method = methods.querySelector('input:checked').value;
+      const at = new Date().toISOString();
       const p = await position();
       const body = { amount_fen: fen, method, payer_name: payer.value.trim(), ...(p || {}) };
-      if (!online()) body.paid_at = new Date().toISOString();
-      const r = await act(v, 'payments', `收款 ${yuan(fen)}`, body, { ifMatch: false, button: ev.target, errorId: 'amount' });
+      if (!online()) body.paid_at = at;
+      const r = await act(v, 'payments', `收款 ${yuan(fen)}`, body, { at, ifMatch: false, button: ev.target, errorId: 'amount' });
       if (r?.data) location.hash = `#/job/${id}/receipt/${r.data.id}`;
       else if (r) location.hash = `#/job/${id}`;
-    } }, '确认收款'))];
+    }, '正在定位和提交…') }, '确认收款'))];
 }
 
 const pdfUrls = new Map();
@@ -664,7 +703,7 @@ const pdfUrls = new Map();
 async function receiptScreen(id, pid) {
   const list = await db.kvGet(`payments:${id}`, []);
   let p = list.find((x) => x.id === pid);
-  if (!p && online()) {
+  if (!p && mayTry()) {
     try { p = (await api(`/payments/${pid}`)).data; } catch (e) { if (!e.offline) return notYours(); }
   }
   if (!p) return [back(`#/job/${id}`, '返回工单'), h('p', { class: 'card' }, '收据不在手机上，联网后再打开。')];
@@ -673,7 +712,7 @@ async function receiptScreen(id, pid) {
   const name = `收据-${p.receipt_no}.pdf`;
   (async () => {
     let blob = await db.kvGet(`receipt:${pid}`);
-    if (!blob && online()) {
+    if (!blob && mayTry()) {
       try {
         blob = (await api(`/payments/${pid}/receipt.pdf`, { raw: true })).data;
         await db.kvPut(`receipt:${pid}`, blob);
@@ -708,13 +747,77 @@ async function receiptScreen(id, pid) {
     actions];
 }
 
+/**
+ * 交款: the technician hands the money collected on site to finance. The payments not yet
+ * handed over (the server's list), ticked by default; one remittance for the ticked ones,
+ * sent with one Idempotency-Key per attempt (a tap again after a lost answer is the same
+ * remittance, never a second); the remittances waiting for finance below.
+ */
+let remitKey = null;
+async function cashScreen() {
+  if (!mayTry()) return [back('#/', '我的工单'), h('h1', {}, '交款'), h('p', { class: 'card' }, '交款需要联网：恢复网络后再打开本页。')];
+  let hand;
+  let mine;
+  try {
+    [hand, mine] = await Promise.all([api(`/technicians/${user.id}/cash`).then((r) => r.data), all('/remittances?limit=20', 20)]);
+  } catch (e) {
+    return [back('#/', '我的工单'), h('h1', {}, '交款'), h('p', { class: 'card field-error', role: 'alert' }, `未能读取手上的款项：${sync.explainZh(e)}`)];
+  }
+  const orders = new Map();
+  for (const p of hand.unremitted) {
+    if (p.order_id && !orders.has(p.order_id)) orders.set(p.order_id, (await db.get('orders', p.order_id))?.view || null);
+  }
+  const boxes = hand.unremitted.map((p) => {
+    const o = orders.get(p.order_id);
+    return h('label', { class: 'check pay-item' },
+      h('input', { type: 'checkbox', value: p.id, checked: true, 'aria-label': `收据 ${p.receipt_no || p.id} ${yuan(p.amount_fen)}` }),
+      h('span', { class: 'grow' }, `${METHOD[p.method] || p.method} ${yuan(p.amount_fen)}`,
+        h('span', { class: 'muted' }, ` · 收据 ${p.receipt_no || '—'}`, o ? ` · ${o.number} ${o.customer_name || o.contact_name}` : '', ` · ${dateTime(p.paid_at)}`)));
+  });
+  const picked = () => boxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
+  const sum = () => hand.unremitted.filter((p) => picked().includes(p.id)).reduce((s, p) => s + p.amount_fen, 0);
+  const total = h('strong', { class: 'money', id: 'remit-total' }, yuan(sum()));
+  const notes = h('input', { placeholder: '如：现金已交财务室王会计' });
+  const button = h('button', { type: 'button', class: 'primary big', disabled: !hand.unremitted.length, onclick: onPress(async () => {
+    const ids = picked();
+    if (!setError('remit', ids.length ? '' : '请至少选择一笔款项')) return;
+    const body = { payment_ids: ids };
+    if (notes.value.trim()) body.notes = notes.value.trim();
+    remitKey ??= newKey();
+    try {
+      const r = await api('/remittances', { method: 'POST', body, idempotencyKey: remitKey });
+      remitKey = null;
+      note(`交款已提交：${yuan(r.data.expected_fen)}，请把款项交给财务，财务点收后确认`, 'ok');
+      render(true);
+    } catch (e) {
+      if (!e.offline) remitKey = null; // a refusal: the next tap is a new request
+      setError('remit', e.offline ? '网络不可用，未能提交：恢复网络后再点“交款”（不会重复交款）' : sync.explainZh(e));
+    }
+  }, '正在提交…') }, '交款');
+  for (const b of boxes) b.querySelector('input').addEventListener('change', () => { total.textContent = yuan(sum()); });
+  const STATUS = { submitted: '待财务确认', confirmed: '财务已确认' };
+  return [back('#/', '我的工单'),
+    h('h1', {}, '交款'),
+    h('div', { class: 'card' }, h('p', { class: 'row' }, h('span', { class: 'grow' }, '手上未交款项'), h('strong', { class: 'money', id: 'in-hand' }, yuan(hand.in_hand_fen))),
+      h('p', { class: 'hint' }, '现场收取的款项（现金等）交给财务后，由财务点收确认。')),
+    hand.unremitted.length ? [h('h2', {}, `待交款项（${hand.unremitted.length}）`), h('div', { class: 'card' }, boxes),
+      field('remit-notes', '备注（可不填）', notes),
+      h('div', { id: 'nextbar', role: 'region', 'aria-label': '下一步' }, h('div', { class: 'inner' },
+        h('p', { class: 'row', style: 'margin:0 0 .4rem' }, h('span', { class: 'grow' }, '本次交款'), total),
+        h('p', { class: 'field-error', id: 'remit-error', role: 'alert' }), button))]
+      : h('p', { class: 'card' }, '没有待交的款项。'),
+    mine.length ? [h('h2', {}, '最近交款'), h('div', { class: 'card' }, mine.map((r) => h('div', { class: 'line remittance' },
+      h('div', { class: 'grow' }, `${yuan(r.expected_fen)} · ${dateTime(r.submitted_at)}`, r.notes ? h('div', { class: 'muted' }, r.notes) : null),
+      h('span', { class: `badge ${r.status === 'confirmed' ? 'ok' : 'warn'}` }, STATUS[r.status] || r.status))))] : null];
+}
+
 async function syncScreen() {
   const q = await sync.queue();
   const conflicts = q.filter((e) => e.state === 'conflict');
   const pending = q.filter((e) => e.state !== 'conflict');
   return [back('#/', '我的工单'),
     h('div', { class: 'row' }, h('h1', { class: 'grow' }, '同步'),
-      h('button', { type: 'button', class: 'small', onclick: async (ev) => { ev.target.disabled = true; await sync.kick(); ev.target.disabled = false; } }, '立即同步')),
+      h('button', { type: 'button', class: 'small', onclick: onPress(() => sync.kick(), '正在同步…') }, '立即同步')),
     h('p', { class: 'muted' }, online() ? '网络正常。' : '当前离线：操作保存在手机上，恢复网络后按顺序自动提交。'),
     q.length === 0 ? h('p', { class: 'card' }, '全部已同步，手机上没有待提交的操作。') : null,
     conflictBoxes(conflicts),
@@ -733,6 +836,7 @@ const ROUTES = [
   [/^#\/job\/([^/]+)\/pay$/, payScreen, false],
   [/^#\/job\/([^/]+)\/receipt\/([^/]+)$/, receiptScreen, false],
   [/^#\/sync$/, syncScreen, true],
+  [/^#\/cash$/, cashScreen, false],
   [/^#\/signout$/, signOutScreen, false],
 ];
 let token = 0;
@@ -755,7 +859,10 @@ async function render(scroll) {
     const nodes = await screen(...args);
     if (mine !== token || hash !== (location.hash || '#/')) return;
     const keep = scroll ? [] : typed();
+    const opened = scroll ? [] : [...view.querySelectorAll('details[open][id]')].map((d) => d.id);
     mount(view, nodes);
+    for (const id of opened) document.getElementById(id)?.setAttribute('open', '');
+    fitNextbar();
     for (const [id, value] of keep) {
       const el = document.getElementById(id);
       if (!el) continue;
@@ -768,6 +875,19 @@ async function render(scroll) {
     console.error(e);
     mount(view, h('p', { class: 'card field-error', role: 'alert' }, `出错了：${sync.explainZh(e)}`), back('#/', '我的工单'));
   }
+}
+
+// The bottom bar's height, for the page's bottom padding and the toasts (which sit above it).
+const barSize = new ResizeObserver(() => sizeNextbar());
+function sizeNextbar() {
+  const bar = document.getElementById('nextbar');
+  document.documentElement.style.setProperty('--nextbar', `${bar ? bar.offsetHeight : 0}px`);
+}
+function fitNextbar() {
+  barSize.disconnect();
+  const bar = document.getElementById('nextbar');
+  if (bar) barSize.observe(bar);
+  sizeNextbar();
 }
 
 let pendingRender = null;

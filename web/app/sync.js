@@ -13,7 +13,7 @@
 //
 // A retry after a lost answer is safe: the same key and body get the first answer again.
 // Payments have no If-Match (they do not change the order) but always an Idempotency-Key.
-import { api, ApiProblem, newKey, explain } from '/lib/api.js';
+import { api, ApiProblem, newKey, explain, reachable, onReachable } from '/lib/api.js';
 import { ORDER_STATUS } from '/lib/fmt.js';
 import * as db from './db.js';
 
@@ -29,6 +29,14 @@ let timer = null;
 let backoff = 2000;
 /** the last time the server answered (ms), for the offline banner */
 export let lastContact = 0;
+
+/**
+ * Whether the network works, as the app shows it: the browser must think it is online AND
+ * the last request must not have failed to reach the server (after a reload too: api.js
+ * keeps the outcome). A queue whose sending failed is never shown as "网络正常".
+ */
+export const online = () => navigator.onLine && reachable() !== false;
+onReachable(() => emit());
 
 // ------------------------------------------------------------ orders as the phone sees them
 
@@ -131,11 +139,11 @@ export async function queue() {
  * the order is waiting, a refusal is thrown right away (the technician is looking at the
  * form) instead of becoming a conflict.
  */
-export async function enqueue({ orderId, number, action, label, body, meta, ifMatch = true }) {
+export async function enqueue({ orderId, number, action, label, body, meta, ifMatch = true, at }) {
   const waiting = (await db.all('queue')).some((x) => x.orderId === orderId);
   const entry = {
     orderId, number, action, label, body: body ?? {}, meta: meta || {}, key: newKey(), ifMatch,
-    createdAt: new Date().toISOString(), state: 'pending', interactive: navigator.onLine && !waiting, attempts: 0,
+    createdAt: at || new Date().toISOString(), state: 'pending', interactive: online() && !waiting, attempts: 0,
   };
   entry.seq = await db.put('queue', entry);
   emit();
@@ -199,9 +207,29 @@ const slow = () => new Promise((_, reject) => {
   setTimeout(() => reject(new ApiProblem(0, { title: '网络太慢', detail: '服务器长时间未应答' })), PATIENCE_MS);
 });
 
+// ------------------------------------------------------------ when it was done
+
+/**
+ * The switch for issue 14 item 11 (the phone half): order actions carry `at`, the time the
+ * technician tapped (RFC 3339), so an action that waited in a garage is recorded as done
+ * when it was done, not when the network came back. The server takes `at` only once its
+ * half is in: until then its body types refuse an unknown field (400), so this stays off.
+ * Switch it on here (or, for a test, `localStorage['dispatch.sendAt'] = '1'`).
+ */
+const SEND_ACTION_TIME = false;
+/** the actions that take `at` */
+const TIMED = /^(accept|readiness|hold|resume|depart|arrive|complete|lines\/[^/]+\/(install|terminal-swap|sim-swap|repair|not-done))$/;
+export const sendsActionTime = () => SEND_ACTION_TIME || localStorage.getItem('dispatch.sendAt') === '1';
+
+/** The body as sent: with `at` (the same on every retry of the entry: its key's body). */
+export function stamped(e, body) {
+  if (sendsActionTime() && TIMED.test(e.action) && body.at === undefined) body.at = e.createdAt;
+  return body;
+}
+
 async function send(e) {
   const rec = await db.get('orders', e.orderId);
-  const body = await resolveBody(e);
+  const body = stamped(e, await resolveBody(e));
   let r;
   try {
     r = await Promise.race([api(`/work-orders/${e.orderId}/${e.action}`, {

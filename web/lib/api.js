@@ -15,6 +15,24 @@ export class ApiProblem extends Error {
   get offline() { return this.status === 0; }
 }
 
+// Whether the server could be reached, judged by the requests themselves: the outcome of
+// the last one (kept across a reload), not `navigator.onLine`, which says "online" behind a
+// dead Wi-Fi, a captive portal or a garage with no signal.
+const NET = 'dispatch.net';
+const netListeners = new Set();
+let reached = (() => { try { const v = localStorage.getItem(NET); return v === 'up' ? true : v === 'down' ? false : null; } catch { return null; } })();
+/** true when the last request reached the server, false when it did not, null before any */
+export const reachable = () => reached;
+/** `f(ok)` whenever that changes */
+export const onReachable = (f) => netListeners.add(f);
+/** Records a request's outcome (true: the server answered, whatever it said). */
+export function heard(ok) {
+  if (reached === ok) return;
+  reached = ok;
+  try { localStorage.setItem(NET, ok ? 'up' : 'down'); } catch { /* private mode */ }
+  netListeners.forEach((f) => { try { f(ok); } catch (e) { console.error(e); } });
+}
+
 export const token = () => localStorage.getItem(TOKEN);
 export const me = () => { try { return JSON.parse(localStorage.getItem(ME)); } catch { return null; } };
 
@@ -52,8 +70,10 @@ export async function api(path, opts = {}) {
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     });
   } catch (e) {
+    heard(false);
     throw new ApiProblem(0, { title: '网络不可用', detail: '无法连接服务器，请检查网络' });
   }
+  heard(true);
   if (res.status === 401 && !opts.anonymous) {
     signOut();
     throw new ApiProblem(401, { title: '请重新登录', detail: '登录已过期，请重新登录' });

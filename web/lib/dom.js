@@ -34,3 +34,38 @@ export function toast(text, kind = 'info') {
   box.append(t);
   setTimeout(() => t.remove(), kind === 'error' ? 8000 : 3500);
 }
+
+/**
+ * Runs `f` for a tap on `button`: the button is disabled, marked busy (`aria-busy`, and its
+ * text says `busyText`) until `f` is answered — a second tap meanwhile does nothing, so an
+ * action waiting for the GPS or the network is never sent twice. Answers what `f` answers
+ * (undefined when the button was already busy).
+ */
+export async function press(button, f, busyText = '正在处理…') {
+  if (!button) return f();
+  if (button.dataset.busy) return undefined;
+  const text = button.textContent;
+  button.dataset.busy = '1';
+  button.setAttribute('aria-busy', 'true');
+  button.disabled = true;
+  const label = button.getAttribute('aria-label');
+  if (busyText) {
+    // the accessible name stays the action's (a screen reader hears "确认收款, busy")
+    if (label === null) button.setAttribute('aria-label', text);
+    button.textContent = busyText;
+  }
+  try {
+    return await f();
+  } finally {
+    delete button.dataset.busy;
+    button.removeAttribute('aria-busy');
+    if (busyText) {
+      button.textContent = text;
+      if (label === null) button.removeAttribute('aria-label');
+    }
+    if (button.isConnected) button.disabled = false;
+  }
+}
+
+/** An `onclick` for an action button: `press(ev.currentTarget, () => f(ev))`. */
+export const onPress = (f, busyText) => (ev) => press(ev.currentTarget, () => f(ev), busyText);
