@@ -76,6 +76,7 @@ async fn if_match_takes_only_our_strong_etags() {
             .send()
             .await
             .unwrap();
+        assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED, "{tag}");
         assert_problem(res, StatusCode::PRECONDITION_FAILED, "version_mismatch").await;
     }
     let now: Value = app.get(&path, &app.admin).await.json().await.unwrap();
