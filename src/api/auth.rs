@@ -247,6 +247,20 @@ fn unauthenticated(detail: &str) -> ApiError {
     }
 }
 
+/// 428 when the operation needs a header (`openapi::HEADERS`) the request lacks.
+fn missing_header(req: &HttpRequest) -> Option<ApiError> {
+    let pattern = req.match_pattern()?;
+    let needs = super::openapi::needs(req.method().as_str(), &pattern)?;
+    let headers = req.headers();
+    if needs.if_match && !headers.contains_key(actix_web::http::header::IF_MATCH) {
+        return Some(ApiError::PreconditionRequired);
+    }
+    if needs.key == super::openapi::Key::Required && !headers.contains_key("Idempotency-Key") {
+        return Some(ApiError::KeyRequired);
+    }
+    None
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
@@ -259,11 +273,15 @@ impl FromRequest for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_string());
+        let missing = missing_header(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("no app state".into()))?;
             let token = token.ok_or_else(|| unauthenticated("missing bearer token"))?;
             let claims = state.jwt.claims(&token)?;
             let role = Role::parse(&claims.role).ok_or_else(|| unauthenticated("invalid token"))?;
+            if let Some(e) = missing {
+                return Err(e);
+            }
             Ok(Caller {
                 scope: Scope::for_user(role, &claims.center),
                 id: claims.sub.clone(),

@@ -50,7 +50,7 @@ fn check_code(check: &mut Check, code: &str) {
 }
 
 /// Service centers. Everyone may list them; non-admins see only their own.
-#[utoipa::path(tag = "centers", params(CenterQuery, PageParams), responses((status = 200, body = inline(Page<Center>))), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "list_centers", tag = "centers", params(CenterQuery, PageParams), responses((status = 200, body = inline(Page<Center>))), security(("bearer" = [])))]
 #[get("/centers")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -77,7 +77,7 @@ pub async fn list(
     Ok(page_json(result))
 }
 
-#[utoipa::path(tag = "centers", responses((status = 200, body = Center), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "get_center", tag = "centers", responses((status = 200, body = Center), (status = 404)), security(("bearer" = [])))]
 #[get("/centers/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -94,7 +94,7 @@ pub async fn get(
 }
 
 /// Create a service center (admin).
-#[utoipa::path(tag = "centers", request_body = NewCenter, responses((status = 201, body = Center), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "create_center", tag = "centers", request_body = NewCenter, responses((status = 201, body = Center), (status = 409), (status = 422)), security(("bearer" = [])))]
 #[post("/centers")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -131,7 +131,7 @@ pub async fn create(
 }
 
 /// Update a service center (admin); needs If-Match.
-#[utoipa::path(tag = "centers", request_body = CenterUpdate, responses((status = 200, body = Center), (status = 412), (status = 428)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "update_center", tag = "centers", request_body = CenterUpdate, responses((status = 200, body = Center), (status = 412), (status = 428)), security(("bearer" = [])))]
 #[patch("/centers/{id}")]
 pub async fn update(
     state: web::Data<AppState>,

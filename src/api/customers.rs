@@ -127,7 +127,7 @@ fn check_terms(check: &mut Check, terms: PaymentTerms, days: Option<i32>) {
 }
 
 /// Customers of the caller's center (admins: all, or `center_id`).
-#[utoipa::path(tag = "customers", params(CustomerQuery, PageParams), responses((status = 200, body = inline(Page<Customer>))), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "list_customers", tag = "customers", params(CustomerQuery, PageParams), responses((status = 200, body = inline(Page<Customer>))), security(("bearer" = [])))]
 #[get("/customers")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -154,7 +154,7 @@ pub async fn list(
     Ok(page_json(result))
 }
 
-#[utoipa::path(tag = "customers", responses((status = 200, body = Customer), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "get_customer", tag = "customers", responses((status = 200, body = Customer), (status = 404)), security(("bearer" = [])))]
 #[get("/customers/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -187,7 +187,7 @@ pub async fn get(
     Ok(ok_etag_bytes(version, body))
 }
 
-#[utoipa::path(tag = "customers", request_body = NewCustomer, responses((status = 201, body = Customer), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "create_customer", tag = "customers", request_body = NewCustomer, responses((status = 201, body = Customer), (status = 422)), security(("bearer" = [])))]
 #[post("/customers")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -240,7 +240,7 @@ pub async fn create(
 }
 
 /// Update a customer; needs If-Match. `contacts`, when given, replaces all contacts.
-#[utoipa::path(tag = "customers", request_body = CustomerUpdate, responses((status = 200, body = Customer), (status = 412), (status = 428)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "update_customer", tag = "customers", request_body = CustomerUpdate, responses((status = 200, body = Customer), (status = 412), (status = 428)), security(("bearer" = [])))]
 #[patch("/customers/{id}")]
 pub async fn update(
     state: web::Data<AppState>,

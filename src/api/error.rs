@@ -60,6 +60,16 @@ pub enum ApiError {
     PreconditionFailed { current: i32 },
     #[error("updates need an If-Match header with the object's ETag")]
     PreconditionRequired,
+    #[error(
+        "this request needs an Idempotency-Key header (a fresh UUID per payment, the same one when retrying)"
+    )]
+    KeyRequired,
+    /// the path exists, the method does not: 405 with `Allow`
+    #[error("this path does not take {method}; it takes {}", allow.join(", "))]
+    MethodNotAllowed {
+        method: String,
+        allow: Vec<&'static str>,
+    },
     #[error("request body too large (limit {limit} bytes)")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
@@ -111,6 +121,8 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code.clone(),
             ApiError::PreconditionFailed { .. } => "version_mismatch".into(),
             ApiError::PreconditionRequired => "if_match_required".into(),
+            ApiError::KeyRequired => "idempotency_key_required".into(),
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed".into(),
             ApiError::PayloadTooLarge { .. } => "body_too_large".into(),
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type".into(),
             ApiError::Validation(_) => "validation_failed".into(),
@@ -127,6 +139,7 @@ impl ApiError {
             StatusCode::UNAUTHORIZED => "Unauthorized",
             StatusCode::FORBIDDEN => "Forbidden",
             StatusCode::NOT_FOUND => "Not Found",
+            StatusCode::METHOD_NOT_ALLOWED => "Method Not Allowed",
             StatusCode::CONFLICT => "Conflict",
             StatusCode::PRECONDITION_FAILED => "Precondition Failed",
             StatusCode::PRECONDITION_REQUIRED => "Precondition Required",
@@ -178,7 +191,10 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PreconditionRequired | ApiError::KeyRequired => {
+                StatusCode::PRECONDITION_REQUIRED
+            }
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
@@ -211,6 +227,11 @@ impl ResponseError for ApiError {
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECS),
             ));
+        }
+        if let ApiError::MethodNotAllowed { allow, .. } = self
+            && let Ok(v) = HeaderValue::from_str(&allow.join(", "))
+        {
+            res.insert_header((header::ALLOW, v));
         }
         res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
     }

@@ -336,7 +336,7 @@ where
                 extra: None,
             });
         }
-        if t.version != version {
+        if !crate::store::version_matches(version, t.version) {
             return Err(ApiError::PreconditionFailed { current: t.version });
         }
         let from = TicketStatus::parse(&t.status).unwrap_or(TicketStatus::Closed);
@@ -468,7 +468,7 @@ pub async fn customer_notified(
 }
 
 /// Close a resolved ticket whose result the customer was told.
-#[utoipa::path(tag = "feedback", responses((status = 200, body = TicketView), (status = 409)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "close_ticket", tag = "feedback", responses((status = 200, body = TicketView), (status = 409)), security(("bearer" = [])))]
 #[post("/tickets/{id}/close")]
 pub async fn close(
     state: web::Data<AppState>,
@@ -704,7 +704,7 @@ pub async fn record_call(
                 "this call is already recorded",
             ));
         }
-        if f.version != version {
+        if !crate::store::version_matches(version, f.version) {
             return Err(ApiError::PreconditionFailed { current: f.version });
         }
         let complaint = if rules::opens_complaint(b.score) {
@@ -840,7 +840,7 @@ pub struct FeedbackSettingsIn {
     pub follow_up_attempts: Option<i32>,
 }
 
-#[utoipa::path(tag = "feedback", responses((status = 200, body = FeedbackSettings)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "get_feedback_settings", tag = "feedback", responses((status = 200, body = FeedbackSettings)), security(("bearer" = [])))]
 #[get("/centers/{id}/feedback-settings")]
 pub async fn get_settings(
     state: web::Data<AppState>,
@@ -859,7 +859,7 @@ pub async fn get_settings(
 
 /// Set a center's reply deadlines and revisit intervals (admins; `If-Match` with the
 /// settings' ETag; the defaults are version 1).
-#[utoipa::path(tag = "feedback", request_body = FeedbackSettingsIn, responses((status = 200, body = FeedbackSettings)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "put_feedback_settings", tag = "feedback", request_body = FeedbackSettingsIn, responses((status = 200, body = FeedbackSettings)), security(("bearer" = [])))]
 #[put("/centers/{id}/feedback-settings")]
 pub async fn put_settings(
     state: web::Data<AppState>,
@@ -895,7 +895,7 @@ pub async fn put_settings(
     let s = in_tx(&state.pool, caller.session(), move |c| {
         let center = centers::get(c, &id)?;
         let current = store::settings(c, &center.id)?;
-        if current.version != version {
+        if !crate::store::version_matches(version, current.version) {
             return Err(ApiError::PreconditionFailed {
                 current: current.version,
             });

@@ -61,16 +61,12 @@ impl Idempotency {
         })
     }
 
-    /// Like `of`, for writes that must carry a key (payments): 400 without one.
+    /// Like `of`, for writes that must carry a key (payments; `openapi::HEADERS`, which
+    /// the `Caller` extractor enforces first): 428 without one.
     pub fn required(req: &HttpRequest, body: &impl Serialize) -> Result<Self, ApiError> {
         let me = Self::of(req, body)?;
         if me.key.is_none() {
-            return Err(ApiError::BadRequest {
-                code: "idempotency_key_required",
-                detail: "this request needs an Idempotency-Key header (a fresh UUID per payment, \
-                         the same one when retrying)"
-                    .into(),
-            });
+            return Err(ApiError::KeyRequired);
         }
         Ok(me)
     }

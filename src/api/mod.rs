@@ -28,7 +28,6 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, get, web};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use error::ApiError;
@@ -195,16 +194,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(outbox::retry)
                 .service(reports::reconciliation_report),
         )
-        .service(
-            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
-        )
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::api_doc()))
         .service(web::redirect("/docs", "/docs/"))
         .configure(pages::configure)
         .default_service(web::to(not_found));
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound)
+/// No route: 405 with `Allow` when the path has other methods, 404 otherwise.
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allow = openapi::allowed_methods(req.path());
+    if allow.is_empty() || allow.contains(&req.method().as_str()) {
+        return Err(ApiError::NotFound);
+    }
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow,
+    })
 }
 
 /// Alive: the process answers.
@@ -229,7 +234,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 #[get("/openapi.json")]
 async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(openapi::ApiDoc::openapi())
+    HttpResponse::Ok().json(&*openapi::DOCUMENT)
 }
 
 /// A NUL anywhere in the URL (`%00`) is refused up front: no id or filter contains one,

@@ -1339,6 +1339,16 @@ pub async fn list_discrepancies(
 ) -> Result<HttpResponse, ApiError> {
     office(&caller)?;
     let q = q.into_inner();
+    if let Some(s) = &q.status {
+        let mut check = Check::new();
+        check.one_of(
+            "status",
+            s,
+            |v| ["open", "resolved"].contains(&v).then_some(()),
+            "open, resolved",
+        );
+        check.finish()?;
+    }
     scoped_page(
         &state.pool,
         &caller,
@@ -1727,7 +1737,7 @@ pub struct MoneySettings {
     pub adjustment_threshold_fen: i64,
 }
 
-#[utoipa::path(tag = "money", responses((status = 200, body = MoneySettings), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "get_money_settings", tag = "money", responses((status = 200, body = MoneySettings), (status = 404)), security(("bearer" = [])))]
 #[get("/centers/{id}/money-settings")]
 pub async fn get_settings(
     state: web::Data<AppState>,
@@ -1750,7 +1760,7 @@ pub async fn get_settings(
 }
 
 /// Set a center's money settings (admins).
-#[utoipa::path(tag = "money", request_body = MoneySettings, responses((status = 200, body = MoneySettings)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "put_money_settings", tag = "money", request_body = MoneySettings, responses((status = 200, body = MoneySettings)), security(("bearer" = [])))]
 #[put("/centers/{id}/money-settings")]
 pub async fn put_settings(
     state: web::Data<AppState>,

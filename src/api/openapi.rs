@@ -1,5 +1,12 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and completed
+//! here from the tables that also drive the server: the request headers each operation
+//! requires (`HEADERS`, enforced by the `Caller` extractor), the problem responses every
+//! operation can give, the enumerations and limits of query parameters (`QUERY_ENUMS`) and
+//! every problem `code` the server emits (`PROBLEM_CODES`, as `x-problem-codes`).
 
+use std::sync::LazyLock;
+
+use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -11,7 +18,7 @@ use super::{
 #[openapi(
     info(
         title = "dispatch",
-        description = "GPS terminal install and repair dispatch: service centers, staff, customers, vehicles, terminals and SIM cards.\n\nErrors are `application/problem+json` with a stable `code`. Updates need `If-Match` with the object's `ETag`. Lists take `cursor` and `limit` and answer `{items, next_cursor}`.",
+        description = "GPS terminal install and repair dispatch: service centers, staff, customers, vehicles, terminals and SIM cards.\n\nErrors are `application/problem+json` with a stable `code` (all of them in `x-problem-codes`). Updates need `If-Match` with the object's `ETag` (or `*`: any current version); without it they answer 428. Payments need an `Idempotency-Key`. Lists take `cursor` and `limit` and answer `{items, next_cursor}`. A method a path does not have answers 405 with `Allow`.",
         version = env!("CARGO_PKG_VERSION"),
     ),
     paths(
@@ -92,5 +99,480 @@ impl Modify for ApiPrefix {
                 }
             })
             .collect();
+    }
+}
+
+/// What an operation needs in its request headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Needs {
+    /// `If-Match` with the object's ETag (or `*`); missing → 428 `if_match_required`
+    pub if_match: bool,
+    /// `Idempotency-Key`
+    pub key: Key,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    No,
+    /// accepted: a retry with the same key answers the first answer again
+    Optional,
+    /// missing → 428 `idempotency_key_required`
+    Required,
+}
+
+pub const IF_MATCH: Needs = Needs {
+    if_match: true,
+    key: Key::No,
+};
+/// The order actions: If-Match, and an Idempotency-Key for safe retries from the phone.
+pub const ORDER_ACTION: Needs = Needs {
+    if_match: true,
+    key: Key::Optional,
+};
+pub const KEY: Needs = Needs {
+    if_match: false,
+    key: Key::Required,
+};
+pub const OPTIONAL_KEY: Needs = Needs {
+    if_match: false,
+    key: Key::Optional,
+};
+
+/// The request headers of each operation: (method, path under `/api/v1`, needs). Drives
+/// both the document (header parameters, 412/428 responses) and the server (the `Caller`
+/// extractor answers 428 when a required header is missing). A new route that reads
+/// If-Match or Idempotency-Key is one line here.
+pub const HEADERS: &[(&str, &str, Needs)] = &[
+    ("PATCH", "/centers/{id}", IF_MATCH),
+    ("PATCH", "/users/{id}", IF_MATCH),
+    ("PATCH", "/technicians/{user_id}", IF_MATCH),
+    ("PATCH", "/customers/{id}", IF_MATCH),
+    ("PATCH", "/vehicles/{id}", IF_MATCH),
+    ("PATCH", "/drivers/{id}", IF_MATCH),
+    ("PATCH", "/terminals/{id}", IF_MATCH),
+    ("PATCH", "/sims/{id}", IF_MATCH),
+    ("PATCH", "/parts/{id}", IF_MATCH),
+    ("POST", "/work-orders/{id}/submit", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/approve", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/reject", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/assign", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/reassign", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/accept", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/decline", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/readiness", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/depart", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/arrive", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/hold", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/resume", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/complete", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/close", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/cancel", ORDER_ACTION),
+    (
+        "POST",
+        "/work-orders/{id}/lines/{line_id}/install",
+        ORDER_ACTION,
+    ),
+    (
+        "POST",
+        "/work-orders/{id}/lines/{line_id}/terminal-swap",
+        ORDER_ACTION,
+    ),
+    (
+        "POST",
+        "/work-orders/{id}/lines/{line_id}/sim-swap",
+        ORDER_ACTION,
+    ),
+    (
+        "POST",
+        "/work-orders/{id}/lines/{line_id}/repair",
+        ORDER_ACTION,
+    ),
+    (
+        "POST",
+        "/work-orders/{id}/lines/{line_id}/not-done",
+        ORDER_ACTION,
+    ),
+    ("POST", "/work-orders/{id}/parts", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/verbal-approvals", ORDER_ACTION),
+    (
+        "POST",
+        "/work-orders/{id}/verbal-approvals/{approval_id}/confirm",
+        ORDER_ACTION,
+    ),
+    ("POST", "/work-orders/{id}/sign-off", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/payments", KEY),
+    ("POST", "/invoices/{id}/payments", KEY),
+    ("POST", "/payments/{id}/reversal", OPTIONAL_KEY),
+    ("POST", "/remittances", OPTIONAL_KEY),
+    ("POST", "/remittances/{id}/confirm", IF_MATCH),
+    ("POST", "/discrepancies/{id}/resolve", IF_MATCH),
+    ("POST", "/tickets/{id}/reply", IF_MATCH),
+    ("POST", "/tickets/{id}/resolve", IF_MATCH),
+    ("POST", "/tickets/{id}/customer-notified", IF_MATCH),
+    ("POST", "/tickets/{id}/close", IF_MATCH),
+    ("POST", "/tickets/{id}/handover", IF_MATCH),
+    ("POST", "/follow-ups/{id}/record", IF_MATCH),
+    ("PUT", "/centers/{id}/feedback-settings", IF_MATCH),
+];
+
+/// What the operation `method pattern` needs; `pattern` is the matched route's pattern,
+/// with or without the `/api/v1` prefix.
+pub fn needs(method: &str, pattern: &str) -> Option<Needs> {
+    let path = pattern.strip_prefix("/api/v1").unwrap_or(pattern);
+    HEADERS
+        .iter()
+        .find(|(m, p, _)| m.eq_ignore_ascii_case(method) && *p == path)
+        .map(|(_, _, n)| *n)
+}
+
+/// The values a query parameter takes: (path under `/api/v1`, parameter, values).
+pub const QUERY_ENUMS: &[(&str, &str, &[&str])] = &[
+    (
+        "/tickets",
+        "status",
+        &["open", "replied", "resolved", "closed"],
+    ),
+    ("/tickets", "kind", &["inquiry", "complaint", "suggestion"]),
+    ("/follow-ups", "status", &["open", "done"]),
+    ("/follow-ups", "kind", &["completion", "revisit"]),
+    ("/kpis", "by", &["center", "technician"]),
+    (
+        "/charges",
+        "status",
+        &[
+            "no_charge",
+            "open",
+            "paid",
+            "invoiced",
+            "waived",
+            "written_off",
+        ],
+    ),
+    ("/charges", "terms", &["cash", "credit"]),
+    ("/payments/export", "format", &["csv", "xlsx"]),
+    ("/remittances", "status", &["submitted", "confirmed"]),
+    ("/discrepancies", "status", &["open", "resolved"]),
+    ("/work-orders", "kind", &["install", "repair"]),
+    ("/outbox", "status", &["pending", "sending", "sent", "dead"]),
+    (
+        "/outbox",
+        "kind",
+        &[
+            "order_submitted",
+            "order_assigned",
+            "order_scheduled",
+            "order_completed",
+            "payment_received",
+            "deadline_passed",
+        ],
+    ),
+    ("/reconciliation", "format", &["json", "csv", "xlsx"]),
+    ("/invoices/aging", "format", &["json", "csv", "xlsx"]),
+];
+
+/// Every problem `code` the server emits (top-level `code` of a problem, and the `code`
+/// of a field error). Each has a Chinese text in `web/lib/problems.js`; a test keeps the
+/// three (the source, this list, that table) in step.
+pub const PROBLEM_CODES: &[&str] = &[
+    "adjustment_decided",
+    "adjustment_exceeds_due",
+    "adjustment_pending",
+    "already_confirmed",
+    "already_reversed",
+    "amount_not_positive",
+    "bad_fixture",
+    "bad_unbind_status",
+    "body_too_large",
+    "center_mismatch",
+    "charge_invoiced",
+    "charge_missing",
+    "charge_on_account",
+    "charge_unsettled",
+    "checksum",
+    "completion_blocked",
+    "constraint_violation",
+    "csv_empty",
+    "csv_encoding",
+    "csv_header",
+    "csv_malformed",
+    "csv_too_many_rows",
+    "customer_not_notified",
+    "discrepancy_resolved",
+    "documents_unavailable",
+    "duplicate",
+    "duplicate_plate_no",
+    "empty",
+    "export_too_large",
+    "fapiao_recorded",
+    "fee_overflow",
+    "follow_up_done",
+    "forbidden",
+    "format",
+    "idempotency_key_in_use",
+    "idempotency_key_required",
+    "idempotency_key_reused",
+    "if_match_required",
+    "internal",
+    "invalid_body",
+    "invalid_characters",
+    "invalid_credentials",
+    "invalid_idempotency_key",
+    "invalid_query",
+    "invalid_transition",
+    "length",
+    "line_done",
+    "line_not_done",
+    "line_resolved",
+    "malformed_body",
+    "malformed_json",
+    "message_not_dead",
+    "method_not_allowed",
+    "negative_price",
+    "negative_quantity",
+    "no_receipt",
+    "no_terminal_installed",
+    "not_a_collection",
+    "not_digits",
+    "not_found",
+    "not_on_account",
+    "not_owner",
+    "nothing_due",
+    "nothing_to_invoice",
+    "nothing_to_remit",
+    "overflow",
+    "overpayment",
+    "payment_not_remittable",
+    "payment_remitted",
+    "prefix",
+    "readiness_incomplete",
+    "remittance_confirmed",
+    "reversal_of_reversal",
+    "sim_already_bound",
+    "sim_not_bound",
+    "sim_not_usable",
+    "technician_busy",
+    "technician_holds_terminals",
+    "terminal_already_bound",
+    "terminal_has_sim",
+    "terminal_not_bound",
+    "terminal_not_installable",
+    "terminal_takes_no_sim",
+    "token_expired",
+    "too_precise",
+    "unauthenticated",
+    "unavailable",
+    "unknown_reference",
+    "unsupported_media_type",
+    "validation_failed",
+    "version_mismatch",
+    "wrong_order_kind",
+];
+
+/// The document as served: the annotations, completed from the tables above.
+pub static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    complete(&mut doc);
+    doc
+});
+
+/// The completed document for the Swagger UI.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    serde_json::from_value(DOCUMENT.clone()).expect("the completed OpenAPI document parses")
+}
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The methods the API has at `path` (a request path, not a pattern), from the document;
+/// empty when no operation's path matches it.
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    static ROUTES: LazyLock<Vec<(Vec<String>, Vec<&'static str>)>> = LazyLock::new(|| {
+        let mut routes = Vec::new();
+        if let Some(paths) = DOCUMENT["paths"].as_object() {
+            for (pattern, item) in paths {
+                let segments = pattern.split('/').map(str::to_string).collect();
+                let methods = METHODS
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .map(|m| match *m {
+                        "get" => "GET",
+                        "put" => "PUT",
+                        "post" => "POST",
+                        "delete" => "DELETE",
+                        "options" => "OPTIONS",
+                        "head" => "HEAD",
+                        "patch" => "PATCH",
+                        _ => "TRACE",
+                    })
+                    .collect();
+                routes.push((segments, methods));
+            }
+        }
+        routes
+    });
+    let wanted: Vec<&str> = path.split('/').collect();
+    let mut allowed: Vec<&'static str> = Vec::new();
+    for (segments, methods) in ROUTES.iter() {
+        let fits = segments.len() == wanted.len()
+            && segments.iter().zip(&wanted).all(|(s, w)| {
+                if s.starts_with('{') {
+                    !w.is_empty()
+                } else {
+                    s == w
+                }
+            });
+        if fits {
+            for m in methods {
+                if !allowed.contains(m) {
+                    allowed.push(m);
+                }
+            }
+        }
+    }
+    allowed
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    })
+}
+
+fn status_description(status: &str) -> &'static str {
+    match status {
+        "400" => {
+            "malformed request (`malformed_json`, `invalid_characters`, `invalid_idempotency_key`)"
+        }
+        "401" => "no valid bearer token (`unauthenticated`, `token_expired`)",
+        "403" => "the caller's role may not do this (`forbidden`)",
+        "404" => "no such object in the caller's scope (`not_found`)",
+        "409" => "the object's state refuses the change (see `x-problem-codes`)",
+        "412" => "If-Match names another version (`version_mismatch`, with `current_version`)",
+        "413" => "body too large (`body_too_large`)",
+        "415" => "the body is not `application/json` (`unsupported_media_type`)",
+        "422" => {
+            "invalid body, field or query (`invalid_body`, `validation_failed`, `invalid_query`, …)"
+        }
+        "428" => "a required header is missing (`if_match_required`, `idempotency_key_required`)",
+        "503" => {
+            "the database (or printing) is unavailable (`unavailable`, `documents_unavailable`)"
+        }
+        _ => "problem",
+    }
+}
+
+fn header_param(name: &str, required: bool, description: &str) -> Value {
+    json!({
+        "name": name,
+        "in": "header",
+        "required": required,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200}
+    })
+}
+
+/// Completes every operation: header parameters from `HEADERS`, enumerations from
+/// `QUERY_ENUMS`, the problem responses it can give, and `x-problem-codes`.
+fn complete(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let api = path.strip_prefix("/api/v1");
+        for method in METHODS {
+            let Some(op) = item.get_mut(*method) else {
+                continue;
+            };
+            let Some(api_path) = api else {
+                // health checks: only what they declare, with problem bodies
+                add_problems(op, &[]);
+                continue;
+            };
+            let needs = needs(method, api_path);
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut params: Vec<Value> = params
+                .into_iter()
+                .map(|mut p| {
+                    if p["in"] == "query"
+                        && let Some((_, _, values)) = QUERY_ENUMS
+                            .iter()
+                            .find(|(q, n, _)| *q == api_path && p["name"] == *n)
+                    {
+                        p["schema"] = json!({"type": "string", "enum": values});
+                    }
+                    p
+                })
+                .collect();
+            let mut statuses = vec!["400", "503"];
+            let anonymous = api_path == "/auth/login";
+            if !anonymous {
+                statuses.extend(["401", "403"]);
+            }
+            if api_path.contains('{') {
+                statuses.push("404");
+            }
+            if op.get("requestBody").is_some() {
+                statuses.extend(["413", "415", "422"]);
+            }
+            if params.iter().any(|p| p["in"] == "query") {
+                statuses.push("422");
+            }
+            if *method != "get" {
+                statuses.extend(["409", "422"]);
+            }
+            if let Some(n) = needs {
+                if n.if_match {
+                    params.push(header_param(
+                        "If-Match",
+                        true,
+                        "the object's ETag as read (`\"3\"`), or `*` for any current version",
+                    ));
+                    statuses.extend(["412", "428"]);
+                }
+                match n.key {
+                    Key::No => {}
+                    Key::Optional | Key::Required => {
+                        let required = n.key == Key::Required;
+                        params.push(header_param(
+                            "Idempotency-Key",
+                            required,
+                            "a fresh key (UUID) per intended write; a retry with the same key \
+                             answers the first answer again",
+                        ));
+                        if required {
+                            statuses.push("428");
+                        }
+                    }
+                }
+            }
+            op["parameters"] = Value::Array(params);
+            add_problems(op, &statuses);
+        }
+    }
+    doc["x-problem-codes"] = json!(PROBLEM_CODES);
+}
+
+/// Adds the problem responses `statuses` that the operation does not declare yet, and a
+/// problem+json body to every error response declared without one.
+fn add_problems(op: &mut Value, statuses: &[&str]) {
+    let responses = op["responses"]
+        .as_object_mut()
+        .expect("every operation has responses");
+    for s in statuses {
+        responses
+            .entry(s.to_string())
+            .or_insert_with(|| problem_response(status_description(s)));
+    }
+    for (status, r) in responses.iter_mut() {
+        if status.starts_with('4') || status.starts_with('5') {
+            if r.get("content").is_none() {
+                r["content"] = problem_response("")["content"].clone();
+            }
+            if r["description"].as_str().is_none_or(str::is_empty) {
+                r["description"] = json!(status_description(status));
+            }
+        }
     }
 }

@@ -338,7 +338,7 @@ where
             // writers are serialized anyway)
             store::lock(c, &id)?;
             let order = load(c, &caller, &id)?;
-            if order.version != version {
+            if !crate::store::version_matches(version, order.version) {
                 return Err(ApiError::PreconditionFailed {
                     current: order.version,
                 });
@@ -973,7 +973,7 @@ pub struct OrderListItem {
 }
 
 /// Orders of the caller's center; a technician's own orders only.
-#[utoipa::path(tag = "work orders", params(OrderQuery, PageParams), responses((status = 200, body = inline(crate::store::Page<OrderListItem>))), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "list_work_orders", tag = "work orders", params(OrderQuery, PageParams), responses((status = 200, body = inline(crate::store::Page<OrderListItem>))), security(("bearer" = [])))]
 #[get("/work-orders")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -1043,7 +1043,7 @@ pub async fn list(
     Ok(page_json(result))
 }
 
-#[utoipa::path(tag = "work orders", responses((status = 200, body = OrderView), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "get_work_order", tag = "work orders", responses((status = 200, body = OrderView), (status = 404)), security(("bearer" = [])))]
 #[get("/work-orders/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -1294,7 +1294,7 @@ reason_action!(
 /// collected on site is handed over (`cash_not_remitted`) in a remittance finance confirmed
 /// (`remittance_unconfirmed`), and its follow-up call is recorded or given up as
 /// unreachable (`follow_up_pending`). The problem's `blockers` lists all that is missing.
-#[utoipa::path(tag = "work orders", request_body = CommentIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "close_work_order", tag = "work orders", request_body = CommentIn, responses((status = 200, body = OrderView), (status = 409)), security(("bearer" = [])))]
 #[post("/work-orders/{id}/close")]
 pub async fn close(
     state: web::Data<AppState>,
@@ -1430,15 +1430,15 @@ fn assign_action(
             ..Default::default()
         };
         store::set_assignments(c, &order.id, &b.lead_id, &b.helper_ids)?;
-        let mut comment = format!("lead {}", b.lead_id);
+        let mut comment = format!("主技师 {}", b.lead_id);
         if !b.helper_ids.is_empty() {
-            comment.push_str(&format!(", helpers {}", b.helper_ids.join(", ")));
+            comment.push_str(&format!("，协助 {}", b.helper_ids.join("、")));
         }
         if let Some(r) = &outsourcing {
-            comment.push_str(&format!("; 外协: {r}"));
+            comment.push_str(&format!("；外协：{r}"));
         }
         if b.allow_double_booking && !clashes.is_empty() {
-            comment.push_str("; double-booked on purpose");
+            comment.push_str("；时段冲突，确认仍派此技师");
         }
         transition(c, caller, order, action, patch, Some(&comment))?;
         Ok(())
@@ -1709,7 +1709,7 @@ pub async fn complete(
                 repair_seconds: Some(order.arrived_at.map(|a| (at - a).num_seconds().max(0))),
                 ..Default::default()
             };
-            let comment = format!("fee {}", fee.total);
+            let comment = format!("应收费用 {}", fee.total);
             transition_at(
                 c,
                 caller,
@@ -2583,6 +2583,7 @@ pub async fn sign_off(
 #[into_params(parameter_in = Query)]
 pub struct CandidateQuery {
     /// 1–50, default 10
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<usize>,
     /// the visit time to check bookings against; default the order's, or now
     #[param(value_type = Option<String>, format = DateTime)]

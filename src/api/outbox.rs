@@ -44,7 +44,7 @@ pub struct OutboxView {
 }
 
 /// The outbox (admins): `?status=dead` lists the failures.
-#[utoipa::path(tag = "outbox", params(OutboxQuery, PageParams), responses((status = 200)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "list_outbox_messages", tag = "outbox", params(OutboxQuery, PageParams), responses((status = 200)), security(("bearer" = [])))]
 #[get("/outbox")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -95,7 +95,7 @@ fn view(c: &mut crate::store::DbConn, id: &str) -> Result<OutboxView, ApiError> 
 }
 
 /// One message with its recipients and every attempt.
-#[utoipa::path(tag = "outbox", responses((status = 200, body = OutboxView), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "get_outbox_message", tag = "outbox", responses((status = 200, body = OutboxView), (status = 404)), security(("bearer" = [])))]
 #[get("/outbox/{id}")]
 pub async fn get(
     state: web::Data<AppState>,

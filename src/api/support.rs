@@ -263,6 +263,7 @@ pub struct PageParams {
     /// `next_cursor` of the previous page
     pub cursor: Option<String>,
     /// 1–200, default 50
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -315,7 +316,8 @@ pub fn created_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {
     with_etag(actix_web::http::StatusCode::CREATED, version, body)
 }
 
-/// The version an update expects, from `If-Match`: missing → 428, not one of our ETags → 412.
+/// The version an update expects, from `If-Match`: missing → 428, not one of our ETags → 412,
+/// `*` → `ANY_VERSION` (whatever version is current, RFC 9110 13.1.1).
 pub fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
     let raw = req
         .headers()
@@ -323,6 +325,9 @@ pub fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
         .ok_or(ApiError::PreconditionRequired)?;
     // our ETags are strong; a weak or foreign one never matches
     let text = raw.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(crate::store::ANY_VERSION);
+    }
     text.strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
         .and_then(|t| t.parse::<i32>().ok())

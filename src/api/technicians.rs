@@ -97,7 +97,7 @@ fn check_contractor(check: &mut Check, external: bool, company: Option<&str>) ->
 }
 
 /// Technicians. Technicians themselves see only their own profile.
-#[utoipa::path(tag = "technicians", params(TechnicianQuery, PageParams), responses((status = 200, body = inline(Page<Technician>))), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "list_technicians", tag = "technicians", params(TechnicianQuery, PageParams), responses((status = 200, body = inline(Page<Technician>))), security(("bearer" = [])))]
 #[get("/technicians")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -136,7 +136,7 @@ fn visible(caller: &Caller, t: &Technician) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[utoipa::path(tag = "technicians", responses((status = 200, body = Technician), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "get_technician", tag = "technicians", responses((status = 200, body = Technician), (status = 404)), security(("bearer" = [])))]
 #[get("/technicians/{user_id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -153,7 +153,7 @@ pub async fn get(
 }
 
 /// Create the technician profile of a technician user (admin, manager of their center).
-#[utoipa::path(tag = "technicians", request_body = NewTechnician, responses((status = 201, body = Technician), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "create_technician", tag = "technicians", request_body = NewTechnician, responses((status = 201, body = Technician), (status = 409), (status = 422)), security(("bearer" = [])))]
 #[post("/technicians")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -209,7 +209,7 @@ pub async fn create(
 }
 
 /// Update a technician's profile (admin, manager of their center); needs If-Match.
-#[utoipa::path(tag = "technicians", request_body = TechnicianUpdate, responses((status = 200, body = Technician), (status = 412), (status = 428)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "update_technician", tag = "technicians", request_body = TechnicianUpdate, responses((status = 200, body = Technician), (status = 412), (status = 428)), security(("bearer" = [])))]
 #[patch("/technicians/{user_id}")]
 pub async fn update(
     state: web::Data<AppState>,

@@ -91,7 +91,7 @@ fn contact_fields(
 }
 
 /// Users (admin: all; manager: their center's, read-only).
-#[utoipa::path(tag = "users", params(UserQuery, PageParams), responses((status = 200, body = inline(Page<User>))), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "list_users", tag = "users", params(UserQuery, PageParams), responses((status = 200, body = inline(Page<User>))), security(("bearer" = [])))]
 #[get("/users")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -118,7 +118,7 @@ pub async fn list(
     Ok(page_json(result))
 }
 
-#[utoipa::path(tag = "users", responses((status = 200, body = User), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "get_user", tag = "users", responses((status = 200, body = User), (status = 404)), security(("bearer" = [])))]
 #[get("/users/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -135,7 +135,7 @@ pub async fn get(
 }
 
 /// Create a user (admin).
-#[utoipa::path(tag = "users", request_body = NewUser, responses((status = 201, body = User), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "create_user", tag = "users", request_body = NewUser, responses((status = 201, body = User), (status = 409), (status = 422)), security(("bearer" = [])))]
 #[post("/users")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -188,7 +188,7 @@ pub async fn create(
 
 /// Update a user (admin); needs If-Match. Deactivating, or changing role or center, ends
 /// the user's sessions.
-#[utoipa::path(tag = "users", request_body = UserUpdate, responses((status = 200, body = User), (status = 412), (status = 428)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "update_user", tag = "users", request_body = UserUpdate, responses((status = 200, body = User), (status = 412), (status = 428)), security(("bearer" = [])))]
 #[patch("/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,

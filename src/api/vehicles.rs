@@ -113,7 +113,7 @@ fn load_visible(c: &mut DbConn, caller: &Caller, id: &str) -> Result<Vehicle, Ap
     Ok(v)
 }
 
-#[utoipa::path(tag = "vehicles", params(VehicleQuery, PageParams), responses((status = 200, body = inline(Page<Vehicle>))), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "list_vehicles", tag = "vehicles", params(VehicleQuery, PageParams), responses((status = 200, body = inline(Page<Vehicle>))), security(("bearer" = [])))]
 #[get("/vehicles")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -139,7 +139,7 @@ pub async fn list(
     Ok(page_json(result))
 }
 
-#[utoipa::path(tag = "vehicles", responses((status = 200, body = VehicleWithDrivers), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "get_vehicle", tag = "vehicles", responses((status = 200, body = VehicleWithDrivers), (status = 404)), security(("bearer" = [])))]
 #[get("/vehicles/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -157,7 +157,7 @@ pub async fn get(
 }
 
 /// Register a vehicle of a customer, with its drivers.
-#[utoipa::path(tag = "vehicles", request_body = NewVehicle, responses((status = 201, body = VehicleWithDrivers), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "create_vehicle", tag = "vehicles", request_body = NewVehicle, responses((status = 201, body = VehicleWithDrivers), (status = 409), (status = 422)), security(("bearer" = [])))]
 #[post("/vehicles")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -221,7 +221,7 @@ pub async fn create(
 }
 
 /// Update a vehicle; needs If-Match.
-#[utoipa::path(tag = "vehicles", request_body = VehicleUpdate, responses((status = 200, body = VehicleWithDrivers), (status = 409), (status = 412), (status = 428)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "update_vehicle", tag = "vehicles", request_body = VehicleUpdate, responses((status = 200, body = VehicleWithDrivers), (status = 409), (status = 412), (status = 428)), security(("bearer" = [])))]
 #[patch("/vehicles/{id}")]
 pub async fn update(
     state: web::Data<AppState>,

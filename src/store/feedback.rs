@@ -417,7 +417,10 @@ pub fn record_follow_up(
     let n = diesel::update(
         fu::follow_ups
             .filter(fu::id.eq(id))
-            .filter(fu::version.eq(version))
+            .filter({
+                let (lo, hi) = super::version_range(version);
+                fu::version.between(lo, hi)
+            })
             .filter(fu::status.eq("open")),
     )
     .set((

@@ -7,11 +7,11 @@
 macro_rules! versioned_update {
     ($conn:expr, $table:ident, $key:ident, $id:expr, $version:expr, $patch:expr) => {{
         use $crate::store::schema::$table as tbl;
-        let n = diesel::update(
-            tbl::table
-                .filter(tbl::$key.eq($id))
-                .filter(tbl::version.eq($version)),
-        )
+        let expected: i32 = $version;
+        let n = diesel::update(tbl::table.filter(tbl::$key.eq($id)).filter({
+            let (lo, hi) = $crate::store::version_range(expected);
+            tbl::version.between(lo, hi)
+        }))
         .set((
             $patch,
             tbl::version.eq(tbl::version + 1),
@@ -45,6 +45,23 @@ use chrono::NaiveDateTime;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 pub use db::{Backend, DbConn, DbTarget, Pool, write_tx};
+
+/// The version an update names with `If-Match: *`: whatever version is current.
+pub const ANY_VERSION: i32 = 0;
+
+/// The versions an update that expects `expected` may change: all for `ANY_VERSION`.
+pub fn version_range(expected: i32) -> (i32, i32) {
+    if expected == ANY_VERSION {
+        (i32::MIN, i32::MAX)
+    } else {
+        (expected, expected)
+    }
+}
+
+/// Whether an update that expects `expected` may change an object at `current`.
+pub fn version_matches(expected: i32, current: i32) -> bool {
+    expected == ANY_VERSION || expected == current
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

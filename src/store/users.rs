@@ -136,14 +136,17 @@ pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &UserPatch) -> S
     mark_principals_changed();
     let revoke =
         i32::from(patch.active == Some(false) || patch.role.is_some() || patch.center_id.is_some());
-    let n = diesel::update(u::users.filter(u::id.eq(id)).filter(u::version.eq(version)))
-        .set((
-            patch,
-            u::token_version.eq(u::token_version + revoke),
-            u::version.eq(u::version + 1),
-            u::updated_at.eq(super::now()),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(u::users.filter(u::id.eq(id)).filter({
+        let (lo, hi) = super::version_range(version);
+        u::version.between(lo, hi)
+    }))
+    .set((
+        patch,
+        u::token_version.eq(u::token_version + revoke),
+        u::version.eq(u::version + 1),
+        u::updated_at.eq(super::now()),
+    ))
+    .execute(conn)?;
     check_versioned(n, || {
         u::users.find(id).select(u::version).first(conn).optional()
     })

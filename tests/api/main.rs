@@ -12,6 +12,7 @@ mod feedback;
 mod hardening;
 mod mail;
 mod money;
+mod openapi;
 mod orders;
 mod outage;
 mod protocol;

@@ -941,7 +941,7 @@ async fn a_retried_payment_replays_and_a_changed_body_is_refused() {
     let before = app.counts();
     assert_problem(
         collect_res(app, &s.lead.token, &oid, None, &body).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::PRECONDITION_REQUIRED,
         "idempotency_key_required",
     )
     .await;

@@ -14,6 +14,7 @@
 // A retry after a lost answer is safe: the same key and body get the first answer again.
 // Payments have no If-Match (they do not change the order) but always an Idempotency-Key.
 import { api, ApiProblem, newKey, explain, reachable, onReachable } from '/lib/api.js';
+import { problemText } from '/lib/problems.js';
 import { ORDER_STATUS } from '/lib/fmt.js';
 import * as db from './db.js';
 
@@ -332,30 +333,12 @@ addEventListener('online', () => kick());
 
 // ------------------------------------------------------------ what a problem means here
 
-const CODES = {
-  terminal_already_bound: '该终端已装在其他车辆上',
-  terminal_not_installable: '该终端当前不可安装（不在库或已报废）',
-  sim_already_bound: '该SIM卡已装在其他终端中',
-  sim_not_usable: '该SIM卡不可用（已停用或注销）',
-  line_not_done: '该车辆已标记为未完成',
-  wrong_order_kind: '此操作不适用于该类工单',
-  readiness_incomplete: '出发前核对的四项需全部勾选',
-  charge_missing: '工单尚未完工，还不能收费',
-  overpayment: '收款金额超过应收金额',
-  nothing_due: '该工单已无应收款',
-  charge_on_account: '挂账客户不在现场收费（月结）',
-  amount_not_positive: '金额必须大于零',
-  idempotency_key_reused: '同一操作被以不同内容重复提交',
-  no_receipt: '该笔记录没有收据',
-  documents_unavailable: '服务器暂时无法生成PDF',
-};
 const FIELDS = {
   imei: 'IMEI', iccid: 'ICCID', new_imei: '新终端 IMEI', new_iccid: '新SIM卡 ICCID', part_code: '配件',
   quantity: '数量', approver_id: '批准人', content: '请示内容', reason: '原因', signer_name: '签字人',
   signature_image: '签名', amount_fen: '金额', method: '收款方式', payer_name: '付款人', fault: '故障', notes: '说明',
   line_id: '车辆', verbal_approval_id: '口头请示', signed_at: '签字时间', paid_at: '收款时间',
 };
-const FIELD_CODES = { unknown: '系统中没有此编号（本中心）', required: '必填', too_long: '太长', out_of_range: '超出范围', invalid_format: '格式不正确' };
 const BLOCKERS = { lines_unresolved: '还有车辆未处理', not_signed_off: '客户尚未签字' };
 
 /** A refusal in plain Chinese, with the fields that were wrong. */
@@ -373,7 +356,7 @@ export function explainZh(err) {
     return '还不能完工：' + (p.blockers || []).map((b) => BLOCKERS[b] || b).join('、');
   }
   if (err.code === 'not_found') return '找不到该工单，或它已不再派给您';
-  const fields = (p.errors || []).map((f) => `${FIELDS[f.field] || f.field}：${FIELD_CODES[f.code] || f.message}`);
-  const base = CODES[err.code] || (err.code === 'validation_failed' ? '填写有误' : explain(err));
+  const fields = (p.errors || []).map((f) => `${FIELDS[f.field] || f.field}：${problemText(f.code, true) || f.message}`);
+  const base = problemText(err.code) || explain(err);
   return fields.length ? `${base}（${fields.join('；')}）` : base;
 }

@@ -1,6 +1,8 @@
 // The one way the pages talk to the server: the public REST API under /api/v1.
 // A token lives in localStorage; a 401 sends the user back to the sign-in page.
 
+import { problemText } from '/lib/problems.js';
+
 const TOKEN = 'dispatch.token';
 const ME = 'dispatch.me';
 
@@ -109,20 +111,12 @@ export async function all(path, max = 2000) {
 /** A fresh Idempotency-Key. */
 export const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`);
 
-/** What a person should read for a problem: Chinese for the codes people meet. */
+/** What a person should read for a problem: the Chinese of its code (web/lib/problems.js),
+ * with the fields that were wrong. */
 export function explain(e) {
   if (!(e instanceof ApiProblem)) return String(e?.message || e);
-  const zh = {
-    network: '网络不可用，操作已保存，恢复网络后自动提交',
-    forbidden: '您的角色无权进行此操作',
-    not_found: '找不到该对象，或不在您的权限范围内',
-    version_mismatch: '数据已被他人修改，请刷新后重试',
-    invalid_credentials: '用户名或密码错误',
-    account_locked: '尝试次数过多，账户暂时锁定',
-    overpayment: '收款金额超过应收金额',
-    invalid_transition: '当前状态不允许此操作',
-  };
-  const fields = (e.problem.errors || []).map((f) => `${f.field}: ${f.message}`).join('；');
-  const base = zh[e.code] || e.problem.detail || e.message;
+  const fields = (e.problem.errors || [])
+    .map((f) => `${f.field}：${problemText(f.code, true) || f.message}`).join('；');
+  const base = problemText(e.code) || e.problem.title || e.message;
   return fields ? `${base}（${fields}）` : base;
 }
