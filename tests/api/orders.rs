@@ -3251,6 +3251,43 @@ async fn optional_bodies_may_be_empty_and_are_otherwise_json() {
     assert_eq!(version_of(&o), v + 1);
 }
 
+/// A repair line names what is in the vehicle now, its terminal and SIM card (issue 14,
+/// item 18), for the technician too; a new vehicle's install line has nothing fitted.
+#[tokio::test]
+async fn a_repair_line_shows_the_terminal_and_sim_in_the_vehicle() {
+    let s = zz().await;
+    let app = &s.app;
+    let vehicle = id_of(
+        &app.create_vehicle(&app.admin, &s.customer, "豫A54329")
+            .await,
+    );
+    let purchased = NaiveDate::from_ymd_opt(2025, 1, 10).unwrap();
+    let terminal = terminal_with(app, 7, "GT06N", purchased).await;
+    let sim = app.create_sim(&app.admin, &app.zz.id, 7).await;
+    fit(app, &id_of(&terminal), &vehicle, &id_of(&sim)).await;
+    let o = created_order(
+        app.post(
+            &format!("{ORDERS}/repair"),
+            &s.agent,
+            &repair_body(&s.customer, json!({"vehicle_id": vehicle}), "终端不上线"),
+        )
+        .await,
+    )
+    .await;
+    let fitted = &line(&o, 0)["fitted"];
+    assert_eq!(fitted["terminal_id"], terminal["id"], "{o}");
+    assert_eq!(fitted["terminal_imei"], terminal["imei"]);
+    assert_eq!(fitted["terminal_model"], "GT06N");
+    assert_eq!(fitted["sim_id"], sim["id"]);
+    assert_eq!(fitted["sim_iccid"], sim["iccid"]);
+    assert_eq!(fitted["sim_msisdn"], sim["msisdn"]);
+    let o = approve_and_assign(&s, &o, &s.lead, &[], 1).await;
+    let seen = get_order(app, &s.lead.token, &id_of(&o)).await;
+    assert_eq!(line(&seen, 0)["fitted"]["sim_iccid"], sim["iccid"]);
+    let install = install_order(&s, &["豫A7X001"], true).await;
+    assert!(line(&install, 0)["fitted"].is_null(), "{install}");
+}
+
 // ------------------------------------------------------------------ issue 14
 
 /// Issue 14 item 9: the terminal a repair takes out carries the order's fault tag on its
@@ -3390,20 +3427,6 @@ async fn offline_actions_are_stamped_when_they_were_done() {
         &app.create_vehicle(&app.admin, &s.customer, "豫A12388")
             .await,
     );
-/// A repair line names what is in the vehicle now, its terminal and SIM card (issue 14,
-/// item 18), for the technician too; a new vehicle's install line has nothing fitted.
-#[tokio::test]
-async fn a_repair_line_shows_the_terminal_and_sim_in_the_vehicle() {
-    let s = zz().await;
-    let app = &s.app;
-    let vehicle = id_of(
-        &app.create_vehicle(&app.admin, &s.customer, "豫A54329")
-            .await,
-    );
-    let purchased = NaiveDate::from_ymd_opt(2025, 1, 10).unwrap();
-    let terminal = terminal_with(app, 7, "GT06N", purchased).await;
-    let sim = app.create_sim(&app.admin, &app.zz.id, 7).await;
-    fit(app, &id_of(&terminal), &vehicle, &id_of(&sim)).await;
     let o = created_order(
         app.post(
             &format!("{ORDERS}/repair"),
@@ -3719,16 +3742,4 @@ async fn recorded_parts_are_corrected_or_removed_until_completion() {
     let o = get_order(app, &s.mgr, &id).await;
     assert_eq!(version_of(&o), v);
     assert_eq!(o["parts"][0]["quantity"], 1);
-    let fitted = &line(&o, 0)["fitted"];
-    assert_eq!(fitted["terminal_id"], terminal["id"], "{o}");
-    assert_eq!(fitted["terminal_imei"], terminal["imei"]);
-    assert_eq!(fitted["terminal_model"], "GT06N");
-    assert_eq!(fitted["sim_id"], sim["id"]);
-    assert_eq!(fitted["sim_iccid"], sim["iccid"]);
-    assert_eq!(fitted["sim_msisdn"], sim["msisdn"]);
-    let o = approve_and_assign(&s, &o, &s.lead, &[], 1).await;
-    let seen = get_order(app, &s.lead.token, &id_of(&o)).await;
-    assert_eq!(line(&seen, 0)["fitted"]["sim_iccid"], sim["iccid"]);
-    let install = install_order(&s, &["豫A7X001"], true).await;
-    assert!(line(&install, 0)["fitted"].is_null(), "{install}");
 }

@@ -213,13 +213,12 @@ const slow = () => new Promise((_, reject) => {
 /**
  * The switch for issue 14 item 11 (the phone half): order actions carry `at`, the time the
  * technician tapped (RFC 3339), so an action that waited in a garage is recorded as done
- * when it was done, not when the network came back. The server takes `at` only once its
- * half is in: until then its body types refuse an unknown field (400), so this stays off.
- * Switch it on here (or, for a test, `localStorage['dispatch.sendAt'] = '1'`).
+ * when it was done, not when the network came back (the server keeps both, `at` and
+ * `received_at`, and refuses a time in the future, > 72 h back or before the previous step).
  */
-const SEND_ACTION_TIME = false;
-/** the actions that take `at` */
-const TIMED = /^(accept|readiness|hold|resume|depart|arrive|complete|lines\/[^/]+\/(install|terminal-swap|sim-swap|repair|not-done))$/;
+const SEND_ACTION_TIME = true;
+/** the actions that take `at` (the server's bodies refuse it elsewhere) */
+const TIMED = /^(depart|arrive|complete|lines\/[^/]+\/(install|terminal-swap|sim-swap|repair|not-done))$/;
 export const sendsActionTime = () => SEND_ACTION_TIME || localStorage.getItem('dispatch.sendAt') === '1';
 
 /** The body as sent: with `at` (the same on every retry of the entry: its key's body). */
