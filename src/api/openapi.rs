@@ -525,7 +525,9 @@ fn complete(doc: &mut Value) {
             if !anonymous {
                 statuses.extend(["401", "403"]);
             }
-            if api_path.contains('{') {
+            // a path parameter, or an id in the body (a customer, a vehicle), may name
+            // something outside the caller's scope
+            if api_path.contains('{') || op.get("requestBody").is_some() {
                 statuses.push("404");
             }
             if op.get("requestBody").is_some() {

@@ -163,7 +163,7 @@ pub fn recon_table(r: &Reconciliation) -> Table {
 /// The reconciliation report (对账表): per day, center and technician — owed, collected
 /// (by method), handed over, confirmed by finance, discrepancies, and the cash still in
 /// hand. `?format=csv|xlsx` downloads it. Finance, managers (their center), admins.
-#[utoipa::path(tag = "money", params(ReconQuery), responses((status = 200, body = Reconciliation)), security(("bearer" = [])))]
+#[utoipa::path(tag = "money", params(ReconQuery), responses((status = 200, content((Reconciliation = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))), security(("bearer" = [])))]
 #[get("/reconciliation")]
 pub async fn reconciliation_report(
     state: web::Data<AppState>,
@@ -273,7 +273,7 @@ pub fn ledger_table(rows: &[store::LedgerRow]) -> Table {
 
 /// The ledger as a file (`?format=csv|xlsx`), with the filters of `GET /payments`.
 /// Technicians get their own entries.
-#[utoipa::path(tag = "money", params(PaymentQuery), responses((status = 200)), security(("bearer" = [])))]
+#[utoipa::path(tag = "money", params(PaymentQuery), responses((status = 200, content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))), security(("bearer" = [])))]
 #[get("/payments/export")]
 pub async fn export_payments(
     state: web::Data<AppState>,
@@ -344,7 +344,7 @@ pub struct Aging {
 
 /// Aging of credit customers' invoices (账龄): each customer's open balance by days
 /// overdue — current, 1–30, 31–60, 61–90, over 90. Finance, managers, admins.
-#[utoipa::path(tag = "money", params(AgingQuery), responses((status = 200, body = Aging)), security(("bearer" = [])))]
+#[utoipa::path(tag = "money", params(AgingQuery), responses((status = 200, content((Aging = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))), security(("bearer" = [])))]
 #[get("/invoices/aging")]
 pub async fn aging(
     state: web::Data<AppState>,
