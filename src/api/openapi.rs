@@ -38,7 +38,7 @@ use super::{
         equipment::history,
         orders::list_parts, orders::create_part, orders::update_part,
         orders::create_install, orders::create_repair, orders::list, orders::get, orders::pdf, orders::timeline,
-        orders::candidates, orders::submit, orders::approve, orders::reject, orders::assign,
+        orders::candidates, orders::update, orders::submit, orders::approve, orders::reject, orders::assign,
         orders::reassign, orders::accept, orders::decline, orders::readiness, orders::depart,
         orders::arrive, orders::hold, orders::resume, orders::complete, orders::close, orders::cancel,
         orders::line_install, orders::line_terminal_swap, orders::line_sim_swap, orders::line_repair,
