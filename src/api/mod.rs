@@ -121,6 +121,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(orders::pdf)
                 .service(orders::timeline)
                 .service(orders::candidates)
+                .service(orders::update)
                 .service(orders::submit)
                 .service(orders::approve)
                 .service(orders::reject)

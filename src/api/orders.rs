@@ -594,24 +594,18 @@ fn new_order(
     })
 }
 
-/// Inserts the order, its creation (and submission) on the timeline.
-fn save_new(
+/// Inserts an order's lines, one per vehicle, all pending.
+fn insert_lines(
     c: &mut DbConn,
-    caller: &Caller,
-    mut order: WorkOrder,
+    order_id: &str,
     lines: Vec<(String, Option<String>)>,
-    submit_now: bool,
-) -> Result<OrderView, ApiError> {
-    if submit_now {
-        order.status = OrderStatus::Submitted.as_str().to_string();
-    }
-    store::insert(c, &order)?;
+) -> Result<(), ApiError> {
     for (i, (vehicle_id, driver_id)) in lines.into_iter().enumerate() {
         store::insert_line(
             c,
             &Line {
                 id: new_id(),
-                order_id: order.id.clone(),
+                order_id: order_id.to_string(),
                 position: i32::try_from(i + 1).unwrap_or(i32::MAX),
                 vehicle_id,
                 driver_id,
@@ -629,6 +623,22 @@ fn save_new(
             },
         )?;
     }
+    Ok(())
+}
+
+/// Inserts the order, its creation (and submission) on the timeline.
+fn save_new(
+    c: &mut DbConn,
+    caller: &Caller,
+    mut order: WorkOrder,
+    lines: Vec<(String, Option<String>)>,
+    submit_now: bool,
+) -> Result<OrderView, ApiError> {
+    if submit_now {
+        order.status = OrderStatus::Submitted.as_str().to_string();
+    }
+    store::insert(c, &order)?;
+    insert_lines(c, &order.id, lines)?;
     store::add_event(
         c,
         &order.id,
@@ -663,38 +673,13 @@ fn customer_in_scope(
         .ok_or_else(|| ApiError::field("customer_id", "unknown", "no such customer"))
 }
 
-/// Create an install work order (安装任务派工单) from an install request with its vehicles.
-#[utoipa::path(tag = "work orders", request_body = NewInstallOrder, responses((status = 201, body = OrderView), (status = 422)), security(("bearer" = [])))]
-#[post("/work-orders/install")]
-pub async fn create_install(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: Json<NewInstallOrder>,
-) -> Result<HttpResponse, ApiError> {
-    caller.require(Resource::Orders, Op::Write)?;
-    let b = body.parse()?;
-    let mut check = Check::new();
-    let common = check_common(
-        &mut check,
-        &b.site_address,
-        b.site_lat,
-        b.site_lng,
-        &b.contact_name,
-        &b.contact_phone,
-        b.urgency.as_deref(),
-        b.channel.as_deref(),
-        b.notes.as_deref(),
-    );
-    if b.vehicles.is_empty() || b.vehicles.len() > 200 {
+/// Checks the vehicles of an install order (create, edit): their plates as given.
+fn check_vehicles(check: &mut Check, vehicles: &[VehicleIn]) -> Vec<Option<String>> {
+    if vehicles.is_empty() || vehicles.len() > 200 {
         check.add("vehicles", "out_of_range", "between 1 and 200 vehicles");
     }
-    if let (Some(s), Some(e)) = (b.window_start, b.window_end)
-        && e <= s
-    {
-        check.add("window_end", "out_of_range", "must be after window_start");
-    }
     let mut plates = Vec::new();
-    for (i, v) in b.vehicles.iter().enumerate() {
+    for (i, v) in vehicles.iter().enumerate() {
         match (&v.vehicle_id, &v.plate_no) {
             (Some(_), None) => plates.push(None),
             (None, Some(p)) => {
@@ -733,6 +718,117 @@ pub async fn create_install(
             );
         }
     }
+    plates
+}
+
+/// The lines of an install order: each vehicle found (or registered by its plate) among
+/// the customer's, and its driver recorded.
+fn resolve_vehicles(
+    c: &mut DbConn,
+    customer: &customers::CustomerRow,
+    vehicles: &[VehicleIn],
+    plates: Vec<Option<String>>,
+) -> Result<Vec<(String, Option<String>)>, ApiError> {
+    let mut lines = Vec::new();
+    let mut vehicle_ids = std::collections::HashSet::new();
+    for (i, (v, plate)) in vehicles.iter().zip(plates).enumerate() {
+        let vehicle = match (&v.vehicle_id, plate) {
+            (Some(id), _) => vehicles::get(c, id)
+                .ok()
+                .filter(|x| x.customer_id == customer.id)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        &format!("vehicles[{i}].vehicle_id"),
+                        "unknown",
+                        "no such vehicle of this customer",
+                    )
+                })?,
+            (None, Some(plate)) => match vehicles::by_plate(c, &plate)? {
+                Some(x) if x.customer_id == customer.id => x,
+                Some(_) => {
+                    return Err(ApiError::conflict(
+                        "duplicate_plate_no",
+                        format!("{plate} is registered to another customer"),
+                    ));
+                }
+                None => {
+                    let t = now();
+                    let x = Vehicle {
+                        id: new_id(),
+                        center_id: customer.center_id.clone(),
+                        customer_id: customer.id.clone(),
+                        plate_no: plate,
+                        vin: v.vin.clone().filter(|s| !s.trim().is_empty()),
+                        model: v.model.clone().filter(|s| !s.trim().is_empty()),
+                        notes: None,
+                        version: 1,
+                        created_at: t,
+                        updated_at: t,
+                    };
+                    vehicles::insert(c, &x)?;
+                    x
+                }
+            },
+            _ => return Err(ApiError::Internal("unchecked vehicle".into())),
+        };
+        if !vehicle_ids.insert(vehicle.id.clone()) {
+            return Err(ApiError::field(
+                &format!("vehicles[{i}]"),
+                "duplicate",
+                "vehicle listed twice",
+            ));
+        }
+        let driver_id = match &v.driver {
+            Some(d) => {
+                let t = now();
+                let driver = Driver {
+                    id: new_id(),
+                    center_id: customer.center_id.clone(),
+                    vehicle_id: vehicle.id.clone(),
+                    name: d.name.trim().to_string(),
+                    phone: d.phone.trim().to_string(),
+                    version: 1,
+                    created_at: t,
+                    updated_at: t,
+                };
+                vehicles::insert_driver(c, &driver)?;
+                Some(driver.id)
+            }
+            None => None,
+        };
+        lines.push((vehicle.id, driver_id));
+    }
+    Ok(lines)
+}
+
+/// Create an install work order (安装任务派工单) from an install request with its vehicles.
+#[utoipa::path(tag = "work orders", request_body = NewInstallOrder, responses((status = 201, body = OrderView), (status = 422)), security(("bearer" = [])))]
+#[post("/work-orders/install")]
+pub async fn create_install(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<NewInstallOrder>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Write)?;
+    let b = body.parse()?;
+    let mut check = Check::new();
+    let common = check_common(
+        &mut check,
+        &b.site_address,
+        b.site_lat,
+        b.site_lng,
+        &b.contact_name,
+        &b.contact_phone,
+        b.urgency.as_deref(),
+        b.channel.as_deref(),
+        b.notes.as_deref(),
+    );
+    if let (Some(s), Some(e)) = (b.window_start, b.window_end)
+        && e <= s
+    {
+        check.add("window_end", "out_of_range", "must be after window_start");
+    }
+    let plates = check_vehicles(&mut check, &b.vehicles);
     check.finish()?;
     let requested_at = opt_when("requested_at", b.requested_at)?.unwrap_or_else(now);
     let window_start = opt_when("window_start", b.window_start)?;
@@ -752,75 +848,7 @@ pub async fn create_install(
         )?;
         order.window_start = window_start;
         order.window_end = window_end;
-        let mut lines = Vec::new();
-        let mut vehicle_ids = std::collections::HashSet::new();
-        for (i, (v, plate)) in b.vehicles.iter().zip(plates).enumerate() {
-            let vehicle = match (&v.vehicle_id, plate) {
-                (Some(id), _) => vehicles::get(c, id)
-                    .ok()
-                    .filter(|x| x.customer_id == customer.id)
-                    .ok_or_else(|| {
-                        ApiError::field(
-                            &format!("vehicles[{i}].vehicle_id"),
-                            "unknown",
-                            "no such vehicle of this customer",
-                        )
-                    })?,
-                (None, Some(plate)) => match vehicles::by_plate(c, &plate)? {
-                    Some(x) if x.customer_id == customer.id => x,
-                    Some(_) => {
-                        return Err(ApiError::conflict(
-                            "duplicate_plate_no",
-                            format!("{plate} is registered to another customer"),
-                        ));
-                    }
-                    None => {
-                        let t = now();
-                        let x = Vehicle {
-                            id: new_id(),
-                            center_id: customer.center_id.clone(),
-                            customer_id: customer.id.clone(),
-                            plate_no: plate,
-                            vin: v.vin.clone().filter(|s| !s.trim().is_empty()),
-                            model: v.model.clone().filter(|s| !s.trim().is_empty()),
-                            notes: None,
-                            version: 1,
-                            created_at: t,
-                            updated_at: t,
-                        };
-                        vehicles::insert(c, &x)?;
-                        x
-                    }
-                },
-                _ => return Err(ApiError::Internal("unchecked vehicle".into())),
-            };
-            if !vehicle_ids.insert(vehicle.id.clone()) {
-                return Err(ApiError::field(
-                    &format!("vehicles[{i}]"),
-                    "duplicate",
-                    "vehicle listed twice",
-                ));
-            }
-            let driver_id = match &v.driver {
-                Some(d) => {
-                    let t = now();
-                    let driver = Driver {
-                        id: new_id(),
-                        center_id: customer.center_id.clone(),
-                        vehicle_id: vehicle.id.clone(),
-                        name: d.name.trim().to_string(),
-                        phone: d.phone.trim().to_string(),
-                        version: 1,
-                        created_at: t,
-                        updated_at: t,
-                    };
-                    vehicles::insert_driver(c, &driver)?;
-                    Some(driver.id)
-                }
-                None => None,
-            };
-            lines.push((vehicle.id, driver_id));
-        }
+        let lines = resolve_vehicles(c, &customer, &b.vehicles, plates)?;
         save_new(c, &caller, order, lines, b.submit)
     })
     .await?;
@@ -1165,6 +1193,154 @@ macro_rules! simple_action {
             .await
         }
     };
+}
+
+/// The corrections to a draft or rejected order; absent fields stay as they are.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderEdit {
+    pub site_address: Option<String>,
+    pub site_lat: Option<f64>,
+    pub site_lng: Option<f64>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    /// normal or urgent
+    pub urgency: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub window_start: Option<ClientTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub window_end: Option<ClientTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub requested_at: Option<ClientTime>,
+    /// install orders: the vehicle lines, replacing the order's lines
+    pub vehicles: Option<Vec<VehicleIn>>,
+}
+
+/// Correct a draft or a rejected order (site, contact, window, urgency, vehicle lines),
+/// then submit it again. Other states: 409 `order_not_editable`.
+#[utoipa::path(operation_id = "update_work_order", tag = "work orders", request_body = OrderEdit, responses((status = 200, body = OrderView), (status = 404), (status = 409), (status = 412), (status = 422), (status = 428)), security(("bearer" = [])))]
+#[patch("/work-orders/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<OrderEdit>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Orders, Op::Write)?;
+    may(&caller, Action::Submit)?;
+    let b = body.parse()?;
+    run(
+        &state,
+        caller,
+        &req,
+        id.into_inner(),
+        b,
+        |c, caller, order, b| {
+            if !status_of(order).is_editable() {
+                return Err(ApiError::conflict(
+                    "order_not_editable",
+                    format!("cannot edit an order that is {}", order.status),
+                ));
+            }
+            let install = order.kind == OrderKind::Install.as_str();
+            let mut check = Check::new();
+            let lat = b.site_lat.unwrap_or(order.site_lat);
+            let lng = b.site_lng.unwrap_or(order.site_lng);
+            let common = check_common(
+                &mut check,
+                b.site_address.as_deref().unwrap_or(&order.site_address),
+                lat,
+                lng,
+                b.contact_name.as_deref().unwrap_or(&order.contact_name),
+                b.contact_phone.as_deref().unwrap_or(&order.contact_phone),
+                Some(b.urgency.as_deref().unwrap_or(&order.urgency)),
+                Some(&order.channel),
+                None,
+            );
+            let plates = match &b.vehicles {
+                Some(v) if install => Some(check_vehicles(&mut check, v)),
+                Some(_) => {
+                    check.add(
+                        "vehicles",
+                        "not_applicable",
+                        "a repair order has one vehicle; create a new order for another",
+                    );
+                    None
+                }
+                None => None,
+            };
+            let window_start = match b.window_start {
+                Some(t) => Some(when("window_start", t)?),
+                None => order.window_start,
+            };
+            let window_end = match b.window_end {
+                Some(t) => Some(when("window_end", t)?),
+                None => order.window_end,
+            };
+            if (b.window_start.is_some() || b.window_end.is_some()) && !install {
+                check.add(
+                    "window_start",
+                    "not_applicable",
+                    "repair orders have no window",
+                );
+            }
+            if let (Some(s), Some(e)) = (window_start, window_end)
+                && e <= s
+            {
+                check.add("window_end", "out_of_range", "must be after window_start");
+            }
+            check.finish()?;
+            let requested_at = opt_when("requested_at", b.requested_at)?;
+            let mut changed = Vec::new();
+            let mut note = |yes: bool, what: &'static str| {
+                if yes {
+                    changed.push(what);
+                }
+            };
+            note(common.site_address != order.site_address, "地址");
+            note(lat != order.site_lat || lng != order.site_lng, "位置");
+            note(common.contact_name != order.contact_name, "联系人");
+            note(common.contact_phone != order.contact_phone, "联系电话");
+            note(common.urgency != order.urgency, "紧急程度");
+            note(
+                window_start != order.window_start || window_end != order.window_end,
+                "预约时段",
+            );
+            note(
+                requested_at.is_some_and(|t| t != order.requested_at),
+                "报修时间",
+            );
+            note(plates.is_some(), "车辆明细");
+            let patch = OrderPatch {
+                site_address: Some(common.site_address),
+                site_lat: Some(lat),
+                site_lng: Some(lng),
+                contact_name: Some(common.contact_name),
+                contact_phone: Some(common.contact_phone),
+                urgency: Some(common.urgency),
+                window_start: Some(window_start),
+                window_end: Some(window_end),
+                requested_at,
+                ..OrderPatch::default()
+            };
+            if let (Some(vehicles), Some(plates)) = (&b.vehicles, plates) {
+                let customer = customers::get_row(c, &order.customer_id)?;
+                let lines = resolve_vehicles(c, &customer, vehicles, plates)?;
+                store::delete_lines(c, &order.id)?;
+                insert_lines(c, &order.id, lines)?;
+            }
+            store::update(c, &order.id, order.version, &patch)?;
+            let comment = if changed.is_empty() {
+                "未改动".to_string()
+            } else {
+                format!("修改了：{}", changed.join("、"))
+            };
+            store::add_event(c, &order.id, &caller.id, "edited", None, Some(&comment))?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 simple_action!(

@@ -90,6 +90,12 @@ impl OrderStatus {
         matches!(self, OrderStatus::Closed | OrderStatus::Cancelled)
     }
 
+    /// The agent may still correct the order's site, contact, window, urgency and lines:
+    /// a draft, or an order the manager rejected (then it is resubmitted).
+    pub fn is_editable(self) -> bool {
+        matches!(self, OrderStatus::Draft | OrderStatus::Rejected)
+    }
+
     /// The order is on a technician's list of current jobs: assigned, accepted, ready,
     /// en route, on site, or on hold.
     pub fn is_active_for_technician(self) -> bool {
@@ -912,5 +918,11 @@ mod tests {
         }
         assert!(!OrderStatus::OnSite.parts_locked());
         assert!(!OrderStatus::OnHold.parts_locked());
+    }
+
+    #[test]
+    fn only_drafts_and_rejected_orders_are_editable() {
+        let editable: Vec<S> = S::ALL.iter().copied().filter(|s| s.is_editable()).collect();
+        assert_eq!(editable, vec![S::Draft, S::Rejected]);
     }
 }

@@ -144,6 +144,15 @@ pub struct OrderPatch {
     pub fee_fen: Option<Option<i64>>,
     pub wait_seconds: Option<Option<i64>>,
     pub repair_seconds: Option<Option<i64>>,
+    pub site_address: Option<String>,
+    pub site_lat: Option<f64>,
+    pub site_lng: Option<f64>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub urgency: Option<String>,
+    pub window_start: Option<Option<NaiveDateTime>>,
+    pub window_end: Option<Option<NaiveDateTime>>,
+    pub requested_at: Option<NaiveDateTime>,
 }
 
 #[derive(
@@ -528,6 +537,12 @@ pub fn insert_line(conn: &mut DbConn, line: &Line) -> StoreResult<()> {
     diesel::insert_into(l::work_order_lines)
         .values(line)
         .execute(conn)?;
+    Ok(())
+}
+
+/// Removes the order's lines (an editable order's lines, replaced; none has work on it).
+pub fn delete_lines(conn: &mut DbConn, order_id: &str) -> StoreResult<()> {
+    diesel::delete(l::work_order_lines.filter(l::order_id.eq(order_id))).execute(conn)?;
     Ok(())
 }
 

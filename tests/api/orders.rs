@@ -3743,3 +3743,103 @@ async fn recorded_parts_are_corrected_or_removed_until_completion() {
     assert_eq!(version_of(&o), v);
     assert_eq!(o["parts"][0]["quantity"], 1);
 }
+
+#[actix_web::test]
+async fn a_rejected_order_is_corrected_and_resubmitted() {
+    let s = zz().await;
+    let app = &s.app;
+    let o = install_order(&s, &["豫A83001"], true).await;
+    let id = id_of(&o);
+    let path = format!("{ORDERS}/{id}");
+    let o = act(app, &s.mgr, &o, "reject", json!({"reason": "车辆信息不全"})).await;
+    assert_eq!(o["status"], "rejected");
+    let send = |token: &str, version: Option<i64>, body: Value| {
+        let mut r = app.req(Method::PATCH, &path, token).json(&body);
+        if let Some(v) = version {
+            r = r.header("If-Match", format!("\"{v}\""));
+        }
+        r.send()
+    };
+    let edit = json!({
+        "site_address": "郑州市金水区花园路88号",
+        "site_lat": 34.80, "site_lng": 113.66,
+        "contact_name": "赵敏", "contact_phone": "13700001111",
+        "urgency": "urgent",
+        "vehicles": [
+            {"plate_no": "豫A83002", "driver": {"name": "李堃", "phone": "13912345678"}},
+            {"plate_no": "豫A83003"},
+        ],
+    });
+    let v = version_of(&o);
+    // If-Match required, and current
+    let res = send(&s.agent, None, edit.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_REQUIRED);
+    let res = send(&s.agent, Some(v - 1), edit.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    // another center's agent does not see it
+    let (_, bj_agent) = app.user("agent", &app.bj.id).await;
+    assert_problem(
+        send(&bj_agent, Some(v), edit.clone()).await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // a bad phone: 422, nothing changed
+    let vehicles_before = app.count("vehicles");
+    let lines_before = app.count("work_order_lines");
+    let mut bad = edit.clone();
+    bad["contact_phone"] = json!("12345");
+    let p = assert_problem(
+        send(&s.agent, Some(v), bad).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(p.to_string().contains("contact_phone"), "{p}");
+    let same = get_order(app, &s.mgr, &id).await;
+    assert_eq!(version_of(&same), v);
+    assert_eq!(same["contact_phone"], "13812345678");
+    assert_eq!(app.count("vehicles"), vehicles_before);
+    assert_eq!(app.count("work_order_lines"), lines_before);
+
+    // the correction
+    let res = send(&s.agent, Some(v), edit.clone()).await.unwrap();
+    let o = expect(res, StatusCode::OK).await;
+    assert_eq!(version_of(&o), v + 1);
+    assert_eq!(o["status"], "rejected");
+    assert_eq!(o["site_address"], "郑州市金水区花园路88号");
+    assert_eq!(o["site_lat"], 34.80);
+    assert_eq!(o["contact_name"], "赵敏");
+    assert_eq!(o["contact_phone"], "13700001111");
+    assert_eq!(o["urgency"], "urgent");
+    let plates: Vec<&str> = o["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["plate_no"].as_str().unwrap())
+        .collect();
+    assert_eq!(plates, vec!["豫A83002", "豫A83003"]);
+    let events = timeline(app, &id).await;
+    let edited = events
+        .iter()
+        .find(|e| e["action"] == "edited")
+        .expect("an edited event");
+    let comment = edited["comment"].as_str().unwrap_or_default();
+    assert!(
+        comment.contains("联系电话") && comment.contains("车辆明细"),
+        "{comment}"
+    );
+
+    // resubmitted and approved
+    let o = act(app, &s.agent, &o, "submit", json!({})).await;
+    assert_eq!(o["status"], "submitted");
+    let o = act(app, &s.mgr, &o, "approve", json!({})).await;
+    assert_eq!(o["status"], "approved");
+    // an approved order is not editable
+    assert_problem(
+        send(&s.agent, Some(version_of(&o)), edit).await.unwrap(),
+        StatusCode::CONFLICT,
+        "order_not_editable",
+    )
+    .await;
+}

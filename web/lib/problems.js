@@ -74,7 +74,7 @@ export const PROBLEMS = {
   nothing_due: '该工单已无应收款，无需收款',
   nothing_to_invoice: '没有可开票的费用',
   nothing_to_remit: '没有需要交款的现金',
-  order_not_editable: '工单已提交审批，只有草稿或被驳回的工单可以修改',
+  order_not_editable: '只有草稿或被驳回的工单可以修改；已审批的工单请联系调度员改派或取消',
   overflow: '金额过大，请检查后重新填写',
   overpayment: '收款金额超过应收金额，请按应收金额收款',
   parts_locked: '工单已完工，配件不能再修改，请联系经理',
