@@ -439,7 +439,11 @@ fn assert_each_once(mail: &[Mail], numbers: &[String]) {
 async fn serve_with_an_smtp_url_starts_and_delivers() {
     let smtp = Smtp::start(Mode::Accept).await;
     let site = Site::new();
-    let mut app = Instance::start(&site, &["--demo", "--smtp-url", &smtp.url()], &[]);
+    let mut app = Instance::start(
+        &site,
+        &["--demo", "--demo-registry-only", "--smtp-url", &smtp.url()],
+        &[],
+    );
     app.ready().await;
     let agent = app.token("zz.agent1").await;
     let number = app.submit_order(&agent, 1).await;
@@ -482,6 +486,7 @@ async fn three_minutes_without_smtp_lose_and_double_nothing() {
         &site,
         &[
             "--demo",
+            "--demo-registry-only",
             "--smtp-url",
             &smtp.url(),
             "--mail-retry-base",
@@ -560,6 +565,7 @@ async fn a_message_a_killed_worker_was_sending_goes_out_again_with_its_message_i
     let site = Site::new();
     let args = [
         "--demo",
+        "--demo-registry-only",
         "--smtp-url",
         &smtp.url(),
         "--mail-retry-base",
