@@ -1606,7 +1606,7 @@ fn assign_action(
             ..Default::default()
         };
         store::set_assignments(c, &order.id, &b.lead_id, &b.helper_ids)?;
-        let mut comment = format!("主技师 {}", b.lead_id);
+        let mut comment = format!("主修 {}", b.lead_id);
         if !b.helper_ids.is_empty() {
             comment.push_str(&format!("，协助 {}", b.helper_ids.join("、")));
         }
