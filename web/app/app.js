@@ -849,6 +849,14 @@ function typed() {
 view.addEventListener('input', (ev) => { ev.target.dataset.dirty = '1'; });
 view.addEventListener('change', (ev) => { ev.target.dataset.dirty = '1'; });
 
+/** the folds (`<details id>`) open on the screen drawn last, and that screen's hash */
+const folds = new Set();
+let foldsOf = '';
+view.addEventListener('toggle', (ev) => {
+  const d = ev.target;
+  if (d.id && d.tagName === 'DETAILS' && !d.open) folds.delete(d.id);
+}, true);
+
 async function render(scroll) {
   const hash = location.hash || '#/';
   const [re, screen, live] = ROUTES.find(([r]) => r.test(hash)) || ROUTES[0];
@@ -859,9 +867,11 @@ async function render(scroll) {
     const nodes = await screen(...args);
     if (mine !== token || hash !== (location.hash || '#/')) return;
     const keep = scroll ? [] : typed();
-    const opened = scroll ? [] : [...view.querySelectorAll('details[open][id]')].map((d) => d.id);
+    // a fold the technician opened stays open through every redraw of the same screen
+    if (hash !== foldsOf) { foldsOf = hash; folds.clear(); }
+    for (const d of view.querySelectorAll('details[open][id]')) folds.add(d.id);
     mount(view, nodes);
-    for (const id of opened) document.getElementById(id)?.setAttribute('open', '');
+    for (const id of folds) document.getElementById(id)?.setAttribute('open', '');
     fitNextbar();
     for (const [id, value] of keep) {
       const el = document.getElementById(id);
