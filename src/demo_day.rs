@@ -254,7 +254,7 @@ struct Fleet {
 
 /// Loads the day through the API of `state`. Called once, right after the registry.
 pub async fn load(state: web::Data<AppState>) -> Result<DaySummary, String> {
-    let app = test::init_service(App::new().app_data(state).configure(api::configure)).await;
+    let app = test::init_service(App::new().configure(api::with_state(state))).await;
     let mut api = Api { app, n: 0 };
     let mut sum = DaySummary::default();
     let admin = api.login("admin").await?;

@@ -6,6 +6,7 @@
 //! See docs/architecture.md.
 
 pub mod api;
+pub mod app;
 pub mod config;
 pub mod demo;
 pub mod demo_day;

@@ -9,7 +9,7 @@ use actix_web::{App, HttpServer, web};
 use std::sync::Arc;
 
 use crate::api::support::Db;
-use crate::api::{self, AppState, auth::JwtKeys};
+use crate::api::{self, AppState, session::JwtKeys};
 use crate::documents::Documents;
 use crate::notify::worker::{self, MailSettings};
 use crate::store::{self, Backend, DbTarget, Pool};
@@ -55,7 +55,7 @@ pub fn app_state(
     };
     Ok(web::Data::new(AppState {
         pool: Db::new(pool.clone(), inline_reads),
-        jwt: JwtKeys::new(&settings.jwt_secret),
+        jwt: web::Data::new(JwtKeys::new(&settings.jwt_secret)),
         token_ttl: settings.token_ttl,
         documents: settings.documents.clone(),
     }))
@@ -86,10 +86,9 @@ impl Application {
         }
         let mut server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
                 .wrap(from_fn(api::reject_nul))
                 .wrap(from_fn(api::access_log))
-                .configure(api::configure)
+                .configure(api::with_state(state.clone()))
         })
         .listen(listener)
         .map_err(|e| e.to_string())?;

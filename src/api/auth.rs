@@ -1,144 +1,21 @@
-//! Login, tokens, and the `Caller` extractor that every protected handler takes.
+//! Login, the signed-in user, and changing one's password. Tokens and the `Caller`
+//! extractor are `session`'s.
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::Duration;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, Header};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
 use super::error::ApiError;
 use super::json::Json;
+use super::session::{Caller, Claims};
+use super::state::AppState;
 use super::support::{Check, in_tx, with_db, with_db_anon};
-use crate::domain::access::{Op, Resource, Role, Scope, allowed};
 use crate::store::{self, users};
 
 /// Failed logins in a row before the account is locked, and for how long.
 pub const MAX_FAILURES: i32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
-
-pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    /// Tokens whose signature was already checked, with their claims: a token is immutable,
-    /// so checking it once is enough; expiry is still checked on every use. Decoding
-    /// (base64, HMAC, two JSON parses) was a tenth of a cached read's time.
-    verified: Mutex<HashMap<String, Arc<Claims>>>,
-}
-
-/// Verified tokens kept at most; the map starts over when full.
-const VERIFIED_TOKENS_MAX: usize = 10_000;
-/// Seconds of clock skew allowed on `exp`, as in the first check.
-const EXP_LEEWAY: i64 = 5;
-
-impl JwtKeys {
-    pub fn new(secret: &[u8]) -> Self {
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            verified: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The claims of a valid, unexpired token.
-    fn claims(&self, token: &str) -> Result<Arc<Claims>, ApiError> {
-        let cached = self
-            .verified
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(token)
-            .cloned();
-        let claims = match cached {
-            Some(c) => c,
-            None => {
-                let mut validation = Validation::new(Algorithm::HS256);
-                validation.leeway = EXP_LEEWAY as u64;
-                let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-                    .map_err(|e| match e.kind() {
-                        jsonwebtoken::errors::ErrorKind::ExpiredSignature => expired(),
-                        _ => unauthenticated("invalid token"),
-                    })?
-                    .claims;
-                let claims = Arc::new(claims);
-                let mut map = self.verified.lock().unwrap_or_else(|p| p.into_inner());
-                if map.len() >= VERIFIED_TOKENS_MAX {
-                    map.clear();
-                }
-                map.insert(token.to_string(), claims.clone());
-                claims
-            }
-        };
-        if claims.exp + EXP_LEEWAY < chrono::Utc::now().timestamp() {
-            return Err(expired());
-        }
-        Ok(claims)
-    }
-}
-
-fn expired() -> ApiError {
-    ApiError::Unauthenticated {
-        code: "token_expired",
-        detail: "the token has expired; log in again".into(),
-    }
-}
-
-/// Users whose session check passed, on SQLite, where this process makes every change to
-/// users: the check is skipped while nothing that changes sign-in state has been written
-/// since. A change bumps the epoch after its transaction ends, so an entry read from a
-/// snapshot older than the change is never trusted again (readers note the epoch before
-/// their snapshot starts). PostgreSQL, with other instances writing, checks every time.
-#[derive(Default)]
-pub struct SessionCache {
-    epoch: AtomicU64,
-    /// user id → (token version, epoch it was checked in)
-    valid: Mutex<HashMap<String, (i32, u64)>>,
-}
-
-impl SessionCache {
-    /// Call before the snapshot that checks the session starts.
-    pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
-    }
-
-    pub fn knows(&self, session: &Session) -> bool {
-        let epoch = self.epoch();
-        self.valid
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&session.user_id)
-            .is_some_and(|&(tv, e)| tv == session.token_version && e == epoch)
-    }
-
-    pub fn remember(&self, session: &Session, epoch: u64) {
-        let mut map = self.valid.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= VERIFIED_TOKENS_MAX {
-            map.clear();
-        }
-        map.insert(session.user_id.clone(), (session.token_version, epoch));
-    }
-
-    /// After a transaction that changed a user's sign-in state has ended.
-    pub fn invalidate(&self) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        self.valid.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Claims {
-    sub: String,
-    role: String,
-    center: String,
-    /// token version: tokens from before a deactivation or password change stop working
-    tv: i32,
-    iat: i64,
-    exp: i64,
-}
 
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     crate::password::hash(password).map_err(ApiError::Internal)
@@ -161,135 +38,6 @@ pub fn check_new_password(check: &mut Check, field: &str, pw: &str) {
         check.add(field, "too_short", "at least 8 characters");
     } else if n > 128 {
         check.add(field, "too_long", "at most 128 characters");
-    }
-}
-
-/// The authenticated user behind a request, from a valid token. Role and center come
-/// from the token: changing either bumps the user's token version, so they are current
-/// whenever the `Session` check passes.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub id: String,
-    pub role: Role,
-    pub center_id: String,
-    pub scope: Scope,
-    token_version: i32,
-}
-
-/// What is re-checked against the database on every request, on the connection that does
-/// the request's work: a deactivation or password change takes effect at once.
-#[derive(Debug, Clone)]
-pub struct Session {
-    user_id: String,
-    token_version: i32,
-}
-
-impl Session {
-    pub fn verify(&self, conn: &mut crate::store::DbConn) -> Result<(), ApiError> {
-        match users::principal(conn, &self.user_id)? {
-            Some(p) if p.active && p.token_version == self.token_version => Ok(()),
-            _ => Err(unauthenticated("the token is no longer valid")),
-        }
-    }
-}
-
-impl Caller {
-    pub fn session(&self) -> Session {
-        Session {
-            user_id: self.id.clone(),
-            token_version: self.token_version,
-        }
-    }
-
-    /// 403 unless the role may do `op` on `resource`.
-    pub fn require(&self, resource: Resource, op: Op) -> Result<(), ApiError> {
-        if allowed(self.role, resource, op) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-
-    /// The center filter of a list, given the `center_id` asked for: `None` when the
-    /// caller can see nothing of it (another center), `Some(None)` for all centers.
-    pub fn list_center(&self, requested: Option<&str>) -> Option<Option<String>> {
-        use crate::domain::access::CenterFilter;
-        match self.scope.center_filter(requested) {
-            CenterFilter::Nothing => None,
-            CenterFilter::All => Some(None),
-            CenterFilter::Only(c) => Some(Some(c.to_string())),
-        }
-    }
-
-    /// 403 unless the caller approves things of `center_id` (`access::may_approve`).
-    pub fn approves(&self, center_id: &str) -> Result<(), ApiError> {
-        if crate::domain::access::may_approve(self.role, true, &self.center_id, center_id) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-
-    /// 404 unless the object's center is in the caller's scope.
-    pub fn see(&self, center_id: &str) -> Result<(), ApiError> {
-        if self.scope.covers(center_id) {
-            Ok(())
-        } else {
-            Err(ApiError::NotFound)
-        }
-    }
-}
-
-fn unauthenticated(detail: &str) -> ApiError {
-    ApiError::Unauthenticated {
-        code: "unauthenticated",
-        detail: detail.to_string(),
-    }
-}
-
-/// 428 when the operation needs a header (`openapi::HEADERS`) the request lacks.
-fn missing_header(req: &HttpRequest) -> Option<ApiError> {
-    let pattern = req.match_pattern()?;
-    let needs = super::openapi::needs(req.method().as_str(), &pattern)?;
-    let headers = req.headers();
-    if needs.if_match && !headers.contains_key(actix_web::http::header::IF_MATCH) {
-        return Some(ApiError::PreconditionRequired);
-    }
-    if needs.key == super::openapi::Key::Required && !headers.contains_key("Idempotency-Key") {
-        return Some(ApiError::KeyRequired);
-    }
-    None
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_string());
-        let missing = missing_header(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("no app state".into()))?;
-            let token = token.ok_or_else(|| unauthenticated("missing bearer token"))?;
-            let claims = state.jwt.claims(&token)?;
-            let role = Role::parse(&claims.role).ok_or_else(|| unauthenticated("invalid token"))?;
-            if let Some(e) = missing {
-                return Err(e);
-            }
-            Ok(Caller {
-                scope: Scope::for_user(role, &claims.center),
-                id: claims.sub.clone(),
-                role,
-                center_id: claims.center.clone(),
-                token_version: claims.tv,
-            })
-        })
     }
 }
 

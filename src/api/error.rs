@@ -9,19 +9,21 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use chrono::NaiveDateTime;
+
+use crate::app;
+use crate::domain::feedback::TicketRefusal;
 use crate::domain::ids::IdError;
+use crate::domain::ledger::{AdjustmentRefusal, LedgerRefusal};
+use crate::domain::order::Refusal;
+use crate::domain::registry::BindRefusal;
+use crate::domain::reported_time::TimeRefusal;
 use crate::store::StoreError;
 
 /// `Retry-After` of a 503 `unavailable` answer, in seconds.
 pub const RETRY_AFTER_SECS: &str = "5";
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `contacts[0].phone`, or `row 12: imei` for imports
-    pub field: String,
-    pub code: String,
-    pub message: String,
-}
+pub use crate::app::FieldError;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -105,11 +107,7 @@ impl ApiError {
     }
 
     pub fn bad_id(field: &str, e: &IdError) -> FieldError {
-        FieldError {
-            field: field.to_string(),
-            code: e.code().to_string(),
-            message: e.to_string(),
-        }
+        FieldError::bad_id(field, e)
     }
 
     fn code(&self) -> String {
@@ -274,8 +272,119 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
-impl From<crate::domain::registry::BindRefusal> for ApiError {
-    fn from(r: crate::domain::registry::BindRefusal) -> Self {
+impl From<BindRefusal> for ApiError {
+    fn from(r: BindRefusal) -> Self {
         ApiError::conflict(r.code(), r.to_string())
+    }
+}
+
+/// The use cases' errors: the one place they become HTTP.
+impl From<app::Error> for ApiError {
+    fn from(e: app::Error) -> Self {
+        use app::Error as E;
+        match e {
+            E::NotFound => ApiError::NotFound,
+            E::Forbidden => ApiError::Forbidden,
+            E::Conflict {
+                code,
+                detail,
+                extra,
+            } => ApiError::Conflict {
+                code,
+                detail,
+                extra,
+            },
+            E::PreconditionFailed { current } => ApiError::PreconditionFailed { current },
+            E::Validation(errors) => ApiError::Validation(errors),
+            E::Unprocessable { code, detail } => ApiError::Unprocessable { code, detail },
+            E::Order(r) => order_refused(r),
+            E::Ticket(r) => ticket_refused(r),
+            E::Ledger(r) => ledger_refused(r),
+            E::Adjustment(r) => adjustment_refused(r),
+            E::Bind(r) => r.into(),
+            E::ReportedTime { refusal, previous } => time_refused(refusal, previous),
+            E::DocumentsUnavailable(d) => ApiError::DocumentsUnavailable(d),
+            E::Store(e) => e.into(),
+            E::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// The order state machine's refusal: 403 for the role, 409 with the current status.
+fn order_refused(r: Refusal) -> ApiError {
+    match r {
+        Refusal::NotPermitted { .. } => ApiError::Forbidden,
+        Refusal::WrongState { current, action } => {
+            let mut extra = serde_json::Map::new();
+            extra.insert("current_status".into(), current.as_str().into());
+            ApiError::Conflict {
+                code: r.code().to_string(),
+                detail: format!(
+                    "cannot {} an order that is {}",
+                    action.endpoint(),
+                    current.as_str()
+                ),
+                extra: Some(extra),
+            }
+        }
+    }
+}
+
+fn ticket_refused(r: TicketRefusal) -> ApiError {
+    let mut extra = serde_json::Map::new();
+    if let TicketRefusal::WrongState { current } = &r {
+        extra.insert("current_status".into(), current.as_str().into());
+    }
+    ApiError::Conflict {
+        code: r.code().to_string(),
+        detail: match r {
+            TicketRefusal::WrongState { current } => {
+                format!("not possible on a {} ticket", current.as_str())
+            }
+            TicketRefusal::CustomerNotTold => {
+                "record how the customer was told the result first".into()
+            }
+        },
+        extra: Some(extra),
+    }
+}
+
+/// A ledger refusal: an invalid amount is the field's error (422), the rest 409.
+fn ledger_refused(r: LedgerRefusal) -> ApiError {
+    if r.is_invalid_input() {
+        return ApiError::field("amount_fen", r.code(), r.to_string());
+    }
+    let mut extra = serde_json::Map::new();
+    if let LedgerRefusal::Overpayment { due } = r {
+        extra.insert("due_fen".into(), due.as_i64().into());
+    }
+    ApiError::Conflict {
+        code: r.code().to_string(),
+        detail: r.to_string(),
+        extra: (!extra.is_empty()).then_some(extra),
+    }
+}
+
+fn adjustment_refused(r: AdjustmentRefusal) -> ApiError {
+    match r {
+        AdjustmentRefusal::NotPositive | AdjustmentRefusal::MoreThanDue { .. } => {
+            ApiError::field("amount_fen", r.code(), r.to_string())
+        }
+        _ => ApiError::conflict(r.code(), r.to_string()),
+    }
+}
+
+/// An offline action's `at` out of bounds (`domain::reported_time`): 422 with its code.
+fn time_refused(r: TimeRefusal, previous: Option<NaiveDateTime>) -> ApiError {
+    ApiError::Unprocessable {
+        code: r.code(),
+        detail: match r {
+            TimeRefusal::TooOld => "at: more than 72 hours ago".to_string(),
+            TimeRefusal::InFuture => "at: in the future".to_string(),
+            TimeRefusal::BeforePreviousStep => format!(
+                "at: before the order's previous step ({})",
+                previous.map(|p| p.to_string()).unwrap_or_default()
+            ),
+        },
     }
 }

@@ -12,11 +12,11 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::auth::Caller;
 use super::error::ApiError;
+use super::json::opt_when;
 use super::json::{ClientTime, Json, JsonOrEmpty};
-use super::orders::opt_when;
+use super::session::Caller;
+use super::state::AppState;
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, scoped_page, with_db,
 };
@@ -30,7 +30,6 @@ use crate::store::feedback::{
     self as store, FeedbackSettings, FollowUp, FollowUpFilter, KpiGroup, Ticket, TicketEvent,
     TicketFilter, TicketPatch,
 };
-use crate::store::orders::WorkOrder;
 use crate::store::{DbConn, StoreResult, centers, customers, new_id, now, orders, users};
 
 const TEXT_MAX: usize = 2000;
@@ -85,7 +84,7 @@ fn open_ticket(
     let center = centers::get(c, center_id)?;
     let settings = store::settings(c, center_id)?;
     let year = chrono::Datelike::year(&china_day(received_at));
-    let seq = orders::next_number(c, center_id, kind.prefix(), year)?;
+    let seq = crate::store::numbers::next_number(c, center_id, kind.prefix(), year)?;
     let t = now();
     let ticket = Ticket {
         id: new_id(),
@@ -547,38 +546,6 @@ pub async fn handover(
 }
 
 // ---------------------------------------------------------------- follow-ups
-
-/// The follow-up call a completed order needs (inside the completion's transaction):
-/// assigned to the agent who took the order, due the next day.
-pub(crate) fn on_completed(c: &mut DbConn, order: &WorkOrder) -> StoreResult<()> {
-    if store::follow_up_of_order(c, &order.id)?.is_some() {
-        return Ok(());
-    }
-    let creator = users::get(c, &order.created_by)?;
-    let t = now();
-    store::insert_follow_up(
-        c,
-        &FollowUp {
-            id: new_id(),
-            center_id: order.center_id.clone(),
-            customer_id: order.customer_id.clone(),
-            order_id: Some(order.id.clone()),
-            kind: "completion".into(),
-            status: "open".into(),
-            unreachable: false,
-            assignee_id: (creator.role == "agent" && creator.active).then_some(creator.id),
-            due_at: t + Duration::days(1),
-            done_at: None,
-            done_by: None,
-            score: None,
-            comment: None,
-            ticket_id: None,
-            version: 1,
-            created_at: t,
-            updated_at: t,
-        },
-    )
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

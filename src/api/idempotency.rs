@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use crate::store::DbConn;
-use crate::store::orders as store;
+use crate::store::idempotency as store;
 
 /// A request's key (if it sent one) and what makes two requests "the same".
 pub struct Idempotency {

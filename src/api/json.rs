@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev, web};
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use futures_util::future::LocalBoxFuture;
 
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -259,6 +259,30 @@ impl serde::Serialize for ClientTime {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(s)
     }
+}
+
+/// Times a client may send: 2000 to 2099. Beyond that chrono's arithmetic can overflow,
+/// PostgreSQL's timestamps end, and SQLite's text timestamps stop sorting by time.
+pub fn when(field: &str, t: ClientTime) -> Result<NaiveDateTime, ApiError> {
+    let t = t.utc();
+    let year = chrono::Datelike::year(&t);
+    if (2000..2100).contains(&year) {
+        Ok(naive(t))
+    } else {
+        Err(ApiError::field(
+            field,
+            "out_of_range",
+            "a time between 2000 and 2099",
+        ))
+    }
+}
+
+pub fn opt_when(field: &str, t: Option<ClientTime>) -> Result<Option<NaiveDateTime>, ApiError> {
+    t.map(|t| when(field, t)).transpose()
+}
+
+fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+    crate::store::micros(t.naive_utc())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod equipment;
 pub mod error;
 pub mod export;
 pub mod feedback;
+pub mod headers;
 pub mod idempotency;
 pub mod json;
 pub mod money;
@@ -17,6 +18,8 @@ pub mod orders;
 pub mod outbox;
 pub mod pages;
 pub mod reports;
+pub mod session;
+pub mod state;
 pub mod support;
 pub mod technicians;
 pub mod users;
@@ -31,18 +34,19 @@ use actix_web::{HttpResponse, get, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use error::ApiError;
+pub use state::AppState;
 
 /// JSON bodies larger than this answer 413.
 pub const JSON_LIMIT: usize = 64 * 1024;
 /// CSV imports larger than this answer 413 (5,000 rows fit easily).
 pub const UPLOAD_LIMIT: usize = 2 * 1024 * 1024;
 
-pub struct AppState {
-    pub pool: support::Db,
-    pub jwt: auth::JwtKeys,
-    /// token lifetime in seconds
-    pub token_ttl: i64,
-    pub documents: std::sync::Arc<crate::documents::Documents>,
+/// The app's state and every route, for `App::configure`.
+pub fn with_state(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(state.jwt.clone()).app_data(state);
+        configure(cfg);
+    }
 }
 
 /// Registers every route; used by the server and nothing else.

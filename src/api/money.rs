@@ -13,14 +13,13 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::auth::Caller;
 use super::error::ApiError;
 use super::idempotency::{Idempotency, answer};
 use super::json::{ClientTime, Json, JsonOrEmpty};
+use super::session::Caller;
+use super::state::AppState;
 use super::support::{
-    Check, PageParams, created_etag, if_match, in_tx, named_approver, ok_etag, page_json,
-    scoped_page, with_db,
+    Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, scoped_page, with_db,
 };
 use crate::domain::access::Role;
 use crate::domain::china_day;
@@ -34,7 +33,7 @@ use crate::store::money::{
     self as store, Adjustment, Charge, ChargeFilter, Discrepancy, Invoice, InvoiceFilter, Payment,
     PaymentFilter, Remittance, RemittanceFilter,
 };
-use crate::store::orders::{self as orders, WorkOrder};
+use crate::store::orders::{self as orders};
 use crate::store::{DbConn, centers, customers, new_id, now, users};
 
 /// A center without settings: discounts and waivers up to ¥50.00 need no approval.
@@ -69,7 +68,7 @@ pub(crate) fn office(caller: &Caller) -> Result<(), ApiError> {
 /// Callers who may approve anything at all (of their own center); the object's center is
 /// checked once it is loaded.
 fn approver(caller: &Caller) -> Result<(), ApiError> {
-    caller.approves(&caller.center_id)
+    Ok(caller.approves(&caller.center_id)?)
 }
 
 fn finance(caller: &Caller) -> Result<(), ApiError> {
@@ -201,98 +200,6 @@ fn save_state(
         settled_at,
     )?;
     Ok(status)
-}
-
-/// Makes the charge of an order that just completed with `fee`: the customer's terms say
-/// whether it is collected on site (cash) or goes on an invoice (credit).
-pub fn open_charge(c: &mut DbConn, order: &WorkOrder, fee: Fen) -> Result<(), ApiError> {
-    let customer = customers::get_row(c, &order.customer_id)?;
-    let at = now();
-    let st = ChargeState::new(fee);
-    store::insert_charge(
-        c,
-        &Charge {
-            id: new_id(),
-            order_id: order.id.clone(),
-            center_id: order.center_id.clone(),
-            customer_id: order.customer_id.clone(),
-            technician_id: order.lead_technician_id.clone(),
-            terms: customer.payment_terms.clone(),
-            amount_fen: fee.as_i64(),
-            adjusted_fen: 0,
-            paid_fen: 0,
-            status: st.status().as_str().to_string(),
-            invoice_id: None,
-            day: china_day(at),
-            created_at: at,
-            settled_at: st.status().is_settled().then_some(at),
-            version: 1,
-            updated_at: at,
-        },
-    )?;
-    Ok(())
-}
-
-/// 409 unless the order may close (`domain::closing`): its charge settled with no
-/// adjustment waiting, the cash collected on site in a remittance finance confirmed, and
-/// its completion follow-up recorded or given up as unreachable. The problem's `code` is
-/// the first blocker, `blockers` all of them.
-pub fn require_closable(c: &mut DbConn, order_id: &str) -> Result<(), ApiError> {
-    use crate::domain::closing::{self, Closing, Collection, FollowUp, Handover};
-    let Some(ch) = store::charge_of_order(c, order_id)? else {
-        return Err(ApiError::conflict(
-            "charge_missing",
-            "the order has no charge (it was not completed)",
-        ));
-    };
-    let pending = store::adjustments(c, &ch.id)?
-        .iter()
-        .any(|a| a.status == AdjustmentStatus::Pending.as_str());
-    let status = ChargeStatus::parse(&ch.status).unwrap_or(ChargeStatus::Open);
-    let collections: Vec<Collection> = store::live_collections(c, &ch.id)?
-        .into_iter()
-        .map(|(p, remittance)| Collection {
-            method: PaymentMethod::parse(&p.method).unwrap_or(PaymentMethod::Cash),
-            on_site: p.on_site,
-            handover: match remittance.as_deref() {
-                None => Handover::NotRemitted,
-                Some("confirmed") => Handover::Confirmed,
-                Some(_) => Handover::Unconfirmed,
-            },
-        })
-        .collect();
-    let follow_up = match crate::store::feedback::follow_up_of_order(c, order_id)? {
-        Some(f) if f.status == "done" && f.unreachable => FollowUp::Unreachable,
-        Some(f) if f.status == "done" => FollowUp::Recorded,
-        _ => FollowUp::Pending,
-    };
-    let blockers = closing::close_blockers(&Closing {
-        charge_settled: status.is_settled() && !pending,
-        collections: &collections,
-        follow_up,
-    });
-    let Some(first) = blockers.first() else {
-        return Ok(());
-    };
-    let mut extra = serde_json::Map::new();
-    extra.insert(
-        "blockers".into(),
-        blockers.iter().map(|b| b.code()).collect::<Vec<_>>().into(),
-    );
-    extra.insert("charge_status".into(), ch.status.clone().into());
-    extra.insert(
-        "due_fen".into(),
-        (ch.amount_fen - ch.adjusted_fen - ch.paid_fen).into(),
-    );
-    Err(ApiError::Conflict {
-        code: first.code().into(),
-        detail: if *first == closing::Blocker::ChargeUnsettled && pending {
-            "an adjustment of the charge waits for a manager's approval".into()
-        } else {
-            first.detail().into()
-        },
-        extra: Some(extra),
-    })
 }
 
 /// A charge with what is still due, its adjustments and its ledger entries.
@@ -617,7 +524,7 @@ fn next_receipt(
 ) -> Result<String, ApiError> {
     let center = centers::get(c, center_id)?;
     let year = china_day(at).year();
-    let seq = orders::next_number(c, center_id, "SJ", year)?;
+    let seq = crate::store::numbers::next_number(c, center_id, "SJ", year)?;
     Ok(ledger::receipt_number(&center.code, year, seq))
 }
 
@@ -889,7 +796,7 @@ pub async fn reverse(
             // a reversal and a remittance of one technician's payments queue on their profile
             // row (PostgreSQL; SQLite's writers are serialized), so a payment is never both
             // reversed and handed over
-            orders::lock_technician(c, &orig.collector_id)?;
+            crate::store::technicians::lock_technician(c, &orig.collector_id)?;
             if let Some(ch) = &orig.charge_id {
                 store::lock_charge(c, ch)?;
             }
@@ -897,7 +804,7 @@ pub async fn reverse(
                 store::lock_invoice(c, inv)?;
             }
             let approver_id = match &b.approver_id {
-                Some(a) => named_approver(c, "approver_id", a, &orig.center_id)?.id,
+                Some(a) => crate::app::named_approver(c, "approver_id", a, &orig.center_id)?.id,
                 None => caller.id.clone(),
             };
             ledger::check_reversal(ReversalCheck {
@@ -1112,7 +1019,7 @@ pub async fn create_remittance(
     check.finish()?;
     let outcome = in_tx(&state.pool, caller.session(), move |c| {
         idem.write(c, &caller.id, StatusCode::CREATED, |c| {
-            orders::lock_technician(c, &caller.id)?;
+            crate::store::technicians::lock_technician(c, &caller.id)?;
             let open = store::unremitted(c, &caller.id)?;
             let batch: Vec<Payment> = match &b.payment_ids {
                 None => open,
@@ -1520,7 +1427,7 @@ pub async fn create_invoice(
         let at = now();
         let issue = b.issue_date.unwrap_or_else(|| china_day(at));
         let center = centers::get(c, &customer.center_id)?;
-        let seq = orders::next_number(c, &center.id, "ZD", issue.year())?;
+        let seq = crate::store::numbers::next_number(c, &center.id, "ZD", issue.year())?;
         let mut total = 0i64;
         let inv_id = new_id();
         let mut dues = Vec::new();

@@ -8,15 +8,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::auth::Caller;
 use super::documents;
 use super::error::ApiError;
 use super::idempotency::{Idempotency, answer};
-use super::json::{ClientTime, Json, JsonOrEmpty};
+use super::json::{ClientTime, Json, JsonOrEmpty, opt_when, when};
+use super::session::Caller;
+use super::state::AppState;
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, page_json, with_db,
 };
@@ -136,7 +136,7 @@ fn view(c: &mut DbConn, caller: &Caller, order: WorkOrder) -> Result<OrderView, 
     let parts = store::parts_used(c, &order.id)?;
     let verbal_approvals = store::verbal_approvals(c, &order.id)?;
     let charge = crate::store::money::charge_of_order(c, &order.id)?;
-    let customer_name = crate::store::money::customer_names(c, &[order.customer_id.as_str()])?
+    let customer_name = crate::store::names::customer_names(c, &[order.customer_id.as_str()])?
         .remove(&order.customer_id)
         .unwrap_or_default();
     let allowed_actions = order::allowed_actions(
@@ -251,7 +251,7 @@ fn transition_at(
         notify::on_order(c, &order.id, notice)?;
     }
     if action == Action::Complete {
-        super::feedback::on_completed(c, order)?;
+        crate::app::feedback::on_completed(c, order)?;
     }
     Ok(to)
 }
@@ -496,33 +496,6 @@ fn check_common(
     }
 }
 
-/// Times a client may send: 2000 to 2099. Beyond that chrono's arithmetic can overflow,
-/// PostgreSQL's timestamps end, and SQLite's text timestamps stop sorting by time.
-pub(crate) fn when(field: &str, t: ClientTime) -> Result<NaiveDateTime, ApiError> {
-    let t = t.utc();
-    let year = chrono::Datelike::year(&t);
-    if (2000..2100).contains(&year) {
-        Ok(naive(t))
-    } else {
-        Err(ApiError::field(
-            field,
-            "out_of_range",
-            "a time between 2000 and 2099",
-        ))
-    }
-}
-
-pub(crate) fn opt_when(
-    field: &str,
-    t: Option<ClientTime>,
-) -> Result<Option<NaiveDateTime>, ApiError> {
-    t.map(|t| when(field, t)).transpose()
-}
-
-fn naive(t: DateTime<Utc>) -> NaiveDateTime {
-    crate::store::micros(t.naive_utc())
-}
-
 #[allow(clippy::too_many_arguments)]
 fn new_order(
     c: &mut DbConn,
@@ -537,7 +510,7 @@ fn new_order(
 ) -> Result<WorkOrder, ApiError> {
     let center = centers::get(c, center_id)?;
     let year = chrono::Datelike::year(&crate::domain::china_day(now()));
-    let seq = store::next_number(c, center_id, kind.as_str(), year)?;
+    let seq = crate::store::numbers::next_number(c, center_id, kind.as_str(), year)?;
     let t = now();
     Ok(WorkOrder {
         id: new_id(),
@@ -1061,7 +1034,7 @@ pub async fn list(
             .iter()
             .map(|o| o.customer_id.as_str())
             .collect();
-        let names = crate::store::money::customer_names(c, &ids)?;
+        let names = crate::store::names::customer_names(c, &ids)?;
         Ok(orders.map(|order| OrderListItem {
             customer_name: names.get(&order.customer_id).cloned().unwrap_or_default(),
             order,
@@ -1493,7 +1466,7 @@ pub async fn close(
         |c, caller, order, comment| {
             next_state(caller, order, Action::Close)?;
             // 篇三: completed → money remitted → finance confirms → follow-up → closed
-            super::money::require_closable(c, &order.id)?;
+            crate::app::charges::require_closable(c, &order.id)?;
             let patch = OrderPatch {
                 closed_at: Some(Some(now())),
                 ..Default::default()
@@ -1581,7 +1554,7 @@ fn assign_action(
         let at = when("scheduled_at", b.scheduled_at)?;
         let window = Duration::hours(VISIT_HOURS);
         // two managers booking the same technician at once queue here (PostgreSQL)
-        store::lock_technician(c, &b.lead_id)?;
+        crate::store::technicians::lock_technician(c, &b.lead_id)?;
         let clashes: Vec<String> = store::bookings(c, &order.center_id, at - window, at + window)?
             .into_iter()
             .filter(|(t, oid, _)| t == &b.lead_id && oid != &order.id)
@@ -1896,7 +1869,7 @@ pub async fn complete(
                 at,
             )?;
             // the fee becomes what the customer owes, in the same transaction
-            super::money::open_charge(c, order, fee.total)?;
+            crate::app::charges::open(c, order, fee.total)?;
             Ok(())
         },
     )
@@ -2615,7 +2588,7 @@ pub async fn add_verbal_approval(
         |c, caller, order, (content, b)| {
             on_site(caller, order, true)?;
             let approver =
-                super::support::named_approver(c, "approver_id", &b.approver_id, &order.center_id)?;
+                crate::app::named_approver(c, "approver_id", &b.approver_id, &order.center_id)?;
             let t = now();
             store::insert_verbal_approval(
                 c,

@@ -4,9 +4,9 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::auth::Caller;
 use super::error::ApiError;
+use super::session::Caller;
+use super::state::AppState;
 use super::support::{Check, PageParams, in_tx, page_json, with_db};
 use crate::domain::access::{Op, Resource};
 use crate::store::now;

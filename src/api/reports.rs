@@ -7,11 +7,11 @@ use actix_web::{HttpResponse, get, web};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::auth::Caller;
 use super::error::ApiError;
 use super::export::{self, Cell, ExportFormat, Table};
 use super::money::{PaymentQuery, money_reader, office, payment_filter};
+use super::session::Caller;
+use super::state::AppState;
 use super::support::{Check, with_db};
 use crate::domain::china_day;
 use crate::domain::ledger::{self, AgingBucket, PaymentMethod};
@@ -76,7 +76,7 @@ pub fn reconciliation(
     let mut ids: Vec<&str> = rows.iter().map(|r| r.technician_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let names = store::user_names(c, &ids)?;
+    let names = crate::store::names::user_names(c, &ids)?;
     let mut center_names: HashMap<String, String> = HashMap::new();
     let mut totals = ReconTotals::default();
     let mut lines = Vec::with_capacity(rows.len());
@@ -364,7 +364,7 @@ pub async fn aging(
         let mut ids: Vec<&str> = invoices.iter().map(|i| i.customer_id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
-        let names = store::customer_names(c, &ids)?;
+        let names = crate::store::names::customer_names(c, &ids)?;
         let mut by_customer: Vec<AgingLine> = Vec::new();
         let mut totals = AgingLine::default();
         // as of a day: only invoices issued by then

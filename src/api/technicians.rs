@@ -1,10 +1,10 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 
-use super::AppState;
-use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Json;
+use super::session::Caller;
+use super::state::AppState;
 use super::support::{
     Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
     page_json, with_db,
@@ -81,7 +81,7 @@ fn check_models(c: &mut DbConn, models: &[String]) -> Result<(), ApiError> {
             );
         }
     }
-    check.finish()
+    Ok(check.finish()?)
 }
 
 fn check_contractor(check: &mut Check, external: bool, company: Option<&str>) -> Option<String> {

@@ -1,10 +1,10 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Json;
+use super::session::Caller;
+use super::state::AppState;
 use super::support::{
     Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
     page_json, with_db,

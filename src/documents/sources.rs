@@ -77,7 +77,7 @@ pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> StoreResult<WorkOrderDoc
         .map(|a| a.technician_id.as_str())
         .collect();
     user_ids.extend(order.approved_by.as_deref());
-    let users = money::user_names(c, &user_ids)?;
+    let users = crate::store::names::user_names(c, &user_ids)?;
 
     let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
     let status = OrderStatus::parse(&order.status)
@@ -312,7 +312,7 @@ fn receipt_items(
 pub fn receipt(c: &mut DbConn, p: &money::Payment, company: &str) -> StoreResult<ReceiptDoc> {
     let center = centers::get(c, &p.center_id)?;
     let customer = customers::get_row(c, &p.customer_id)?;
-    let users = money::user_names(c, &[p.collector_id.as_str()])?;
+    let users = crate::store::names::user_names(c, &[p.collector_id.as_str()])?;
     let order_no = match &p.order_id {
         Some(id) => Some(orders::get(c, id)?.number),
         None => None,

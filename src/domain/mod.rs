@@ -35,6 +35,7 @@ pub mod access;
 pub mod closing;
 pub mod feedback;
 pub mod fees;
+pub mod format;
 pub mod ids;
 pub mod ledger;
 pub mod money;

@@ -4,6 +4,7 @@
 //! receipt for a payment since reversed, would tell the reader something false. Such a
 //! message is skipped, saying what happened instead.
 
+use super::format::beijing;
 use chrono::NaiveDateTime;
 
 use super::order::OrderStatus;
@@ -63,12 +64,6 @@ pub enum Stale {
     Reassigned,
     Rescheduled(Option<NaiveDateTime>),
     PaymentReversed(NaiveDateTime),
-}
-
-fn beijing(t: NaiveDateTime) -> String {
-    (t + chrono::Duration::hours(8))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
 }
 
 fn at(t: Option<NaiveDateTime>) -> String {

@@ -161,6 +161,17 @@ str_enum!(
     }
 );
 
+impl Action {
+    /// The action's name as the API says it: the endpoint `POST /work-orders/{id}/<name>`,
+    /// the timeline's `action`, the order's `allowed_actions`.
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Action::CheckReady => "readiness",
+            other => other.as_str(),
+        }
+    }
+}
+
 str_enum!(
     /// The caller's relation to the order, worked out by the HTTP layer from the role
     /// and the assignment: an admin is `Admin` (acting like a manager); a technician is

@@ -81,7 +81,7 @@ fn order_facts(c: &mut DbConn, order: &WorkOrder) -> StoreResult<OrderFacts> {
         .iter()
         .map(|a| a.technician_id.as_str())
         .collect();
-    let names = money::user_names(c, &ids)?;
+    let names = crate::store::names::user_names(c, &ids)?;
     let vehicles = orders::lines(c, &order.id)?.len();
     let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
     Ok(OrderFacts {
@@ -350,7 +350,7 @@ pub fn on_payment(c: &mut DbConn, p: &Payment) -> StoreResult<()> {
     };
     let center = centers::get(c, &p.center_id)?;
     let customer = customers::get_row(c, &p.customer_id)?;
-    let collector = money::user_names(c, &[p.collector_id.as_str()])?
+    let collector = crate::store::names::user_names(c, &[p.collector_id.as_str()])?
         .remove(&p.collector_id)
         .unwrap_or_default();
     let facts = PaymentFacts {

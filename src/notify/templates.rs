@@ -1,6 +1,6 @@
 //! The e-mails, in Chinese, as plain text and HTML. Pure functions of the facts.
 
-use crate::documents::render::{beijing, yuan};
+use crate::domain::format::{beijing, yuan};
 use crate::domain::money::Fen;
 
 /// What the order messages say about an order.

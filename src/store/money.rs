@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 use serde::Serialize;
 
+use super::names::names_of;
 use super::schema::center_settings::dsl as cs;
 use super::schema::charge_adjustments::dsl as ca;
 use super::schema::charges::dsl as ch;
@@ -1135,22 +1136,6 @@ struct LedgerRaw {
     remittance_id: Option<String>,
 }
 
-/// `(id, name)` pairs of `ids` from one table, in chunks.
-macro_rules! names_of {
-    ($conn:expr, $table:ident, $name:ident, $ids:expr) => {{
-        use super::schema::$table::dsl as t;
-        let mut out = std::collections::HashMap::new();
-        for chunk in $ids.chunks(super::IN_CHUNK) {
-            let rows: Vec<(String, String)> = t::$table
-                .filter(t::id.eq_any(chunk))
-                .select((t::id, t::$name))
-                .load($conn)?;
-            out.extend(rows);
-        }
-        out
-    }};
-}
-
 fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut v: Vec<&str> = ids.collect();
     v.sort_unstable();
@@ -1249,22 +1234,6 @@ pub fn ledger_rows(conn: &mut DbConn, f: &PaymentFilter, cap: i64) -> StoreResul
             remittance_id: r.remittance_id,
         })
         .collect())
-}
-
-/// Display names of users, by id (for reports).
-pub fn user_names(
-    conn: &mut DbConn,
-    ids: &[&str],
-) -> StoreResult<std::collections::HashMap<String, String>> {
-    Ok(names_of!(conn, users, display_name, ids))
-}
-
-/// Names of customers, by id (for reports).
-pub fn customer_names(
-    conn: &mut DbConn,
-    ids: &[&str],
-) -> StoreResult<std::collections::HashMap<String, String>> {
-    Ok(names_of!(conn, customers, name, ids))
 }
 
 /// A customer's latest payments (its archive), newest first.

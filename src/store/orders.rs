@@ -1,12 +1,10 @@
 //! Work orders: the order row, its vehicle lines, technicians, parts used, verbal
-//! approvals, timeline, the price list, and idempotency keys.
+//! approvals, timeline, and the price list.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::idempotency_keys::dsl as ik;
-use super::schema::number_sequences::dsl as ns;
 use super::schema::order_events::dsl as oe;
 use super::schema::parts::dsl as p;
 use super::schema::verbal_approvals::dsl as va;
@@ -317,32 +315,6 @@ pub struct OrderEvent {
     pub received_at: Option<NaiveDateTime>,
 }
 
-// ---- numbers ----
-
-/// The next number of a gapless per-center, per-year counter, taken inside the caller's
-/// transaction: a rolled-back order gives its number back.
-pub fn next_number(conn: &mut DbConn, center_id: &str, kind: &str, year: i32) -> StoreResult<i64> {
-    // the upsert takes the row lock (PostgreSQL) or is under the write lock (SQLite), so
-    // the read after it sees this transaction's own value
-    per_backend!(conn, |c| diesel::insert_into(ns::number_sequences)
-        .values((
-            ns::center_id.eq(center_id),
-            ns::kind.eq(kind),
-            ns::year.eq(year),
-            ns::last_value.eq(1i64),
-        ))
-        .on_conflict((ns::center_id, ns::kind, ns::year))
-        .do_update()
-        .set(ns::last_value.eq(ns::last_value + 1))
-        .execute(c))?;
-    Ok(ns::number_sequences
-        .filter(ns::center_id.eq(center_id))
-        .filter(ns::kind.eq(kind))
-        .filter(ns::year.eq(year))
-        .select(ns::last_value)
-        .first(conn)?)
-}
-
 // ---- orders ----
 
 pub fn insert(conn: &mut DbConn, row: &WorkOrder) -> StoreResult<()> {
@@ -366,21 +338,6 @@ pub fn lock(conn: &mut DbConn, id: &str) -> StoreResult<()> {
         o::work_orders
             .find(id)
             .select(o::id)
-            .for_update()
-            .first::<String>(c)
-            .optional()?;
-    }
-    Ok(())
-}
-
-/// Locks a technician's profile row until the transaction ends (PostgreSQL), so two
-/// assignments of the same technician see each other's bookings.
-pub fn lock_technician(conn: &mut DbConn, user_id: &str) -> StoreResult<()> {
-    use super::schema::technician_profiles::dsl as tp;
-    if let DbConn::Pg(c) = conn {
-        tp::technician_profiles
-            .find(user_id)
-            .select(tp::user_id)
             .for_update()
             .first::<String>(c)
             .optional()?;
@@ -753,63 +710,4 @@ pub fn events(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<OrderEvent>>
         .order(oe::id.asc())
         .select(OrderEvent::as_select())
         .load(conn)?)
-}
-
-// ---- idempotency ----
-
-/// A stored first response: (request hash, status, body).
-pub fn idempotent_response(
-    conn: &mut DbConn,
-    user_id: &str,
-    key: &str,
-) -> StoreResult<Option<(String, i32, String)>> {
-    Ok(ik::idempotency_keys
-        .filter(ik::user_id.eq(user_id))
-        .filter(ik::key.eq(key))
-        .select((ik::request_hash, ik::status, ik::body))
-        .first(conn)
-        .optional()?)
-}
-
-/// Claims `key` for the request `request_hash` in the caller's write transaction: true when
-/// this is its first use. A concurrent first use of the same key waits here on PostgreSQL
-/// (the primary key's insert waits for the other transaction) and then finds its answer;
-/// SQLite's writers are serialized anyway. A claim whose write rolls back is gone with it.
-pub fn claim_key(
-    conn: &mut DbConn,
-    user_id: &str,
-    key: &str,
-    request_hash: &str,
-) -> StoreResult<bool> {
-    let at = now();
-    let n = per_backend!(conn, |c| diesel::insert_into(ik::idempotency_keys)
-        .values((
-            ik::user_id.eq(user_id),
-            ik::key.eq(key),
-            ik::request_hash.eq(request_hash),
-            ik::status.eq(0),
-            ik::body.eq(""),
-            ik::created_at.eq(at),
-        ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    Ok(n == 1)
-}
-
-/// Keeps the first response to a key claimed by `claim_key` in this transaction.
-pub fn remember_response(
-    conn: &mut DbConn,
-    user_id: &str,
-    key: &str,
-    status: i32,
-    body: &str,
-) -> StoreResult<()> {
-    diesel::update(
-        ik::idempotency_keys
-            .filter(ik::user_id.eq(user_id))
-            .filter(ik::key.eq(key)),
-    )
-    .set((ik::status.eq(status), ik::body.eq(body)))
-    .execute(conn)?;
-    Ok(())
 }

@@ -222,3 +222,18 @@ pub fn set_active(conn: &mut DbConn, user_id: &str, active: bool) -> StoreResult
         .execute(conn)?;
     Ok(())
 }
+
+/// Locks a technician's profile row until the transaction ends (PostgreSQL), so two
+/// assignments of the same technician see each other's bookings.
+pub fn lock_technician(conn: &mut DbConn, user_id: &str) -> StoreResult<()> {
+    use super::schema::technician_profiles::dsl as tp;
+    if let DbConn::Pg(c) = conn {
+        tp::technician_profiles
+            .find(user_id)
+            .select(tp::user_id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! What every handler shares: the database, the token keys, the documents renderer.
+
+use actix_web::web;
+
+use super::session::JwtKeys;
+use super::support::Db;
+
+pub struct AppState {
+    pub pool: Db,
+    /// also registered on its own, for the `Caller` extractor
+    pub jwt: web::Data<JwtKeys>,
+    /// token lifetime in seconds
+    pub token_ttl: i64,
+    pub documents: std::sync::Arc<crate::documents::Documents>,
+}

@@ -1,0 +1,111 @@
+//! Use cases: what the product does, one function per thing a user does.
+//!
+//! A use case takes a connection (inside the transaction the API opened), the acting
+//! [`Principal`], and typed input; it asks the domain's rules, reads and writes through
+//! the store, and answers a typed result or an [`Error`]. The reactions between aggregates
+//! live here too (a completed order opens a charge and a follow-up; a settled charge lets
+//! the order close), so no HTTP handler ever calls another handler's module.
+//!
+//! Layers: `api` → `app` → (`store`, `notify`, `documents`) → `domain`. Nothing here knows
+//! HTTP; `api/error.rs` maps [`Error`] to status codes.
+
+pub mod charges;
+pub mod check;
+pub mod error;
+pub mod feedback;
+
+pub use check::Check;
+pub use error::{Error, FieldError, Result};
+
+use crate::domain::access::{self, CenterFilter, Op, Resource, Role, Scope};
+use crate::store::DbConn;
+
+/// Who is acting: an authenticated user, their role and the centers they reach.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub id: String,
+    pub role: Role,
+    pub center_id: String,
+    pub scope: Scope,
+}
+
+impl Principal {
+    pub fn new(id: String, role: Role, center_id: String) -> Self {
+        let scope = Scope::for_user(role, &center_id);
+        Self {
+            id,
+            role,
+            center_id,
+            scope,
+        }
+    }
+
+    /// `Forbidden` unless the role may do `op` on `resource` (`access::allowed`).
+    pub fn require(&self, resource: Resource, op: Op) -> Result<()> {
+        if access::allowed(self.role, resource, op) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    /// The center filter of a list, given the `center_id` asked for: `None` when the
+    /// caller can see nothing of it (another center), `Some(None)` for all centers.
+    pub fn list_center(&self, requested: Option<&str>) -> Option<Option<String>> {
+        match self.scope.center_filter(requested) {
+            CenterFilter::Nothing => None,
+            CenterFilter::All => Some(None),
+            CenterFilter::Only(c) => Some(Some(c.to_string())),
+        }
+    }
+
+    /// `Forbidden` unless the caller approves things of `center_id` (`access::may_approve`).
+    pub fn approves(&self, center_id: &str) -> Result<()> {
+        if access::may_approve(self.role, true, &self.center_id, center_id) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    /// `NotFound` unless the object's center is in the caller's scope.
+    pub fn see(&self, center_id: &str) -> Result<()> {
+        if self.scope.covers(center_id) {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    pub fn is(&self, role: Role) -> bool {
+        self.role == role
+    }
+}
+
+/// The user a caller names as the approver of something of `center_id` (`field` of the
+/// body): 422 `not_an_approver` unless they exist and `access::may_approve`.
+pub fn named_approver(
+    c: &mut DbConn,
+    field: &str,
+    user_id: &str,
+    center_id: &str,
+) -> Result<crate::store::users::User> {
+    let refused = || {
+        Error::field(
+            field,
+            "not_an_approver",
+            "must be an active admin, or an active manager of this center",
+        )
+    };
+    let user = match crate::store::users::get(c, user_id) {
+        Ok(u) => u,
+        Err(crate::store::StoreError::NotFound) => return Err(refused()),
+        Err(e) => return Err(e.into()),
+    };
+    let role = Role::parse(&user.role).ok_or_else(|| Error::corrupt("user role", &user.role))?;
+    if access::may_approve(role, user.active, &user.center_id, center_id) {
+        Ok(user)
+    } else {
+        Err(refused())
+    }
+}
