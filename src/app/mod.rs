@@ -109,3 +109,9 @@ pub fn named_approver(
         Err(refused())
     }
 }
+
+/// A stored enum's value read back as the domain enum (`OrderStatus::parse`, …). An unknown
+/// value is data this code never wrote: an internal error (logged, 500), never a default.
+pub fn stored<T>(what: &str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+    parse(value).ok_or_else(|| Error::corrupt(what, value))
+}
