@@ -11,15 +11,12 @@ use super::json::Json;
 use super::session::{Caller, Claims};
 use super::state::AppState;
 use super::support::{Check, in_tx, with_db, with_db_anon};
+use crate::app::accounts::{check_new_password, hash_password};
 use crate::store::{self, users};
 
 /// Failed logins in a row before the account is locked, and for how long.
 pub const MAX_FAILURES: i32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
-
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    crate::password::hash(password).map_err(ApiError::Internal)
-}
 
 fn verify_password(password: &str, hash: &str) -> bool {
     crate::password::verify(password, hash)
@@ -30,15 +27,6 @@ fn burn_time(password: &str) {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let hash = DUMMY.get_or_init(|| hash_password("not-a-password").unwrap_or_default());
     let _ = verify_password(password, hash);
-}
-
-pub fn check_new_password(check: &mut Check, field: &str, pw: &str) {
-    let n = pw.chars().count();
-    if n < 8 {
-        check.add(field, "too_short", "at least 8 characters");
-    } else if n > 128 {
-        check.add(field, "too_long", "at most 128 characters");
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -197,7 +197,7 @@ fn missing_header(req: &HttpRequest) -> Option<ApiError> {
     if needs.if_match && !headers.contains_key(actix_web::http::header::IF_MATCH) {
         return Some(ApiError::PreconditionRequired);
     }
-    if needs.key == super::openapi::Key::Required && !headers.contains_key("Idempotency-Key") {
+    if needs.key == super::headers::Key::Required && !headers.contains_key("Idempotency-Key") {
         return Some(ApiError::KeyRequired);
     }
     None

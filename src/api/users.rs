@@ -1,7 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 
-use super::auth::{check_new_password, hash_password};
 use super::error::ApiError;
 use super::json::Json;
 use super::session::Caller;
@@ -10,6 +9,7 @@ use super::support::{
     Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
     page_json, with_db,
 };
+use crate::app::accounts::{check_new_password, hash_password};
 use crate::domain::access::{Op, Resource, Role};
 use crate::domain::ids::{Email, Phone};
 use crate::store::users::{self, User, UserFilter, UserPatch};

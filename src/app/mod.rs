@@ -9,6 +9,7 @@
 //! Layers: `api` → `app` → (`store`, `notify`, `documents`) → `domain`. Nothing here knows
 //! HTTP; `api/error.rs` maps [`Error`] to status codes.
 
+pub mod accounts;
 pub mod charges;
 pub mod check;
 pub mod error;
