@@ -262,6 +262,7 @@ impl From<StoreError> for ApiError {
                 ApiError::Unavailable(e.to_string())
             }
             StoreError::Db(e) => ApiError::Internal(e.to_string()),
+            corrupt @ StoreError::Corrupt { .. } => ApiError::Internal(corrupt.to_string()),
         }
     }
 }

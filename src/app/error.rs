@@ -106,8 +106,11 @@ impl Error {
 
     /// A stored value that is not one of its enum's values: the database holds something
     /// this code never wrote. Logged where it is answered (500), never read as a default.
-    pub fn corrupt(what: &str, value: &str) -> Self {
-        Error::Internal(format!("stored {what} has an unknown value {value:?}"))
+    pub fn corrupt(what: &'static str, value: &str) -> Self {
+        Error::Store(StoreError::Corrupt {
+            what,
+            value: value.to_string(),
+        })
     }
 }
 

@@ -113,6 +113,6 @@ pub fn named_approver(
 
 /// A stored enum's value read back as the domain enum (`OrderStatus::parse`, …). An unknown
 /// value is data this code never wrote: an internal error (logged, 500), never a default.
-pub fn stored<T>(what: &str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
-    parse(value).ok_or_else(|| Error::corrupt(what, value))
+pub fn stored<T>(what: &'static str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+    Ok(crate::store::stored(what, value, parse)?)
 }

@@ -10,6 +10,7 @@ use super::render::{
     SignoffDoc, WorkOrderDoc,
 };
 use crate::domain::ledger::PaymentMethod;
+use crate::domain::ledger::{AdjustmentKind, AdjustmentStatus};
 use crate::domain::money::Fen;
 use crate::domain::order::{LineStatus, LineWork, OrderKind, OrderStatus, ReadinessItem};
 use crate::store::orders::WorkOrder;
@@ -79,7 +80,7 @@ pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> StoreResult<WorkOrderDoc
     user_ids.extend(order.approved_by.as_deref());
     let users = crate::store::names::user_names(c, &user_ids)?;
 
-    let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
+    let kind = crate::store::stored("order kind", &order.kind, OrderKind::parse)?;
     let status = OrderStatus::parse(&order.status)
         .map(|s| s.label_zh().to_string())
         .unwrap_or_else(|| order.status.clone());
@@ -150,7 +151,7 @@ pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> StoreResult<WorkOrderDoc
                 .get(&a.technician_id)
                 .cloned()
                 .unwrap_or_else(|| a.technician_id.clone());
-            if a.role == "lead" {
+            if a.is_lead() {
                 format!("{n}（主）")
             } else {
                 n
@@ -282,7 +283,7 @@ fn receipt_items(
     let listed: i64 = items.iter().map(|i| i.amount.0).sum();
     if charge.amount_fen != listed {
         // a fee the parts do not account for: the service itself
-        let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
+        let kind = crate::store::stored("order kind", &order.kind, OrderKind::parse)?;
         items.push(ReceiptItemDoc {
             name: match kind {
                 OrderKind::Install => "安装服务费".into(),
@@ -293,12 +294,14 @@ fn receipt_items(
         });
     }
     for a in money::adjustments(c, &charge.id)? {
-        if a.status == "approved" && a.amount_fen != 0 {
-            let kind = match a.kind.as_str() {
-                "waiver" => "免收",
-                "write_off" => "核销",
-                _ => "优惠",
-            };
+        let status = crate::store::stored("adjustment status", &a.status, AdjustmentStatus::parse)?;
+        if status == AdjustmentStatus::Approved && a.amount_fen != 0 {
+            let kind =
+                match crate::store::stored("adjustment kind", &a.kind, AdjustmentKind::parse)? {
+                    AdjustmentKind::Waiver => "免收",
+                    AdjustmentKind::WriteOff => "核销",
+                    _ => "优惠",
+                };
             items.push(ReceiptItemDoc {
                 name: format!("{kind}：{}", a.reason),
                 quantity: None,
@@ -368,7 +371,7 @@ pub fn invoice(
     let mut lines = Vec::with_capacity(charges.len());
     for ch in &charges {
         let order = orders::get(c, &ch.order_id)?;
-        let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
+        let kind = crate::store::stored("order kind", &order.kind, OrderKind::parse)?;
         let description = match kind {
             OrderKind::Install => "安装服务".to_string(),
             OrderKind::Repair => "维修服务".to_string(),

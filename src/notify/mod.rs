@@ -83,7 +83,7 @@ fn order_facts(c: &mut DbConn, order: &WorkOrder) -> StoreResult<OrderFacts> {
         .collect();
     let names = crate::store::names::user_names(c, &ids)?;
     let vehicles = orders::lines(c, &order.id)?.len();
-    let kind = OrderKind::parse(&order.kind).unwrap_or(OrderKind::Repair);
+    let kind = crate::store::stored("order kind", &order.kind, OrderKind::parse)?;
     Ok(OrderFacts {
         number: order.number.clone(),
         title: kind.label_zh(),

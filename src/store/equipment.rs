@@ -10,6 +10,7 @@ use super::schema::sim_cards::dsl as s;
 use super::schema::terminal_models::dsl as tm;
 use super::schema::terminals::dsl as t;
 use super::{DbConn, Page, PageReq, StoreError, StoreResult, new_id, now};
+use crate::domain::registry::{SimStatus, TerminalStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::terminal_models)]
@@ -605,10 +606,9 @@ pub fn unbind_sim(
     ctx: &BindContext,
 ) -> StoreResult<()> {
     // an active card goes back to stock; a suspended one stays suspended
-    let status = if sim.status == "active" {
-        "in_stock"
-    } else {
-        sim.status.as_str()
+    let status = match super::stored("SIM status", &sim.status, SimStatus::parse)? {
+        SimStatus::Active => SimStatus::InStock.as_str(),
+        _ => sim.status.as_str(),
     };
     unbind_sim_to(conn, sim, terminal_id, status, ctx)
 }
@@ -753,7 +753,7 @@ pub fn fitted(
 ) -> StoreResult<std::collections::HashMap<String, Fitted>> {
     let terminals: Vec<Terminal> = terminals_in_vehicles(conn, vehicle_ids)?
         .into_iter()
-        .filter(|t| t.status == "installed")
+        .filter(|t| t.status == TerminalStatus::Installed.as_str())
         .collect();
     let ids: Vec<&str> = terminals.iter().map(|t| t.id.as_str()).collect();
     let sims = sims_in_terminals(conn, &ids)?;

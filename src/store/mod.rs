@@ -84,8 +84,25 @@ pub enum StoreError {
     /// Text the database cannot store (PostgreSQL refuses NUL characters).
     #[error("text contains characters that cannot be stored")]
     InvalidText,
+    /// A stored enum's text is none of its values: data this code never wrote.
+    #[error("stored {what} has an unknown value {value:?}")]
+    Corrupt { what: &'static str, value: String },
     #[error("database error: {0}")]
     Db(DieselError),
+}
+
+/// A stored enum's text read back as the domain enum (`OrderStatus::parse`, …): the one
+/// checked conversion. An unknown value is `Corrupt` (an internal error, logged, 500),
+/// never a default.
+pub fn stored<T>(
+    what: &'static str,
+    value: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> StoreResult<T> {
+    parse(value).ok_or_else(|| StoreError::Corrupt {
+        what,
+        value: value.to_string(),
+    })
 }
 
 impl From<DieselError> for StoreError {

@@ -214,6 +214,16 @@ pub struct Assignment {
     pub assigned_at: NaiveDateTime,
 }
 
+/// `role` of the order's lead technician (the others are `helper`s).
+const LEAD: &str = "lead";
+const HELPER: &str = "helper";
+
+impl Assignment {
+    pub fn is_lead(&self) -> bool {
+        self.role == LEAD
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::parts)]
 pub struct Part {
@@ -468,8 +478,8 @@ pub fn set_assignments(
 ) -> StoreResult<()> {
     diesel::delete(wt::work_order_technicians.filter(wt::order_id.eq(order_id))).execute(conn)?;
     let at = now();
-    let mut rows = vec![(lead.to_string(), "lead")];
-    rows.extend(helpers.iter().map(|h| (h.clone(), "helper")));
+    let mut rows = vec![(lead.to_string(), LEAD)];
+    rows.extend(helpers.iter().map(|h| (h.clone(), HELPER)));
     for (tech, role) in rows {
         diesel::insert_into(wt::work_order_technicians)
             .values(&Assignment {
