@@ -116,3 +116,70 @@ pub fn named_approver(
 pub fn stored<T>(what: &'static str, value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
     Ok(crate::store::stored(what, value, parse)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, center: &str) -> Principal {
+        Principal::new("u1".into(), role, center.into())
+    }
+
+    #[test]
+    fn another_centers_object_does_not_exist_for_the_caller() {
+        let m = principal(Role::Manager, "zz");
+        assert!(m.see("zz").is_ok());
+        assert!(matches!(m.see("bj"), Err(Error::NotFound)));
+        assert!(principal(Role::Admin, "zz").see("bj").is_ok());
+    }
+
+    #[test]
+    fn approving_is_the_access_tables_rule() {
+        assert!(principal(Role::Manager, "zz").approves("zz").is_ok());
+        assert!(matches!(
+            principal(Role::Manager, "zz").approves("bj"),
+            Err(Error::Forbidden)
+        ));
+        assert!(principal(Role::Admin, "zz").approves("bj").is_ok());
+        for role in [Role::Agent, Role::Technician, Role::Finance] {
+            assert!(matches!(
+                principal(role, "zz").approves("zz"),
+                Err(Error::Forbidden)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_role_outside_the_table_is_forbidden() {
+        assert!(
+            principal(Role::Agent, "zz")
+                .require(Resource::Orders, Op::Write)
+                .is_ok()
+        );
+        assert!(matches!(
+            principal(Role::Finance, "zz").require(Resource::Orders, Op::Write),
+            Err(Error::Forbidden)
+        ));
+    }
+
+    #[test]
+    fn an_unknown_stored_value_is_an_error_never_a_default() {
+        use crate::domain::order::OrderStatus;
+        assert_eq!(
+            stored("order status", "approved", OrderStatus::parse).ok(),
+            Some(OrderStatus::Approved)
+        );
+        let err = stored("order status", "aproved", OrderStatus::parse).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Store(crate::store::StoreError::Corrupt {
+                what: "order status",
+                ..
+            })
+        ));
+        assert_eq!(
+            err.to_string(),
+            "stored order status has an unknown value \"aproved\""
+        );
+    }
+}
