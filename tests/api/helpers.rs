@@ -618,12 +618,18 @@ impl TestApp {
     /// byte for byte, that it held at `before`.
     #[track_caller]
     pub fn assert_unchanged(&self, before: &Snapshot) {
+        self.assert_unchanged_because(before, "a refused request");
+    }
+
+    /// [`TestApp::assert_unchanged`], saying what was refused.
+    #[track_caller]
+    pub fn assert_unchanged_because(&self, before: &Snapshot, what: impl std::fmt::Display) {
         let after = self.snapshot();
         for ((table, was), (_, is)) in before.0.iter().zip(&after.0) {
             if was != is {
                 let gone: Vec<&String> = was.iter().filter(|r| !is.contains(r)).collect();
                 let new: Vec<&String> = is.iter().filter(|r| !was.contains(r)).collect();
-                panic!("{table} changed:\n  before: {gone:#?}\n  after: {new:#?}");
+                panic!("{what}: {table} changed:\n  before: {gone:#?}\n  after: {new:#?}");
             }
         }
     }
