@@ -4,7 +4,8 @@
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, error_fields, spawn_app};
+use crate::fixtures::{create_profile, create_user, profile_body, technician_with_profile};
+use crate::helpers::{PASSWORD, assert_problem, error_fields, spawn_app};
 
 const NON_ADMIN_ROLES: [&str; 4] = ["manager", "agent", "technician", "finance"];
 
@@ -39,61 +40,6 @@ fn center_body(code: &str, name: &str) -> Value {
     json!({"code": code, "name": name, "region": "华中", "lat": 34.26, "lng": 108.94})
 }
 
-/// A user created through the API by the admin.
-async fn create_user(
-    app: &TestApp,
-    username: &str,
-    display_name: &str,
-    role: &str,
-    center_id: &str,
-) -> Value {
-    let res = app
-        .post(
-            "/api/v1/users",
-            &app.admin,
-            &json!({
-                "username": username,
-                "display_name": display_name,
-                "password": PASSWORD,
-                "role": role,
-                "center_id": center_id,
-            }),
-        )
-        .await;
-    expect(res, StatusCode::CREATED).await
-}
-
-fn profile_body(user_id: &str, models: &[&str]) -> Value {
-    json!({
-        "user_id": user_id,
-        "can_install": true,
-        "can_repair": true,
-        "models": models,
-        "home_lat": 34.75,
-        "home_lng": 113.62,
-    })
-}
-
-/// A technician profile created through the API with `token`.
-async fn create_profile(app: &TestApp, token: &str, body: &Value) -> Value {
-    expect(
-        app.post("/api/v1/technicians", token, body).await,
-        StatusCode::CREATED,
-    )
-    .await
-}
-
-/// A technician user of `center_id` with a profile knowing `models`: (id, token).
-async fn technician_with_profile(
-    app: &TestApp,
-    center_id: &str,
-    models: &[&str],
-) -> (String, String) {
-    let (id, token) = app.user("technician", center_id).await;
-    create_profile(app, &app.admin, &profile_body(&id, models)).await;
-    (id, token)
-}
-
 // ---- service centers -----------------------------------------------------------------
 
 #[tokio::test]
@@ -126,7 +72,7 @@ async fn admin_creates_a_center_with_version_one() {
 #[tokio::test]
 async fn center_validation_lists_every_bad_field_and_changes_nothing() {
     let app = spawn_app().await;
-    let before = app.counts();
+    let before = app.snapshot();
     for code in ["zz", "Z", "ABCDEFG", "Z1", ""] {
         let res = app
             .post(
@@ -150,13 +96,13 @@ async fn center_validation_lists_every_bad_field_and_changes_nothing() {
     )
     .await;
     assert_eq!(error_fields(&p), ["lng"]);
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
 async fn duplicate_center_code_is_a_conflict() {
     let app = spawn_app().await;
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         app.post(
             "/api/v1/centers",
@@ -169,7 +115,7 @@ async fn duplicate_center_code_is_a_conflict() {
     )
     .await;
     assert_eq!(p["field"], "code", "{p}");
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
@@ -393,7 +339,7 @@ async fn admin_creates_a_user_without_exposing_the_hash() {
 #[tokio::test]
 async fn user_validation_lists_every_bad_field_and_changes_nothing() {
     let app = spawn_app().await;
-    let before = app.counts();
+    let before = app.snapshot();
     let res = app
         .post(
             "/api/v1/users",
@@ -432,13 +378,13 @@ async fn user_validation_lists_every_bad_field_and_changes_nothing() {
         let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
         assert_eq!(error_fields(&p), ["username"], "{username:?}: {p}");
     }
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
 async fn user_of_an_unknown_center_is_refused() {
     let app = spawn_app().await;
-    let before = app.counts();
+    let before = app.snapshot();
     let res = app
         .post(
             "/api/v1/users",
@@ -454,14 +400,14 @@ async fn user_of_an_unknown_center_is_refused() {
         .await;
     let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(error_fields(&p), ["center_id"], "{p}");
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
 async fn duplicate_username_is_a_conflict() {
     let app = spawn_app().await;
     create_user(&app, "li.na", "李娜", "agent", &app.zz.id).await;
-    let before = app.counts();
+    let before = app.snapshot();
     let res = app
         .post(
             "/api/v1/users",
@@ -477,7 +423,7 @@ async fn duplicate_username_is_a_conflict() {
         .await;
     let p = assert_problem(res, StatusCode::CONFLICT, "duplicate").await;
     assert_eq!(p["field"], "username", "{p}");
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
@@ -529,7 +475,7 @@ async fn a_manager_cannot_create_or_update_users() {
     let (_, manager) = app.user("manager", &app.zz.id).await;
     let target = create_user(&app, "zz.agent", "郑州客服", "agent", &app.zz.id).await;
     let id = target["id"].as_str().unwrap();
-    let before = app.counts();
+    let before = app.snapshot();
 
     assert_problem(
         app.post(
@@ -571,7 +517,7 @@ async fn a_manager_cannot_create_or_update_users() {
         "forbidden",
     )
     .await;
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     let after = expect(
         app.get(&format!("/api/v1/users/{id}"), &app.admin).await,
         StatusCode::OK,
@@ -914,7 +860,7 @@ async fn admin_creates_a_technician_profile() {
 async fn a_profile_needs_a_technician_user() {
     let app = spawn_app().await;
     let (agent_id, _) = app.user("agent", &app.zz.id).await;
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         app.post(
             "/api/v1/technicians",
@@ -941,14 +887,14 @@ async fn a_profile_needs_a_technician_user() {
     )
     .await;
     assert_eq!(error_fields(&p), ["user_id"], "{p}");
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
 async fn unknown_terminal_models_are_refused_by_position() {
     let app = spawn_app().await;
     let (id, _) = app.user("technician", &app.zz.id).await;
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         app.post(
             "/api/v1/technicians",
@@ -974,14 +920,14 @@ async fn unknown_terminal_models_are_refused_by_position() {
     )
     .await;
     assert_eq!(error_fields(&p), ["models[1]", "models[3]"], "{p}");
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
 async fn an_external_technician_needs_the_contractors_company() {
     let app = spawn_app().await;
     let (id, _) = app.user("technician", &app.zz.id).await;
-    let before = app.counts();
+    let before = app.snapshot();
     for company in [json!(null), json!("   ")] {
         let mut body = profile_body(&id, &["GT06N"]);
         body["external"] = json!(true);
@@ -994,7 +940,7 @@ async fn an_external_technician_needs_the_contractors_company() {
         .await;
         assert_eq!(error_fields(&p), ["contractor_company"], "{p}");
     }
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 
     let mut body = profile_body(&id, &["GT06N"]);
     body["external"] = json!(true);
@@ -1028,7 +974,7 @@ async fn an_external_technician_needs_the_contractors_company() {
 async fn a_second_profile_for_the_same_user_is_a_conflict() {
     let app = spawn_app().await;
     let (id, _) = technician_with_profile(&app, &app.zz.id, &["GT06N"]).await;
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         app.post(
             "/api/v1/technicians",
@@ -1042,7 +988,7 @@ async fn a_second_profile_for_the_same_user_is_a_conflict() {
     .await;
     // the same answer on both databases: the colliding field is the user
     assert_eq!(p["field"], "user_id", "{p}");
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
@@ -1083,7 +1029,7 @@ async fn a_manager_of_another_center_cannot_reach_the_technician() {
     let app = spawn_app().await;
     let (_, bj_manager) = app.user("manager", &app.bj.id).await;
     let (id, _) = app.user("technician", &app.zz.id).await;
-    let before = app.counts();
+    let before = app.snapshot();
 
     // the user is not visible to them: same answer as an unknown user
     let p = assert_problem(
@@ -1099,7 +1045,7 @@ async fn a_manager_of_another_center_cannot_reach_the_technician() {
     .await;
     assert_eq!(error_fields(&p), ["user_id"], "{p}");
     assert_eq!(p["errors"][0]["code"], "unknown");
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 
     let t = create_profile(&app, &app.admin, &profile_body(&id, &["GT06N"])).await;
     let path = format!("/api/v1/technicians/{id}");
@@ -1143,7 +1089,7 @@ async fn agents_read_technicians_and_finance_does_not() {
     let got = expect(app.get(&path, &agent).await, StatusCode::OK).await;
     assert_eq!(got["user_id"], id.as_str());
 
-    let before = app.counts();
+    let before = app.snapshot();
     assert_problem(
         app.post(
             "/api/v1/technicians",
@@ -1162,7 +1108,7 @@ async fn agents_read_technicians_and_finance_does_not() {
         "forbidden",
     )
     .await;
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 
     assert_problem(
         app.get("/api/v1/technicians", &finance).await,

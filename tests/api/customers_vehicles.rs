@@ -58,17 +58,16 @@ async fn created(app: &TestApp, token: &str, path: &str, body: &Value) -> Value 
 
 /// POSTs `body`, which must be refused with a 422 naming `field`, writing nothing.
 async fn refused(app: &TestApp, token: &str, path: &str, body: &Value, field: &str) -> Value {
-    let before = app.counts();
+    let before = app.snapshot();
     let res = app.post(path, token, body).await;
     let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert!(
         error_fields(&problem).iter().any(|f| f == field),
         "expected an error on {field}: {problem}"
     );
-    assert_eq!(
-        app.counts(),
-        before,
-        "a refused POST {path} wrote something"
+    app.assert_unchanged_because(
+        &before,
+        format_args!("a refused POST {path} wrote something"),
     );
     problem
 }
@@ -187,7 +186,7 @@ async fn customer_name_must_not_be_empty() {
 async fn unknown_tier_is_an_invalid_body() {
     let app = spawn_app().await;
     let (_, agent) = app.user("agent", &app.zz.id).await;
-    let before = app.counts();
+    let before = app.snapshot();
     assert_problem(
         app.post(CUSTOMERS, &agent, &customer_body(json!({"tier": "vip"})))
             .await,
@@ -195,7 +194,7 @@ async fn unknown_tier_is_an_invalid_body() {
         "invalid_body",
     )
     .await;
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     for tier in ["key", "major", "normal"] {
         let c = created(
             &app,
@@ -478,7 +477,7 @@ async fn finance_reads_customers_but_cannot_write_them() {
     assert_eq!(ids(&page), [id(&c)]);
     assert_eq!(get_json(&app, &path, &finance).await["name"], "顺达物流");
 
-    let before = app.counts();
+    let before = app.snapshot();
     assert_problem(
         app.post(CUSTOMERS, &finance, &customer_body(json!({})))
             .await,
@@ -493,7 +492,7 @@ async fn finance_reads_customers_but_cannot_write_them() {
         "forbidden",
     )
     .await;
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     assert_eq!(get_json(&app, &path, &app.admin).await["name"], "顺达物流");
 }
 
@@ -542,7 +541,7 @@ async fn another_centers_customer_does_not_exist_for_the_caller() {
     .await;
     assert_eq!(hidden, missing);
 
-    let before = app.counts();
+    let before = app.snapshot();
     assert_problem(
         app.patch(&path, &bj_agent, Some(1), &json!({"name": "北京改名"}))
             .await,
@@ -550,7 +549,7 @@ async fn another_centers_customer_does_not_exist_for_the_caller() {
         "not_found",
     )
     .await;
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     let stored = get_json(&app, &path, &app.admin).await;
     assert_eq!(stored["name"], "郑州顺达");
     assert_eq!(stored["version"], 1);
@@ -648,7 +647,7 @@ async fn patch_customer_changes_name_and_replaces_contacts() {
     assert_eq!(again["contacts"], updated["contacts"]);
 
     // an empty contact list is refused like on create
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         app.patch(&path, &agent, Some(3), &json!({"contacts": []}))
             .await,
@@ -657,7 +656,7 @@ async fn patch_customer_changes_name_and_replaces_contacts() {
     )
     .await;
     assert_eq!(error_fields(&p), ["contacts"]);
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
@@ -688,7 +687,7 @@ async fn patch_customer_with_a_stale_version_is_412_and_changes_nothing() {
     assert_eq!(res.status(), StatusCode::OK);
     let current = json_of(res).await;
 
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         app.patch(
             &path,
@@ -702,7 +701,7 @@ async fn patch_customer_with_a_stale_version_is_412_and_changes_nothing() {
     )
     .await;
     assert_eq!(p["current_version"], 2);
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     let stored = get_json(&app, &path, &agent).await;
     assert_eq!(stored, current);
     assert_eq!(stored["name"], "第一次");
@@ -1113,7 +1112,7 @@ async fn duplicate_plate_is_a_conflict() {
     app.create_vehicle(&agent, &c, "豫A12345").await;
     // the same plate, however written and for whichever customer
     for (customer, plate) in [(&c, "豫A12345"), (&other, "豫a·12345")] {
-        let before = app.counts();
+        let before = app.snapshot();
         let p = assert_problem(
             app.post(
                 VEHICLES,
@@ -1127,7 +1126,7 @@ async fn duplicate_plate_is_a_conflict() {
         )
         .await;
         assert_eq!(p["field"], "plate_no", "{p}");
-        assert_eq!(app.counts(), before);
+        app.assert_unchanged(&before);
     }
 }
 
@@ -1143,7 +1142,7 @@ async fn duplicate_vin_is_a_conflict() {
         &json!({"customer_id": c, "plate_no": "豫A12345", "vin": "LSVAU218XN2183294"}),
     )
     .await;
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         app.post(
             VEHICLES,
@@ -1156,7 +1155,7 @@ async fn duplicate_vin_is_a_conflict() {
     )
     .await;
     assert_eq!(p["field"], "vin", "{p}");
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     // vehicles without a VIN do not collide with each other
     app.create_vehicle(&agent, &c, "豫A20001").await;
     app.create_vehicle(&agent, &c, "豫A20002").await;
@@ -1276,7 +1275,7 @@ async fn patch_vehicle_to_a_taken_plate_is_a_conflict() {
     app.create_vehicle(&agent, &c, "豫A12345").await;
     let v = app.create_vehicle(&agent, &c, "豫A54321").await;
     let path = format!("{VEHICLES}/{}", id(&v));
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         app.patch(&path, &agent, Some(1), &json!({"plate_no": "豫A12345"}))
             .await,
@@ -1285,7 +1284,7 @@ async fn patch_vehicle_to_a_taken_plate_is_a_conflict() {
     )
     .await;
     assert_eq!(p["field"], "plate_no", "{p}");
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     let stored = get_json(&app, &path, &agent).await;
     assert_eq!(stored["plate_no"], "豫A54321");
     assert_eq!(stored["version"], 1);
@@ -1469,7 +1468,7 @@ async fn another_centers_vehicles_and_drivers_do_not_exist_for_the_caller() {
     let d = id(&v["drivers"][0]);
     let vpath = format!("{VEHICLES}/{}", id(&v));
     let dpath = format!("{DRIVERS}/{d}");
-    let before = app.counts();
+    let before = app.snapshot();
 
     let hidden = assert_problem(
         app.get(&vpath, &bj_agent).await,
@@ -1526,7 +1525,7 @@ async fn another_centers_vehicles_and_drivers_do_not_exist_for_the_caller() {
     assert_eq!(page["items"], json!([]));
     assert_eq!(get_json(&app, DRIVERS, &bj_agent).await["items"], json!([]));
 
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     assert_eq!(get_json(&app, &vpath, &app.admin).await, v);
 }
 
@@ -1545,7 +1544,7 @@ async fn finance_reads_vehicles_but_cannot_write_them_or_their_drivers() {
     assert_eq!(get_json(&app, &vpath, &finance).await, v);
     assert_eq!(get_json(&app, &dpath, &finance).await, v["drivers"][0]);
 
-    let before = app.counts();
+    let before = app.snapshot();
     let forbidden = [
         app.post(
             VEHICLES,
@@ -1568,7 +1567,7 @@ async fn finance_reads_vehicles_but_cannot_write_them_or_their_drivers() {
     for res in forbidden {
         assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
     }
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]

@@ -6,12 +6,12 @@ use chrono::{Duration, Utc};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{AppOptions, TestApp, assert_problem, iccid, imei, msisdn, spawn_app_with};
-use crate::money::{collect, completed_order, finance, key};
-use crate::orders::{
-    ORDERS, SIGNATURE, Tech, act, approve_and_assign, created_order, expect, fit, go_on_site,
-    id_of, install_body, line, repair_body, terminal_with, year, zz,
+use crate::fixtures::{
+    ORDERS, SIGNATURE, Tech, act, approve_and_assign, collect, completed_order, created_order,
+    expect, finance, fit, go_on_site, id_of, install_body, key, line, repair_body, terminal_with,
+    year, zz,
 };
+use crate::helpers::{AppOptions, TestApp, assert_problem, iccid, imei, msisdn, spawn_app_with};
 
 /// A PDF answer, its text with all whitespace removed (table cells and wrapped lines
 /// come out in pieces), and its page count.
@@ -252,7 +252,7 @@ async fn repair_order_prints_old_and_new_numbers_fault_tag_parts_and_fee() {
         json!({"new_iccid": iccid(3)}),
     )
     .await;
-    let o = crate::orders::record(
+    let o = crate::fixtures::record(
         app,
         &s.lead.token,
         &o,
@@ -575,7 +575,7 @@ async fn pdfs_follow_the_objects_authorization() {
     }
     // a technician not on the order, another center's manager: as if it did not exist
     let other: Tech =
-        crate::orders::technician(app, &app.zz.id, true, true, (34.7, 113.6), false).await;
+        crate::fixtures::technician(app, &app.zz.id, true, true, (34.7, 113.6), false).await;
     let (_, bj_mgr) = app.user("manager", &app.bj.id).await;
     for token in [&other.token, &bj_mgr] {
         assert_problem(

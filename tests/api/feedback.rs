@@ -8,11 +8,10 @@ use diesel::prelude::*;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem};
-use crate::money::completed_order;
-use crate::orders::{
-    ORDERS, Zz, created_order, expect, id_of, install_body, items, version_of, zz,
+use crate::fixtures::{
+    ORDERS, Zz, completed_order, created_order, expect, id_of, install_body, items, version_of, zz,
 };
+use crate::helpers::{TestApp, assert_problem};
 use dispatch::notify::feedback::run_jobs;
 use dispatch::store::now;
 

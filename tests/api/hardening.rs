@@ -26,7 +26,7 @@ async fn parallel_guesses_cannot_outrun_the_lockout() {
 #[tokio::test]
 async fn nul_characters_are_client_errors_never_500() {
     let app = spawn_app().await;
-    let before = app.counts();
+    let before = app.snapshot();
     for path in [
         "/api/v1/customers/%00",
         "/api/v1/customers?q=%00",
@@ -57,7 +57,7 @@ async fn nul_characters_are_client_errors_never_500() {
         let status = app.post(path, &app.admin, &body).await.status();
         assert!(status.is_client_error(), "{path} answered {status}");
     }
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
@@ -199,7 +199,7 @@ async fn a_technician_with_stock_in_the_van_keeps_their_center_until_it_is_retur
     assert_eq!(res.status(), StatusCode::OK);
 
     let upath = format!("/api/v1/users/{tech}");
-    let before = app.counts();
+    let before = app.snapshot();
     let res = app
         .patch(
             &upath,
@@ -213,7 +213,7 @@ async fn a_technician_with_stock_in_the_van_keeps_their_center_until_it_is_retur
         .patch(&upath, &app.admin, Some(1), &json!({"active": false}))
         .await;
     assert_problem(res, StatusCode::CONFLICT, "technician_holds_terminals").await;
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 
     // back to the warehouse: now the move goes through and the profile follows
     app.patch(&tpath, &app.admin, Some(2), &json!({"technician_id": null}))

@@ -69,7 +69,8 @@ pub struct TestApp {
     /// the admin's token
     pub admin: String,
     pub target: DbTarget,
-    pub dir: std::sync::Arc<tempfile::TempDir>,
+    /// the test's database and temp dir (shared by apps `beside` this one)
+    pub dir: std::sync::Arc<TestDb>,
 }
 
 /// How a test's app differs from the default one.
@@ -83,7 +84,7 @@ pub struct AppOptions {
     #[allow(clippy::type_complexity)]
     pub reach: Option<Box<dyn FnOnce(&DbTarget) -> DbTarget + Send>>,
     /// another instance on this app's database (its centers and admin are reused)
-    pub beside: Option<(DbTarget, std::sync::Arc<tempfile::TempDir>, Center, Center)>,
+    pub beside: Option<(DbTarget, std::sync::Arc<TestDb>, Center, Center)>,
 }
 
 pub fn bank() -> BankDetails {
@@ -106,25 +107,193 @@ fn password_hash() -> &'static str {
     HASH.get_or_init(|| dispatch::password::hash(PASSWORD).unwrap())
 }
 
-pub fn database() -> (DbTarget, tempfile::TempDir) {
+/// A test's own database: its temp dir (the SQLite file, mail files…) and, on
+/// PostgreSQL, the database cloned for it, dropped when the last app on it is dropped.
+pub struct TestDb {
+    dir: tempfile::TempDir,
+    pg: Option<PgDatabase>,
+}
+
+impl TestDb {
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+/// A PostgreSQL database of one test, on the server of `admin_url`.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // FORCE: the app's pool (still running in the test's runtime) holds connections
+        if let Ok(mut admin) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin);
+        }
+    }
+}
+
+/// A fresh database: a SQLite file in a new temp dir, or (DISPATCH_TEST_DATABASE_URL set)
+/// a new PostgreSQL database cloned from the migrated template.
+pub fn database() -> (DbTarget, TestDb) {
     let dir = tempfile::tempdir().unwrap();
     match std::env::var("DISPATCH_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("dispatch_test_{}", uuid_simple());
             let mut admin = diesel::PgConnection::establish(&admin_url)
                 .unwrap_or_else(|e| panic!("cannot reach test PostgreSQL {admin_url}: {e}"));
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .unwrap();
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(b, _)| b)
-                .unwrap_or(&admin_url);
-            (DbTarget::parse(&format!("{base}/{name}")).unwrap(), dir)
+            pg_template::clone_into(&mut admin, &admin_url, &name);
+            let target = DbTarget::parse(&pg_template::url_of(&admin_url, &name)).unwrap();
+            let pg = Some(PgDatabase { admin_url, name });
+            (target, TestDb { dir, pg })
         }
         _ => {
             let path = dir.path().join("test.db");
-            (DbTarget::sqlite_file(path), dir)
+            (DbTarget::sqlite_file(path), TestDb { dir, pg: None })
+        }
+    }
+}
+
+/// Every PostgreSQL test database is a copy of one migrated template, built once per
+/// migration set (its name carries a hash of migrations/postgres, so a stale template is
+/// never reused; scripts/test drops it with the other `dispatch_test_%` databases).
+/// Copying a template takes a fraction of running every migration for each test.
+mod pg_template {
+    use std::sync::Mutex;
+
+    use diesel::prelude::*;
+    use sha2::{Digest, Sha256};
+
+    use dispatch::store::DbConn;
+
+    /// The advisory lock that serialises building the template across test processes.
+    const BUILD_LOCK: i64 = 0x6469_7370_7465_6d70; // "disptemp"
+
+    /// `admin_url` with its database replaced by `name`.
+    pub fn url_of(admin_url: &str, name: &str) -> String {
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(admin_url);
+        format!("{base}/{name}")
+    }
+
+    /// `dispatch_test_template_<hash of every migration file>`.
+    fn template_name() -> &'static str {
+        static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        NAME.get_or_init(|| {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+            let mut files = Vec::new();
+            collect(&root, &mut files);
+            files.sort();
+            let mut hash = Sha256::new();
+            for f in files {
+                hash.update(f.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
+                hash.update([0]);
+                hash.update(std::fs::read(&f).unwrap());
+                hash.update([0]);
+            }
+            let digest = hash.finalize();
+            let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            format!("dispatch_test_template_{hex}")
+        })
+    }
+
+    fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                collect(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+
+    fn exists(admin: &mut PgConnection, db: &str) -> bool {
+        diesel::sql_query(format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{db}') AS exists"
+        ))
+        .get_result::<Exists>(admin)
+        .unwrap()
+        .exists
+    }
+
+    /// Builds the template unless it exists, under an advisory lock (parallel test
+    /// processes). It is migrated under another name and renamed when complete, so a
+    /// process killed half-way never leaves a half-migrated template behind.
+    fn ensure(admin: &mut PgConnection, admin_url: &str) {
+        let template = template_name();
+        diesel::sql_query(format!("SELECT pg_advisory_lock({BUILD_LOCK})"))
+            .execute(admin)
+            .unwrap();
+        if !exists(admin, template) {
+            let building = format!("{template}_building");
+            let run = |admin: &mut PgConnection, sql: String| {
+                diesel::sql_query(&sql)
+                    .execute(admin)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            };
+            run(
+                admin,
+                format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+            );
+            run(admin, format!("CREATE DATABASE {building}"));
+            {
+                // the only connection to it, closed before the rename (and before any
+                // CREATE DATABASE … TEMPLATE, which refuses a template in use)
+                let conn = PgConnection::establish(&url_of(admin_url, &building)).unwrap();
+                let mut conn = DbConn::Pg(conn);
+                dispatch::store::db::migrate(&mut conn).unwrap();
+            }
+            run(
+                admin,
+                format!("ALTER DATABASE {building} RENAME TO {template}"),
+            );
+        }
+        diesel::sql_query(format!("SELECT pg_advisory_unlock({BUILD_LOCK})"))
+            .execute(admin)
+            .unwrap();
+    }
+
+    /// `CREATE DATABASE name TEMPLATE <template>`, building the template first when this
+    /// process has not seen it yet (or it went away, e.g. dropped by another run).
+    pub fn clone_into(admin: &mut PgConnection, admin_url: &str, name: &str) {
+        static READY: Mutex<bool> = Mutex::new(false);
+        for attempt in 0.. {
+            {
+                let mut ready = READY.lock().unwrap_or_else(|e| e.into_inner());
+                if !*ready {
+                    ensure(admin, admin_url);
+                    *ready = true;
+                }
+            }
+            let sql = format!("CREATE DATABASE {name} TEMPLATE {}", template_name());
+            match diesel::sql_query(&sql).execute(admin) {
+                Ok(_) => return,
+                Err(e) if attempt < 20 => {
+                    let text = e.to_string();
+                    if text.contains("does not exist") {
+                        *READY.lock().unwrap_or_else(|e| e.into_inner()) = false;
+                    } else if !text.contains("being accessed by other users") {
+                        panic!("{sql}: {e}");
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => panic!("{sql}: {e}"),
+            }
         }
     }
 }
@@ -429,9 +598,40 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::OK);
     }
 
-    /// Row counts of every table, to assert that a refused request changed nothing.
+    /// Row counts of every table.
     pub fn counts(&self) -> Vec<(&'static str, i64)> {
         TABLES.iter().map(|t| (*t, self.count(t))).collect()
+    }
+
+    /// Every row of every table, as text: what [`TestApp::assert_unchanged`] compares.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut c = self.pool.get().unwrap();
+        Snapshot(
+            TABLES
+                .iter()
+                .map(|t| (*t, rows_as_text(&mut c, self.backend, t)))
+                .collect(),
+        )
+    }
+
+    /// Asserts that a refused request changed nothing: every table holds exactly the rows,
+    /// byte for byte, that it held at `before`.
+    #[track_caller]
+    pub fn assert_unchanged(&self, before: &Snapshot) {
+        self.assert_unchanged_because(before, "a refused request");
+    }
+
+    /// [`TestApp::assert_unchanged`], saying what was refused.
+    #[track_caller]
+    pub fn assert_unchanged_because(&self, before: &Snapshot, what: impl std::fmt::Display) {
+        let after = self.snapshot();
+        for ((table, was), (_, is)) in before.0.iter().zip(&after.0) {
+            if was != is {
+                let gone: Vec<&String> = was.iter().filter(|r| !is.contains(r)).collect();
+                let new: Vec<&String> = is.iter().filter(|r| !was.contains(r)).collect();
+                panic!("{what}: {table} changed:\n  before: {gone:#?}\n  after: {new:#?}");
+            }
+        }
     }
 
     // ---- objects through the API, as an admin ----
@@ -478,6 +678,46 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// Every table's rows as text, sorted: see [`TestApp::snapshot`].
+pub struct Snapshot(Vec<(&'static str, Vec<String>)>);
+
+/// The rows of `table`, each as one text (PostgreSQL's record output; on SQLite every
+/// column `quote`d, which keeps the type: 1, '1', X'01' and NULL differ), sorted.
+fn rows_as_text(c: &mut store::db::PooledConn, backend: Backend, table: &str) -> Vec<String> {
+    use diesel::sql_types::Text;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        r: String,
+    }
+    let row = match backend {
+        Backend::Postgres => "t::text".to_string(),
+        Backend::Sqlite => {
+            #[derive(QueryableByName)]
+            struct Column {
+                #[diesel(sql_type = Text)]
+                name: String,
+            }
+            let columns: Vec<Column> =
+                diesel::sql_query(format!("SELECT name FROM pragma_table_info('{table}')"))
+                    .load(c)
+                    .unwrap();
+            assert!(!columns.is_empty(), "no table {table}");
+            columns
+                .iter()
+                .map(|col| format!("quote(\"{}\")", col.name))
+                .collect::<Vec<_>>()
+                .join(" || ',' || ")
+        }
+    };
+    diesel::sql_query(format!("SELECT {row} AS r FROM {table} t ORDER BY 1"))
+        .load::<Row>(c)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.r)
+        .collect()
 }
 
 /// A valid IMEI (15 digits, Luhn) for test number `n`.

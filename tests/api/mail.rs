@@ -16,9 +16,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::documents::pdf_text;
+use crate::fixtures::{
+    ORDERS, Zz, collect, completed_order, created_order, expect, id_of, install_body, items,
+    zz_mail, zz_with,
+};
 use crate::helpers::{AppOptions, TestApp, assert_problem, spawn_app_with};
-use crate::money::{collect, completed_order};
-use crate::orders::{ORDERS, Zz, created_order, expect, id_of, install_body, items, zz_with};
 use dispatch::notify::transport::Transport;
 use dispatch::notify::worker::MailSettings;
 use dispatch::store::{self, now};
@@ -146,14 +148,6 @@ pub(crate) fn parse(r: &Received) -> Mail {
     }
 }
 
-fn set_email(app: &TestApp, user_id: &str, email: &str) {
-    use dispatch::store::schema::users::dsl as u;
-    diesel::update(u::users.find(user_id))
-        .set(u::email.eq(Some(email)))
-        .execute(&mut app.pool.get().unwrap())
-        .unwrap();
-}
-
 fn outbox_page(v: &Value) -> Vec<Value> {
     items(v).clone()
 }
@@ -166,42 +160,6 @@ async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
         )
         .await,
     )
-}
-
-/// The ZZ center with e-mail: the first manager and the lead have addresses, the second
-/// manager has none; the customer's contact 王喆 has one.
-async fn zz_mail(mail: MailSettings) -> Zz {
-    let s = zz_with(AppOptions {
-        mail: Some(mail),
-        ..Default::default()
-    })
-    .await;
-    set_email(&s.app, &s.mgr_id, "manager@zz.test");
-    set_email(&s.app, &s.lead.id, "lead@zz.test");
-    let c = expect(
-        s.app
-            .get(&format!("/api/v1/customers/{}", s.customer), &s.app.admin)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    let res = s
-        .app
-        .client
-        .patch(s.app.url(&format!("/api/v1/customers/{}", s.customer)))
-        .bearer_auth(&s.app.admin)
-        .header("If-Match", format!("\"{}\"", c["version"]))
-        .json(&json!({"contacts": [{"name": "王喆", "phone": "13812345678", "email": "fleet@customer.test"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
-    s
 }
 
 fn dir_of(app: &TestApp) -> std::path::PathBuf {
@@ -235,7 +193,7 @@ async fn each_message_kind_reaches_its_recipients_with_its_attachment() {
         .await,
     )
     .await;
-    let late = crate::orders::approve_and_assign(&s, &late, &s.lead, &[], 60).await;
+    let late = crate::fixtures::approve_and_assign(&s, &late, &s.lead, &[], 60).await;
     {
         use dispatch::store::schema::work_orders::dsl as wo;
         diesel::update(wo::work_orders.find(id_of(&late)))
@@ -677,7 +635,7 @@ async fn two_app_instances_on_one_database_send_each_message_once() {
         );
     }
     assert_eq!(
-        crate::orders::count_sql(&s.app, "SELECT COUNT(*) AS n FROM outbox_attempts"),
+        crate::fixtures::count_sql(&s.app, "SELECT COUNT(*) AS n FROM outbox_attempts"),
         31,
         "one attempt per message"
     );
@@ -702,7 +660,7 @@ async fn a_missed_appointment_nobody_can_be_told_of_is_recorded_once_for_admins(
         .await,
     )
     .await;
-    let o = crate::orders::approve_and_assign(&s, &o, &s.lead, &[], 30).await;
+    let o = crate::fixtures::approve_and_assign(&s, &o, &s.lead, &[], 30).await;
     {
         use dispatch::store::schema::work_orders::dsl as wo;
         diesel::update(wo::work_orders.find(id_of(&o)))
@@ -762,8 +720,8 @@ async fn a_late_visit_notice_is_skipped_once_untrue_and_otherwise_attaches_the_o
         .await,
     )
     .await;
-    let b = crate::orders::approve_and_assign(&s, &b, &s.lead, &[], 150).await;
-    let b = crate::orders::act(app, &s.lead.token, &b, "accept", json!({})).await;
+    let b = crate::fixtures::approve_and_assign(&s, &b, &s.lead, &[], 150).await;
+    let b = crate::fixtures::act(app, &s.lead.token, &b, "accept", json!({})).await;
     assert_eq!(b["status"], "accepted");
     let b_no = b["number"].as_str().unwrap().to_string();
     let a_scheduled = outbox(

@@ -1,6 +1,7 @@
 //! Integration tests: each spawns the real app on its own fresh database (SQLite file, or a
 //! new PostgreSQL database when DISPATCH_TEST_DATABASE_URL is set) and talks HTTP to it.
 
+mod fixtures;
 mod helpers;
 
 mod auth;

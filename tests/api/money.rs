@@ -3,8 +3,6 @@
 //! threshold, invoices with aging, the reconciliation report and its CSV/XLSX exports read
 //! back, and who may see and do what.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use chrono::{Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -13,69 +11,11 @@ use rand::{Rng, SeedableRng};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem};
-use crate::orders::{
-    ORDERS, SIGNATURE, Tech, Zz, act, approve_and_assign, created_order, expect, go_on_site, id_of,
-    install_body, items, line, record, technician, version_of, year, zz,
+use crate::fixtures::{
+    ORDERS, Zz, collect, collect_res, completed_order, expect, finance, id_of, items, key,
+    technician, version_of, year, zz,
 };
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-/// A completed install order of `customer` led by `lead` whose fee is `fee` fen (one part
-/// at that price; its one vehicle not done).
-pub(crate) async fn completed_order(s: &Zz, customer: &str, lead: &Tech, fee: i64) -> Value {
-    let app = &s.app;
-    let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    let code = format!("P-M{n}");
-    app.created(
-        "/api/v1/parts",
-        &app.admin,
-        &json!({"code": code, "name": "安装支架", "unit_price_fen": fee}),
-    )
-    .await;
-    let plate = format!("豫A{:05}", 20000 + n);
-    let o = created_order(
-        app.post(
-            &format!("{ORDERS}/install"),
-            &s.agent,
-            &install_body(customer, json!([{"plate_no": plate}]), true),
-        )
-        .await,
-    )
-    .await;
-    // visits three hours apart, so the lead is never double-booked
-    let o = approve_and_assign(s, &o, lead, &[], 4 + 3 * i64::from(n % 40)).await;
-    let o = go_on_site(app, lead, &o).await;
-    let line_id = id_of(line(&o, 0));
-    let o = act(
-        app,
-        &lead.token,
-        &o,
-        &format!("lines/{line_id}/not-done"),
-        json!({"reason": "车辆未到场"}),
-    )
-    .await;
-    let o = record(
-        app,
-        &lead.token,
-        &o,
-        "parts",
-        json!({"part_code": code, "quantity": 1}),
-    )
-    .await;
-    let o = act(
-        app,
-        &lead.token,
-        &o,
-        "sign-off",
-        json!({"signer_name": "王喆", "signature_image": SIGNATURE}),
-    )
-    .await;
-    let o = act(app, &lead.token, &o, "complete", json!({})).await;
-    assert_eq!(o["fee_fen"], fee);
-    assert_eq!(o["charge"]["amount_fen"], fee, "{o}");
-    o
-}
+use crate::helpers::{TestApp, assert_problem};
 
 impl Zz {
     /// Everything a completed order waits for before it closes, done the handbook's way:
@@ -136,52 +76,6 @@ pub(crate) async fn follow_up_of(app: &TestApp, order_id: &str) -> Value {
         app.get(&format!("/api/v1/follow-ups/{id}"), &app.admin)
             .await,
         StatusCode::OK,
-    )
-    .await
-}
-
-pub(crate) fn key() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-pub(crate) async fn collect_res(
-    app: &TestApp,
-    token: &str,
-    order_id: &str,
-    key: Option<&str>,
-    body: &Value,
-) -> Response {
-    let mut r = app
-        .req(
-            Method::POST,
-            &format!("{ORDERS}/{order_id}/payments"),
-            token,
-        )
-        .json(body);
-    if let Some(k) = key {
-        r = r.header("Idempotency-Key", k);
-    }
-    r.send().await.unwrap()
-}
-
-/// A collection on site that must succeed.
-pub(crate) async fn collect(
-    app: &TestApp,
-    tech: &Tech,
-    order_id: &str,
-    fen: i64,
-    method: &str,
-) -> Value {
-    expect(
-        collect_res(
-            app,
-            &tech.token,
-            order_id,
-            Some(&key()),
-            &json!({"amount_fen": fen, "method": method, "payer_name": "王喆", "lat": 34.72, "lng": 113.70}),
-        )
-        .await,
-        StatusCode::CREATED,
     )
     .await
 }
@@ -256,10 +150,6 @@ fn texts_sql(app: &TestApp, sql: &str) -> Vec<String> {
 
 fn receipt(n: i64) -> String {
     format!("SJ-ZZ-{}-{n:06}", year())
-}
-
-pub(crate) async fn finance(s: &Zz) -> (String, String) {
-    s.app.user("finance", &s.app.zz.id).await
 }
 
 // ------------------------------------------------------------------ 1. the happy path
@@ -843,7 +733,7 @@ async fn a_waiver_over_the_threshold_needs_a_manager_and_a_small_discount_does_n
         "forbidden",
     )
     .await;
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         collect_res(
             app,
@@ -858,7 +748,7 @@ async fn a_waiver_over_the_threshold_needs_a_manager_and_a_small_discount_does_n
     )
     .await;
     assert_eq!(p["due_fen"], 10000);
-    assert_eq!(app.counts(), before, "a refused payment changes nothing");
+    app.assert_unchanged_because(&before, format_args!("a refused payment changes nothing"));
     let pay = collect(app, &s.lead, &id_of(&o2), 10000, "pos").await;
     assert_eq!(pay["charge"]["status"], "paid");
     // a rejected request leaves the charge as it was
@@ -938,14 +828,14 @@ async fn a_retried_payment_replays_and_a_changed_body_is_refused() {
     let o = completed_order(&s, &s.customer, &s.lead, 6000).await;
     let oid = id_of(&o);
     let body = json!({"amount_fen": 6000, "method": "wechat", "payer_name": "王喆"});
-    let before = app.counts();
+    let before = app.snapshot();
     assert_problem(
         collect_res(app, &s.lead.token, &oid, None, &body).await,
         StatusCode::PRECONDITION_REQUIRED,
         "idempotency_key_required",
     )
     .await;
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     let k = key();
     let first = collect_res(app, &s.lead.token, &oid, Some(&k), &body).await;
     assert_eq!(first.status(), StatusCode::CREATED);
@@ -956,7 +846,7 @@ async fn a_retried_payment_replays_and_a_changed_body_is_refused() {
     let again: Value = again.json().await.unwrap();
     assert_eq!(again, first);
     assert_eq!(app.count("payments"), 1);
-    let after = app.counts();
+    let after = app.snapshot();
     let changed = json!({"amount_fen": 5000, "method": "wechat", "payer_name": "王喆"});
     assert_problem(
         collect_res(app, &s.lead.token, &oid, Some(&k), &changed).await,
@@ -964,7 +854,7 @@ async fn a_retried_payment_replays_and_a_changed_body_is_refused() {
         "idempotency_key_reused",
     )
     .await;
-    assert_eq!(app.counts(), after);
+    app.assert_unchanged(&after);
     // bad input is a clear 4xx and changes nothing
     for (bad, code) in [
         (
@@ -1001,7 +891,7 @@ async fn a_retried_payment_replays_and_a_changed_body_is_refused() {
         );
         assert!(p["code"] == code || code == "invalid_json", "{bad}: {p}");
     }
-    assert_eq!(app.counts(), after);
+    app.assert_unchanged(&after);
 }
 
 // ------------------------------------------------------------------ 7. exports
@@ -1511,7 +1401,7 @@ async fn money_is_seen_and_handled_only_by_those_entitled() {
     let o = completed_order(&s, &s.customer, &s.lead, 5000).await;
     let oid = id_of(&o);
     let charge = o["charge"]["id"].as_str().unwrap().to_string();
-    let before = app.counts();
+    let before = app.snapshot();
     // only a technician on the order collects
     for token in [&fin, &s.mgr, &s.agent, &app.admin] {
         assert_problem(
@@ -1541,7 +1431,7 @@ async fn money_is_seen_and_handled_only_by_those_entitled() {
         "not_found",
     )
     .await;
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
     let pay = collect(app, &s.lead, &oid, 5000, "cash").await;
     let pid = id_of(&pay);
 
@@ -1817,7 +1707,7 @@ async fn another_centers_money_does_not_exist() {
     let iid = id_of(&inv);
     let pid = id_of(&p);
     let rid = id_of(&r);
-    let before = app.counts();
+    let before = app.snapshot();
     let gets = [
         format!("/api/v1/payments/{pid}"),
         format!("/api/v1/charges/{c2}"),
@@ -1941,7 +1831,7 @@ async fn another_centers_money_does_not_exist() {
         "forbidden",
     )
     .await;
-    assert_eq!(app.counts(), before, "nothing changed");
+    app.assert_unchanged_because(&before, format_args!("nothing changed"));
     // the own center's people see them all
     for path in &gets {
         expect(app.get(path, &fin).await, StatusCode::OK).await;
@@ -2133,7 +2023,7 @@ async fn a_technician_cannot_waive_or_discount_a_fee_by_themselves() {
     let o2 = completed_order(&s, &s.customer, &s.lead, 5000).await;
     let pay = collect(app, &s.lead, &id_of(&o2), 5000, "wechat").await;
     let path = format!("/api/v1/payments/{}/reversal", id_of(&pay));
-    let before = app.counts();
+    let before = app.snapshot();
     for named in [
         s.agent_id.as_str(),
         s.lead.id.as_str(),
@@ -2154,7 +2044,7 @@ async fn a_technician_cannot_waive_or_discount_a_fee_by_themselves() {
         .await;
         assert_eq!(p["errors"][0]["code"], "not_an_approver", "{named}: {p}");
     }
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 /// One mechanism for every idempotent write: N requests with one key sent at once (a
@@ -2284,7 +2174,7 @@ async fn an_order_closes_only_after_its_cash_is_remitted_and_confirmed_and_its_f
 
     // paid in cash: the money is in the technician's hands
     collect(app, &s.lead, &oid, 12800, "cash").await;
-    let before = app.counts();
+    let before = app.snapshot();
     let p = assert_problem(
         close_res(app, &s.mgr, &fresh_order(app, &oid).await).await,
         StatusCode::CONFLICT,
@@ -2292,7 +2182,7 @@ async fn an_order_closes_only_after_its_cash_is_remitted_and_confirmed_and_its_f
     )
     .await;
     assert_eq!(blockers(&p), ["cash_not_remitted", "follow_up_pending"]);
-    assert_eq!(app.counts(), before, "a refused close changes nothing");
+    app.assert_unchanged_because(&before, format_args!("a refused close changes nothing"));
 
     // handed over, not yet counted
     let r = expect(

@@ -3,44 +3,20 @@
 //! (install, terminal swap, SIM swap), parts and fees, sign-off, authorization, races and
 //! order numbers.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::fixtures::{
+    ORDERS, READINESS, SIGNATURE, act, actions, approve_and_assign, at, count_sql, created_order,
+    expect, fit, get_order, get_sim, get_terminal, go_on_site, id_of, install_body, install_order,
+    items, line, post_action, record, repair_body, technician, terminal_with, timeline, version_of,
+    year, zz,
+};
 use crate::helpers::{TestApp, assert_problem, iccid, imei};
 
 // ------------------------------------------------------------------ helpers
-
-pub(crate) const ORDERS: &str = "/api/v1/work-orders";
-const READINESS: [&str; 4] = ["info_verified", "tools", "spare_parts", "documents"];
-pub(crate) const SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
-
-/// Asserts the status, then returns the JSON body (with the text in the failure message).
-pub(crate) async fn expect(res: Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let text = res.text().await.unwrap();
-    assert_eq!(got, status, "{text}");
-    serde_json::from_str(&text).unwrap()
-}
-
-pub(crate) fn id_of(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("an object with an id: {v}"))
-        .to_string()
-}
-
-pub(crate) fn version_of(v: &Value) -> i64 {
-    v["version"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("an object with a version: {v}"))
-}
-
-pub(crate) fn items(page: &Value) -> &Vec<Value> {
-    page["items"].as_array().expect("a page with items")
-}
 
 fn strs(v: &Value) -> Vec<String> {
     v.as_array()
@@ -48,11 +24,6 @@ fn strs(v: &Value) -> Vec<String> {
         .iter()
         .map(|s| s.as_str().unwrap().to_string())
         .collect()
-}
-
-/// RFC 3339 (UTC, seconds) for now + `offset`.
-pub(crate) fn at(offset: Duration) -> String {
-    (Utc::now() + offset).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// A timestamp from the API: RFC 3339 (or, leniently, a naive UTC date-time).
@@ -65,22 +36,6 @@ fn ts(v: &Value) -> DateTime<Utc> {
                 .unwrap_or_else(|e| panic!("not a timestamp {s}: {e}"))
                 .and_utc()
         })
-}
-
-/// The year of order numbers (Asia/Shanghai).
-pub(crate) fn year() -> i32 {
-    (Utc::now() + Duration::hours(8)).year()
-}
-
-/// `SELECT COUNT(*) AS n FROM …` straight from the store.
-pub(crate) fn count_sql(app: &TestApp, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let mut c = app.pool.get().unwrap();
-    diesel::sql_query(sql).get_result::<N>(&mut c).unwrap().n
 }
 
 /// binding_events rows recorded for this order.
@@ -111,228 +66,6 @@ async fn invalid_transition(res: Response, state: &str) -> Value {
     p
 }
 
-pub(crate) struct Tech {
-    pub(crate) id: String,
-    pub(crate) token: String,
-}
-
-/// A technician of `center_id` with a profile: (skills, home position, external?).
-pub(crate) async fn technician(
-    app: &TestApp,
-    center_id: &str,
-    can_install: bool,
-    can_repair: bool,
-    home: (f64, f64),
-    external: bool,
-) -> Tech {
-    let (id, token) = app.user("technician", center_id).await;
-    let mut body = json!({
-        "user_id": id, "can_install": can_install, "can_repair": can_repair,
-        "models": ["GT06N", "JM-VL03"], "home_lat": home.0, "home_lng": home.1,
-    });
-    if external {
-        body["external"] = json!(true);
-        body["contractor_company"] = json!("郑州快修外协服务部");
-    }
-    app.created("/api/v1/technicians", &app.admin, &body).await;
-    Tech { id, token }
-}
-
-/// The ZZ center's people and a customer.
-pub(crate) struct Zz {
-    pub(crate) app: TestApp,
-    pub(crate) mgr_id: String,
-    pub(crate) mgr: String,
-    pub(crate) mgr2: String,
-    pub(crate) agent_id: String,
-    pub(crate) agent: String,
-    pub(crate) lead: Tech,
-    pub(crate) helper: Tech,
-    pub(crate) customer: String,
-}
-
-pub(crate) async fn zz() -> Zz {
-    zz_with(crate::helpers::AppOptions::default()).await
-}
-
-pub(crate) async fn zz_with(opts: crate::helpers::AppOptions) -> Zz {
-    let app = crate::helpers::spawn_app_with(opts).await;
-    let center = app.zz.id.clone();
-    let (mgr_id, mgr) = app.user("manager", &center).await;
-    let (_, mgr2) = app.user("manager", &center).await;
-    let (agent_id, agent) = app.user("agent", &center).await;
-    let lead = technician(&app, &center, true, true, (34.75, 113.63), false).await;
-    let helper = technician(&app, &center, true, true, (34.76, 113.64), false).await;
-    let customer = id_of(
-        &app.create_customer(&app.admin, &center, "郑州宇通物流有限公司")
-            .await,
-    );
-    Zz {
-        app,
-        mgr_id,
-        mgr,
-        mgr2,
-        agent_id,
-        agent,
-        lead,
-        helper,
-        customer,
-    }
-}
-
-pub(crate) fn install_body(customer: &str, vehicles: Value, submit: bool) -> Value {
-    json!({
-        "customer_id": customer,
-        "site_address": "郑州市管城区航海东路物流园3号库",
-        "site_lat": 34.72, "site_lng": 113.70,
-        "contact_name": "王喆", "contact_phone": "13812345678",
-        "window_start": at(Duration::hours(20)),
-        "window_end": at(Duration::hours(26)),
-        "requested_at": at(-Duration::hours(2)),
-        "urgency": "normal",
-        "channel": "phone",
-        "notes": "车队集中安装",
-        "submit": submit,
-        "vehicles": vehicles,
-    })
-}
-
-/// An install order for new vehicles with these plates; returns the created order.
-async fn install_order(s: &Zz, plates: &[&str], submit: bool) -> Value {
-    let vehicles: Vec<Value> = plates
-        .iter()
-        .map(|p| json!({"plate_no": p, "driver": {"name": "李堃", "phone": "13912345678"}}))
-        .collect();
-    let res = s
-        .app
-        .post(
-            &format!("{ORDERS}/install"),
-            &s.agent,
-            &install_body(&s.customer, json!(vehicles), submit),
-        )
-        .await;
-    created_order(res).await
-}
-
-/// A 201 with an order view whose ETag is its version.
-pub(crate) async fn created_order(res: Response) -> Value {
-    let etag = res
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().to_string());
-    let o = expect(res, StatusCode::CREATED).await;
-    assert_eq!(etag, Some(format!("\"{}\"", version_of(&o))), "ETag of {o}");
-    o
-}
-
-/// POST /work-orders/{id}/{action} with If-Match (and an Idempotency-Key when given).
-pub(crate) async fn post_action(
-    app: &TestApp,
-    token: &str,
-    order_id: &str,
-    action: &str,
-    version: Option<i64>,
-    key: Option<&str>,
-    body: &Value,
-) -> Response {
-    let mut r = app
-        .req(
-            Method::POST,
-            &format!("{ORDERS}/{order_id}/{action}"),
-            token,
-        )
-        .json(body);
-    if let Some(v) = version {
-        r = r.header("If-Match", format!("\"{v}\""));
-    }
-    if let Some(k) = key {
-        r = r.header("Idempotency-Key", k);
-    }
-    r.send().await.unwrap()
-}
-
-/// An action on `order` (at its current version) that must succeed: 200, the version
-/// bumped by exactly one, the ETag matching. Returns the new order view.
-pub(crate) async fn act(
-    app: &TestApp,
-    token: &str,
-    order: &Value,
-    action: &str,
-    body: Value,
-) -> Value {
-    let before = version_of(order);
-    let res = post_action(app, token, &id_of(order), action, Some(before), None, &body).await;
-    let etag = res
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().to_string());
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{action}: {text}");
-    let o: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(id_of(&o), id_of(order), "{action} answers the order view");
-    assert_eq!(
-        version_of(&o),
-        before + 1,
-        "{action} bumps the version once"
-    );
-    assert_eq!(etag, Some(format!("\"{}\"", before + 1)), "{action} ETag");
-    o
-}
-
-/// Like [`act`] for recording acts (parts, verbal approvals) that may answer 200 or 201.
-pub(crate) async fn record(
-    app: &TestApp,
-    token: &str,
-    order: &Value,
-    action: &str,
-    body: Value,
-) -> Value {
-    let before = version_of(order);
-    let res = post_action(app, token, &id_of(order), action, Some(before), None, &body).await;
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    assert!(
-        status == StatusCode::OK || status == StatusCode::CREATED,
-        "{action}: {status} {text}"
-    );
-    let o = get_order(app, &app.admin, &id_of(order)).await;
-    assert_eq!(
-        version_of(&o),
-        before + 1,
-        "{action} bumps the version once"
-    );
-    o
-}
-
-pub(crate) async fn get_order(app: &TestApp, token: &str, id: &str) -> Value {
-    let res = app.get(&format!("{ORDERS}/{id}"), token).await;
-    let etag = res
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().to_string());
-    let o = expect(res, StatusCode::OK).await;
-    assert_eq!(etag, Some(format!("\"{}\"", version_of(&o))), "GET ETag");
-    o
-}
-
-pub(crate) async fn timeline(app: &TestApp, id: &str) -> Vec<Value> {
-    let page = expect(
-        app.get(&format!("{ORDERS}/{id}/timeline"), &app.admin)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    items(&page).clone()
-}
-
-pub(crate) fn actions(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// The status-changing events of a timeline: (action, from, to).
 fn transitions(events: &[Value]) -> Vec<(String, String, String)> {
     events
@@ -351,135 +84,6 @@ fn transitions(events: &[Value]) -> Vec<(String, String, String)> {
 
 fn t(action: &str, from: &str, to: &str) -> (String, String, String) {
     (action.into(), from.into(), to.into())
-}
-
-pub(crate) fn line(order: &Value, i: usize) -> &Value {
-    &order["lines"].as_array().expect("lines")[i]
-}
-
-/// Manager approves (when submitted) and assigns `lead` (+ `helpers`), scheduled in
-/// `hours` hours.
-pub(crate) async fn approve_and_assign(
-    s: &Zz,
-    order: &Value,
-    lead: &Tech,
-    helpers: &[&Tech],
-    hours: i64,
-) -> Value {
-    let mut o = order.clone();
-    if o["status"] == "submitted" {
-        o = act(&s.app, &s.mgr, &o, "approve", json!({"comment": "同意"})).await;
-    }
-    let helper_ids: Vec<&str> = helpers.iter().map(|h| h.id.as_str()).collect();
-    act(
-        &s.app,
-        &s.mgr,
-        &o,
-        "assign",
-        json!({"lead_id": lead.id, "helper_ids": helper_ids, "scheduled_at": at(Duration::hours(hours))}),
-    )
-    .await
-}
-
-/// The lead accepts, ticks readiness, departs and arrives: on_site.
-pub(crate) async fn go_on_site(app: &TestApp, lead: &Tech, order: &Value) -> Value {
-    let o = act(app, &lead.token, order, "accept", json!({})).await;
-    let o = act(
-        app,
-        &lead.token,
-        &o,
-        "readiness",
-        json!({"items": READINESS}),
-    )
-    .await;
-    let o = act(
-        app,
-        &lead.token,
-        &o,
-        "depart",
-        json!({"lat": 34.75, "lng": 113.63}),
-    )
-    .await;
-    act(
-        app,
-        &lead.token,
-        &o,
-        "arrive",
-        json!({"lat": 34.7201, "lng": 113.7003}),
-    )
-    .await
-}
-
-async fn get_terminal(app: &TestApp, id: &str) -> Value {
-    expect(
-        app.get(&format!("/api/v1/terminals/{id}"), &app.admin)
-            .await,
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn get_sim(app: &TestApp, id: &str) -> Value {
-    expect(
-        app.get(&format!("/api/v1/sims/{id}"), &app.admin).await,
-        StatusCode::OK,
-    )
-    .await
-}
-
-pub(crate) async fn terminal_with(
-    app: &TestApp,
-    n: u64,
-    model: &str,
-    purchase: NaiveDate,
-) -> Value {
-    app.created(
-        "/api/v1/terminals",
-        &app.admin,
-        &json!({"imei": imei(n), "model_code": model, "purchase_date": purchase.to_string(), "center_id": app.zz.id}),
-    )
-    .await
-}
-
-/// Binds terminal → vehicle and SIM → terminal through the registry (as the admin).
-pub(crate) async fn fit(app: &TestApp, terminal_id: &str, vehicle_id: &str, sim_id: &str) {
-    expect(
-        app.post(
-            &format!("/api/v1/terminals/{terminal_id}/bind"),
-            &app.admin,
-            &json!({"vehicle_id": vehicle_id, "reason": "新车安装"}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    expect(
-        app.post(
-            &format!("/api/v1/sims/{sim_id}/bind"),
-            &app.admin,
-            &json!({"terminal_id": terminal_id, "reason": "装卡"}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-}
-
-pub(crate) fn repair_body(customer: &str, vehicle: Value, fault: &str) -> Value {
-    let mut b = json!({
-        "customer_id": customer,
-        "site_address": "郑州市金水区花园路1号停车场",
-        "site_lat": 34.77, "site_lng": 113.66,
-        "contact_name": "王喆", "contact_phone": "13812345678",
-        "channel": "phone", "urgency": "urgent",
-        "fault_symptoms": fault,
-        "requested_at": at(-Duration::hours(3)),
-        "submit": true,
-    });
-    for (k, v) in vehicle.as_object().unwrap() {
-        b[k] = v.clone();
-    }
-    b
 }
 
 // ------------------------------------------------------------------ 1. install flow
@@ -1153,7 +757,7 @@ async fn orders_are_seen_and_acted_on_only_by_those_entitled() {
 
     // finance and technicians do not create orders
     let (_, finance) = app.user("finance", &app.zz.id).await;
-    let before = app.count("work_orders");
+    let before = app.snapshot();
     let body = install_body(&s.customer, json!([{"plate_no": "豫A20001"}]), true);
     for token in [&finance, &s.lead.token] {
         assert_problem(
@@ -1163,7 +767,7 @@ async fn orders_are_seen_and_acted_on_only_by_those_entitled() {
         )
         .await;
     }
-    assert_eq!(app.count("work_orders"), before);
+    app.assert_unchanged(&before);
     assert_eq!(
         app.count("vehicles"),
         0,
@@ -2247,7 +1851,7 @@ async fn installing_a_terminal_or_sim_bound_elsewhere_changes_nothing() {
     let o = go_on_site(app, &s.lead, &o).await;
     let id = id_of(&o);
     let path = format!("lines/{}/install", id_of(line(&o, 0)));
-    let before = (app.counts(), app.count("order_events"));
+    let before = app.snapshot();
     let refused = [
         (
             json!({"imei": imei(1), "iccid": iccid(2)}),
@@ -2275,11 +1879,7 @@ async fn installing_a_terminal_or_sim_bound_elsewhere_changes_nothing() {
         .await;
         let p = expect(res, StatusCode::CONFLICT).await;
         assert!(codes.contains(&p["code"].as_str().unwrap()), "{body}: {p}");
-        assert_eq!(
-            (app.counts(), app.count("order_events")),
-            before,
-            "{body} changed something"
-        );
+        app.assert_unchanged_because(&before, format_args!("{body} changed something"));
     }
     let now = get_order(app, &s.lead.token, &id).await;
     assert_eq!(version_of(&now), version_of(&o));
@@ -2526,7 +2126,7 @@ async fn the_install_vehicle_list_is_checked_and_registered_plates_are_reused() 
     assert_eq!(line(&o, 0)["vehicle_id"], known.as_str());
     assert_eq!(app.count("vehicles"), vehicles);
 
-    let before = (app.counts(), app.count("work_orders"));
+    let before = app.snapshot();
     let refused = [
         ("empty list", json!([])),
         (
@@ -2569,11 +2169,7 @@ async fn the_install_vehicle_list_is_checked_and_registered_plates_are_reused() 
             status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::CONFLICT,
             "{what}: {status} {text}"
         );
-        assert_eq!(
-            (app.counts(), app.count("work_orders")),
-            before,
-            "{what} changed something"
-        );
+        app.assert_unchanged_because(&before, format_args!("{what} changed something"));
     }
 
     // 200 vehicles is the most an order takes
@@ -2885,7 +2481,7 @@ async fn garbage_at_every_order_endpoint_is_a_client_error_and_changes_nothing()
     let id = id_of(&o);
     let line = line(&o, 0)["id"].as_str().unwrap().to_string();
     let version = version_of(&o);
-    let before = s.app.counts();
+    let before = s.app.snapshot();
     let actions = [
         "submit",
         "approve",
@@ -2959,7 +2555,7 @@ async fn garbage_at_every_order_endpoint_is_a_client_error_and_changes_nothing()
             }
         }
     }
-    assert_eq!(s.app.counts(), before);
+    s.app.assert_unchanged(&before);
     let after = get_order(&s.app, &s.mgr, &id).await;
     assert_eq!(version_of(&after), version);
     assert_eq!(after["status"], "on_site");
@@ -3078,7 +2674,7 @@ async fn every_order_action_refuses_the_roles_that_may_never_take_it() {
     ];
     let tokens = [&s.lead.token, &s.helper.token, &s.agent, &s.mgr, &finance];
     let names = ["lead", "helper", "agent", "manager", "finance"];
-    let before = s.app.counts();
+    let before = s.app.snapshot();
     let mut checked = 0;
     for (path, body, refused) in &matrix {
         for (i, token) in tokens.iter().enumerate() {
@@ -3098,7 +2694,7 @@ async fn every_order_action_refuses_the_roles_that_may_never_take_it() {
         }
     }
     assert!(checked > 70, "{checked} refusals checked");
-    assert_eq!(s.app.counts(), before);
+    s.app.assert_unchanged(&before);
     assert_eq!(version_of(&get_order(&s.app, &s.mgr, &id).await), version);
 
     // reads: candidates for the office, the price list is the admin's
@@ -3124,7 +2720,7 @@ async fn every_order_action_refuses_the_roles_that_may_never_take_it() {
             .await;
         assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
     }
-    assert_eq!(s.app.counts(), before);
+    s.app.assert_unchanged(&before);
 }
 
 /// Times outside 2000–2099 are refused (chrono's arithmetic would overflow, PostgreSQL
@@ -3186,7 +2782,7 @@ async fn out_of_range_times_and_foreign_terminals_are_refused() {
     )
     .await;
     let o: Value = expect(res, StatusCode::OK).await;
-    let approved = app.counts();
+    let approved = app.snapshot();
     let res = post_action(
         app,
         &s.mgr,
@@ -3198,19 +2794,19 @@ async fn out_of_range_times_and_foreign_terminals_are_refused() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.counts(), approved);
-    assert_ne!(before, approved);
+    app.assert_unchanged(&approved);
+    assert_ne!(before, app.counts());
 
     // a stock terminal of the center is not the vehicle's terminal
     let stock = app.create_terminal(&app.admin, &app.zz.id, 77).await;
-    let approved = app.counts();
+    let approved = app.snapshot();
     let vehicle = line(&o, 0)["vehicle_id"].as_str().unwrap().to_string();
     let mut body = repair_body(&s.customer, json!({"vehicle_id": vehicle}), "不定位");
     body["terminal_imei"] = stock["imei"].clone();
     let res = app.post(&format!("{ORDERS}/repair"), &s.agent, &body).await;
     let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(p["errors"][0]["code"], "not_in_vehicle", "{p}");
-    assert_eq!(app.counts(), approved);
+    app.assert_unchanged(&approved);
 }
 
 /// Actions whose fields are all optional take no body at all, and otherwise read their
@@ -3785,8 +3381,7 @@ async fn a_rejected_order_is_corrected_and_resubmitted() {
     )
     .await;
     // a bad phone: 422, nothing changed
-    let vehicles_before = app.count("vehicles");
-    let lines_before = app.count("work_order_lines");
+    let before = app.snapshot();
     let mut bad = edit.clone();
     bad["contact_phone"] = json!("12345");
     let p = assert_problem(
@@ -3799,8 +3394,7 @@ async fn a_rejected_order_is_corrected_and_resubmitted() {
     let same = get_order(app, &s.mgr, &id).await;
     assert_eq!(version_of(&same), v);
     assert_eq!(same["contact_phone"], "13812345678");
-    assert_eq!(app.count("vehicles"), vehicles_before);
-    assert_eq!(app.count("work_order_lines"), lines_before);
+    app.assert_unchanged(&before);
 
     // the correction
     let res = send(&s.agent, Some(v), edit.clone()).await.unwrap();

@@ -84,7 +84,7 @@ async fn unknown_routes_answer_problem_404() {
 #[tokio::test]
 async fn malformed_json_is_400_and_changes_nothing() {
     let app = spawn_app().await;
-    let before = app.counts();
+    let before = app.snapshot();
     let valid = r#"{"name": "x", "tier": "key", "address": "a", "payment_terms": "cash", "contacts": [{"name": "n", "phone": "13812345678"}]}"#;
     let trailing = format!("{valid} trailing");
     for body in ["{", "{\"name\": }", "[1,2", "nul", trailing.as_str()] {
@@ -97,13 +97,13 @@ async fn malformed_json_is_400_and_changes_nothing() {
             .unwrap();
         assert_problem(res, StatusCode::BAD_REQUEST, "malformed_json").await;
     }
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
 async fn wrong_types_and_unknown_fields_are_422() {
     let app = spawn_app().await;
-    let before = app.counts();
+    let before = app.snapshot();
     let cases = [
         json!({"name": 5, "tier": "key", "address": "a", "payment_terms": "cash", "contacts": []}),
         json!({"name": "x", "tier": "vip", "address": "a", "payment_terms": "cash", "contacts": []}),
@@ -115,18 +115,18 @@ async fn wrong_types_and_unknown_fields_are_422() {
         let res = app.post("/api/v1/customers", &app.admin, &body).await;
         assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
     }
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
 async fn oversize_bodies_are_413_and_change_nothing() {
     let app = spawn_app().await;
-    let before = app.counts();
+    let before = app.snapshot();
     let big = "长".repeat(40_000);
     let body = json!({"name": big, "tier": "key", "address": "a", "payment_terms": "cash", "contacts": []});
     let res = app.post("/api/v1/customers", &app.admin, &body).await;
     assert_problem(res, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 #[tokio::test]
@@ -224,7 +224,7 @@ async fn etag_and_if_match_protect_updates() {
 #[tokio::test]
 async fn no_client_input_produces_a_500() {
     let app = spawn_app().await;
-    let before = app.counts();
+    let before = app.snapshot();
     let bodies: Vec<(Option<&str>, Vec<u8>)> = vec![
         (Some("application/json"), b"{".to_vec()),
         (Some("application/json"), b"null".to_vec()),
@@ -265,7 +265,7 @@ async fn no_client_input_produces_a_500() {
             );
         }
     }
-    assert_eq!(app.counts(), before);
+    app.assert_unchanged(&before);
 }
 
 /// The pages: `/`, `/app/`, `/desk/` and their files, each with a content ETag (304 on a

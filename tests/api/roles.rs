@@ -386,7 +386,7 @@ async fn every_role_is_allowed_or_refused_on_every_registry_endpoint() {
             } else {
                 None
             };
-            let before = app.counts();
+            let before = app.snapshot();
             let res = send(&app, &c, token, v).await;
             let status = res.status();
             if c.allowed.contains(role) {
@@ -411,12 +411,9 @@ async fn every_role_is_allowed_or_refused_on_every_registry_endpoint() {
                     c.method,
                     c.path
                 );
-                assert_eq!(
-                    app.counts(),
-                    before,
-                    "refused {} {} changed the database",
-                    c.method,
-                    c.path
+                app.assert_unchanged_because(
+                    &before,
+                    format_args!("refused {} {} changed the database", c.method, c.path),
                 );
             }
         }
@@ -433,7 +430,7 @@ async fn every_object_of_another_center_answers_404() {
             .into_iter()
             .filter(|c| c.scoped && c.allowed.contains(&role))
         {
-            let before = app.counts();
+            let before = app.snapshot();
             let v = if c.method == Method::PATCH {
                 version(&app, &c.path).await
             } else {
@@ -449,7 +446,7 @@ async fn every_object_of_another_center_answers_404() {
             );
             let body: Value = res.json().await.unwrap();
             assert_eq!(body["code"], "not_found");
-            assert_eq!(app.counts(), before);
+            app.assert_unchanged(&before);
         }
     }
 }
