@@ -11,6 +11,7 @@
 
 pub mod charges;
 pub mod check;
+pub mod equipment;
 pub mod error;
 pub mod feedback;
 

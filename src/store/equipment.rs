@@ -598,21 +598,6 @@ pub fn bind_sim(
     )
 }
 
-pub fn unbind_sim(
-    conn: &mut DbConn,
-    sim: &SimCard,
-    terminal_id: &str,
-    ctx: &BindContext,
-) -> StoreResult<()> {
-    // an active card goes back to stock; a suspended one stays suspended
-    let status = if sim.status == "active" {
-        "in_stock"
-    } else {
-        sim.status.as_str()
-    };
-    unbind_sim_to(conn, sim, terminal_id, status, ctx)
-}
-
 #[derive(Debug, Default)]
 pub struct HistoryFilter<'a> {
     pub center: Option<&'a str>,

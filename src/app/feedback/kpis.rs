@@ -90,7 +90,7 @@ fn finished_repair(kind: &str, status: &str) -> Result<bool> {
 }
 
 /// Builds the report rows from the SQL figures.
-fn rows(d: store::KpiData) -> Result<Vec<KpiRow>> {
+pub fn rows(d: store::KpiData) -> Result<Vec<KpiRow>> {
     let mut rows: BTreeMap<String, KpiRow> = BTreeMap::new();
     fn entry(rows: &mut BTreeMap<String, KpiRow>, g: Option<String>) -> &mut KpiRow {
         let id = g.unwrap_or_default();
