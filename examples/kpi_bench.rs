@@ -8,7 +8,7 @@
 //! `./scripts/bench-kpi` runs both (figures in docs/benchmarks.md).
 use std::time::{Duration, Instant};
 
-use dispatch::api::feedback::kpi_rows;
+use dispatch::app::feedback::kpis::rows as kpi_rows;
 use dispatch::store::feedback::{KpiGroup, kpi_data};
 use dispatch::store::{DbConn, DbTarget};
 
@@ -123,7 +123,11 @@ fn main() {
         ("by technician", KpiGroup::Technician),
     ] {
         let (t, n) = p50(
-            || kpi_rows(kpi_data(&mut c, group, from, to, Some("C"), to).unwrap()).len(),
+            || {
+                kpi_rows(kpi_data(&mut c, group, from, to, Some("C"), to).unwrap())
+                    .unwrap()
+                    .len()
+            },
             5,
         );
         println!(
@@ -139,6 +143,7 @@ fn main() {
     let (t, _) = p50(
         || {
             kpi_rows(kpi_data(&mut c, KpiGroup::Center, from, month_to, Some("C"), to).unwrap())
+                .unwrap()
                 .len()
         },
         5,
@@ -147,7 +152,7 @@ fn main() {
         "{backend}: KPIs for January, by center: p50 {:.0} ms",
         t.as_secs_f64() * 1e3
     );
-    let r = kpi_rows(kpi_data(&mut c, KpiGroup::Center, from, to, Some("C"), to).unwrap());
+    let r = kpi_rows(kpi_data(&mut c, KpiGroup::Center, from, to, Some("C"), to).unwrap()).unwrap();
     println!(
         "{backend}: check {:?}",
         (

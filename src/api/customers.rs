@@ -9,6 +9,7 @@ use super::support::{
     Cached, Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
     ok_etag_bytes, page_json, with_db,
 };
+use crate::app::stored;
 use crate::domain::access::{Op, Resource, Role, allowed};
 use crate::domain::ids::{Email, Phone};
 use crate::domain::registry::{PaymentTerms, Tier};
@@ -271,9 +272,14 @@ pub async fn update(
         let lat = b.lat.unwrap_or(current.lat);
         let lng = b.lng.unwrap_or(current.lng);
         check.opt_point(lat, lng);
-        let terms = b
-            .payment_terms
-            .unwrap_or(PaymentTerms::parse(&current.payment_terms).unwrap_or(PaymentTerms::Cash));
+        let terms = match b.payment_terms {
+            Some(t) => t,
+            None => stored(
+                "customer payment terms",
+                &current.payment_terms,
+                PaymentTerms::parse,
+            )?,
+        };
         let days = b.credit_days.unwrap_or(current.credit_days);
         check_terms(&mut check, terms, days);
         check.finish()?;

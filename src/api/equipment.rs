@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, FieldError};
+use super::error::ApiError;
 use super::json::{Json, Upload};
 use super::session::Caller;
 use super::state::AppState;
@@ -12,17 +12,17 @@ use super::support::{
     Check, PageParams, created_etag, double_option, empty_page, if_match, in_tx, ok_etag,
     page_json, with_db,
 };
-use crate::domain::access::{Op, Resource, Role};
-use crate::domain::ids::{Carrier, Iccid, Imei, Msisdn};
-use crate::domain::registry::{self, SimStatus, TerminalLocation, TerminalStatus};
-use crate::store::equipment::{
-    self, BindContext, BindingEvent, HistoryFilter, SimCard, SimFilter, SimPatch, Terminal,
-    TerminalFilter, TerminalModel, TerminalPatch,
+use crate::app::equipment::{
+    self as app, NewTerminal as TerminalIn, SimChange, TerminalChange, binding,
+    check_purchase_date, check_warranty, import,
 };
-use crate::store::{DbConn, Page, centers, new_id, now, users, vehicles};
-
-/// Largest CSV import, in rows.
-pub const MAX_IMPORT_ROWS: usize = 5000;
+use crate::domain::access::{Op, Resource};
+use crate::domain::ids::{Carrier, Iccid, Imei, Msisdn};
+use crate::domain::registry::{SimStatus, TerminalLocation, TerminalStatus};
+use crate::store::equipment::{
+    BindingEvent, HistoryFilter, SimCard, SimFilter, Terminal, TerminalFilter, TerminalModel,
+};
+use crate::store::{Page, now};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -178,6 +178,7 @@ fn digits_prefix(field: &str, p: Option<String>) -> Result<Option<String>, ApiEr
     }
 }
 
+/// The center that receives new stock: the caller's own unless an admin names another.
 fn target_center(caller: &Caller, requested: Option<String>) -> Result<String, ApiError> {
     let center = requested.unwrap_or_else(|| caller.center_id.clone());
     if caller.scope.covers(&center) {
@@ -191,26 +192,6 @@ fn target_center(caller: &Caller, requested: Option<String>) -> Result<String, A
     }
 }
 
-fn ensure_center(c: &mut DbConn, id: &str) -> Result<(), ApiError> {
-    centers::get(c, id)
-        .map_err(|_| ApiError::field("center_id", "unknown", "no such service center"))?;
-    Ok(())
-}
-
-fn check_warranty(check: &mut Check, field: &str, months: i32) {
-    if !(0..=120).contains(&months) {
-        check.add(field, "out_of_range", "between 0 and 120 months");
-    }
-}
-
-fn check_purchase_date(check: &mut Check, field: &str, d: NaiveDate) {
-    let today = chrono::Utc::now().date_naive();
-    if d > today + chrono::Duration::days(1) || d < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(d)
-    {
-        check.add(field, "out_of_range", "a date between 2000-01-01 and today");
-    }
-}
-
 // ---------------------------------------------------------------- terminal models
 
 #[utoipa::path(tag = "equipment", responses((status = 200, body = Vec<TerminalModel>)), security(("bearer" = [])))]
@@ -220,7 +201,7 @@ pub async fn list_models(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Catalog, Op::Read)?;
-    let models = with_db(&state.pool, caller.session(), |c| Ok(equipment::models(c)?)).await?;
+    let models = with_db(&state.pool, caller.session(), |c| Ok(app::models(c)?)).await?;
     Ok(HttpResponse::Ok().json(models))
 }
 
@@ -245,20 +226,13 @@ pub async fn create_model(
         created_at: now(),
     };
     let m = in_tx(&state.pool, caller.session(), move |c| {
-        equipment::insert_model(c, &m)?;
-        Ok(m)
+        Ok(app::create_model(c, m)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(m))
 }
 
 // ---------------------------------------------------------------- terminals
-
-fn load_terminal(c: &mut DbConn, caller: &Caller, id: &str) -> Result<Terminal, ApiError> {
-    let t = equipment::terminal(c, id)?;
-    caller.see(&t.center_id)?;
-    Ok(t)
-}
 
 #[utoipa::path(tag = "equipment", params(TerminalQuery, PageParams), responses((status = 200, body = inline(Page<Terminal>))), security(("bearer" = [])))]
 #[get("/terminals")]
@@ -286,7 +260,7 @@ pub async fn list_terminals(
             imei_prefix: imei,
             fault_tagged: q.fault_tagged,
         };
-        Ok(equipment::list_terminals(c, &filter, &page)?)
+        Ok(app::terminals(c, &filter, &page)?)
     })
     .await?;
     Ok(page_json(result))
@@ -301,7 +275,7 @@ pub async fn get_terminal(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Read)?;
     let t = with_db(&state.pool, caller.session(), move |c| {
-        load_terminal(c, &caller, &id)
+        Ok(app::terminal(c, caller.principal(), &id)?)
     })
     .await?;
     Ok(ok_etag(t.version, &t))
@@ -335,32 +309,16 @@ pub async fn create_terminal(
     let (Some(imei), Some(center_id)) = (imei, center_id) else {
         return Err(ApiError::Internal("validated fields missing".into()));
     };
-    let imei = String::from(imei);
+    let new = TerminalIn {
+        center_id,
+        imei,
+        model_code: b.model_code,
+        purchase_date: b.purchase_date,
+        warranty_months: b.warranty_months,
+        notes,
+    };
     let t = in_tx(&state.pool, caller.session(), move |c| {
-        ensure_center(c, &center_id)?;
-        let model = equipment::model(c, &b.model_code)?
-            .ok_or_else(|| ApiError::field("model_code", "unknown", "no such terminal model"))?;
-        let t = now();
-        let row = Terminal {
-            id: new_id(),
-            center_id,
-            imei,
-            model_code: model.code,
-            purchase_date: b.purchase_date,
-            warranty_months: b.warranty_months.unwrap_or(model.warranty_months),
-            status: TerminalStatus::InStock.as_str().into(),
-            location: TerminalLocation::Warehouse.as_str().into(),
-            technician_id: None,
-            vehicle_id: None,
-            notes,
-            version: 1,
-            created_at: t,
-            updated_at: t,
-            fault_tag: None,
-            fault_order_id: None,
-        };
-        equipment::insert_terminal(c, &row)?;
-        Ok(row)
+        Ok(app::create_terminal(c, new)?)
     })
     .await?;
     Ok(created_etag(t.version, &t))
@@ -396,65 +354,18 @@ pub async fn update_terminal(
     let notes = b.notes.map(|n| check.opt_text("notes", n.as_deref(), 2000));
     check.finish()?;
     let version = if_match(&req);
-    let id = id.into_inner();
+    let change = TerminalChange {
+        model_code: b.model_code,
+        purchase_date: b.purchase_date,
+        warranty_months: b.warranty_months,
+        status: b.status,
+        technician_id: b.technician_id,
+        notes,
+    };
     let t = in_tx(&state.pool, caller.session(), move |c| {
-        let current = load_terminal(c, &caller, &id)?;
-        let version = version?;
-        let moves = b.status.is_some() || b.technician_id.is_some();
-        if moves && current.vehicle_id.is_some() {
-            return Err(ApiError::conflict(
-                "terminal_already_bound",
-                "the terminal is installed in a vehicle: unbind it first",
-            ));
-        }
-        if matches!(
-            b.status,
-            Some(TerminalStatus::Scrapped | TerminalStatus::Returned)
-        ) && equipment::sim_in_terminal(c, &id)?.is_some()
-        {
-            return Err(registry::BindRefusal::TerminalHasSim.into());
-        }
-        if let Some(code) = &b.model_code
-            && equipment::model(c, code)?.is_none()
-        {
-            return Err(ApiError::field(
-                "model_code",
-                "unknown",
-                "no such terminal model",
-            ));
-        }
-        if let Some(Some(tech)) = &b.technician_id {
-            let ok = users::get(c, tech).ok().is_some_and(|u| {
-                u.active && u.role == Role::Technician.as_str() && u.center_id == current.center_id
-            });
-            if !ok {
-                return Err(ApiError::field(
-                    "technician_id",
-                    "unknown",
-                    "no such technician in this center",
-                ));
-            }
-        }
-        let location = b.technician_id.as_ref().map(|t| {
-            if t.is_some() {
-                TerminalLocation::Technician
-            } else {
-                TerminalLocation::Warehouse
-            }
-            .as_str()
-            .to_string()
-        });
-        let patch = TerminalPatch {
-            model_code: b.model_code,
-            purchase_date: b.purchase_date,
-            warranty_months: b.warranty_months,
-            status: b.status.map(|s| s.as_str().into()),
-            location,
-            technician_id: b.technician_id,
-            notes,
-        };
-        equipment::update_terminal(c, &id, version, &patch)?;
-        Ok(equipment::terminal(c, &id)?)
+        // out of scope (404) before a missing or stale If-Match
+        let current = app::terminal(c, caller.principal(), &id)?;
+        Ok(app::update_terminal(c, &current, version?, change)?)
     })
     .await?;
     Ok(ok_etag(t.version, &t))
@@ -475,25 +386,8 @@ pub async fn bind_terminal(
     let reason = check.text("reason", &b.reason, 500);
     check.finish()?;
     let t = in_tx(&state.pool, caller.session(), move |c| {
-        let t = load_terminal(c, &caller, &id)?;
-        let vehicle = vehicles::get(c, &b.vehicle_id)
-            .ok()
-            .filter(|v| caller.scope.covers(&v.center_id))
-            .ok_or_else(|| ApiError::field("vehicle_id", "unknown", "no such vehicle"))?;
-        let status = TerminalStatus::parse(&t.status).unwrap_or(TerminalStatus::Scrapped);
-        registry::check_terminal_bind(
-            status,
-            t.vehicle_id.is_some(),
-            &t.center_id,
-            &vehicle.center_id,
-        )?;
-        let ctx = BindContext {
-            actor_id: &caller.id,
-            reason: &reason,
-            order_id: None,
-        };
-        equipment::bind_terminal(c, &t, &vehicle.id, &ctx)?;
-        Ok(equipment::terminal(c, &id)?)
+        let p = caller.principal();
+        Ok(binding::install(c, p, &id, &b.vehicle_id, &reason)?)
     })
     .await?;
     Ok(ok_etag(t.version, &t))
@@ -514,31 +408,14 @@ pub async fn unbind_terminal(
     let reason = check.text("reason", &b.reason, 500);
     check.finish()?;
     let t = in_tx(&state.pool, caller.session(), move |c| {
-        let t = load_terminal(c, &caller, &id)?;
-        let to = registry::check_terminal_unbind(t.vehicle_id.is_some(), b.status)?;
-        if to == TerminalStatus::Returned && equipment::sim_in_terminal(c, &id)?.is_some() {
-            return Err(registry::BindRefusal::TerminalHasSim.into());
-        }
-        let vehicle_id = t.vehicle_id.clone().unwrap_or_default();
-        let ctx = BindContext {
-            actor_id: &caller.id,
-            reason: &reason,
-            order_id: None,
-        };
-        equipment::unbind_terminal(c, &t, &vehicle_id, to.as_str(), &ctx)?;
-        Ok(equipment::terminal(c, &id)?)
+        let p = caller.principal();
+        Ok(binding::uninstall(c, p, &id, b.status, &reason)?)
     })
     .await?;
     Ok(ok_etag(t.version, &t))
 }
 
 // ---------------------------------------------------------------- SIM cards
-
-fn load_sim(c: &mut DbConn, caller: &Caller, id: &str) -> Result<SimCard, ApiError> {
-    let s = equipment::sim(c, id)?;
-    caller.see(&s.center_id)?;
-    Ok(s)
-}
 
 #[utoipa::path(tag = "equipment", params(SimQuery, PageParams), responses((status = 200, body = inline(Page<SimCard>))), security(("bearer" = [])))]
 #[get("/sims")]
@@ -566,7 +443,7 @@ pub async fn list_sims(
             iccid_prefix: iccid,
             msisdn_prefix: msisdn,
         };
-        Ok(equipment::list_sims(c, &filter, &page)?)
+        Ok(app::sims(c, &filter, &page)?)
     })
     .await?;
     Ok(page_json(result))
@@ -581,33 +458,10 @@ pub async fn get_sim(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Read)?;
     let s = with_db(&state.pool, caller.session(), move |c| {
-        load_sim(c, &caller, &id)
+        Ok(app::sim(c, caller.principal(), &id)?)
     })
     .await?;
     Ok(ok_etag(s.version, &s))
-}
-
-fn sim_row(
-    center_id: String,
-    iccid: Iccid,
-    msisdn: Msisdn,
-    carrier: Option<Carrier>,
-    notes: Option<String>,
-) -> SimCard {
-    let t = now();
-    SimCard {
-        id: new_id(),
-        center_id,
-        carrier: carrier.unwrap_or_else(|| iccid.carrier()).as_str().into(),
-        iccid: iccid.into(),
-        msisdn: msisdn.into(),
-        status: SimStatus::InStock.as_str().into(),
-        terminal_id: None,
-        notes,
-        version: 1,
-        created_at: t,
-        updated_at: t,
-    }
 }
 
 #[utoipa::path(tag = "equipment", request_body = NewSim, responses((status = 201, body = SimCard), (status = 409), (status = 422)), security(("bearer" = [])))]
@@ -631,11 +485,9 @@ pub async fn create_sim(
     let (Some(iccid), Some(msisdn), Ok(center_id)) = (iccid, msisdn, center_id) else {
         return Err(ApiError::Internal("validated fields missing".into()));
     };
-    let row = sim_row(center_id, iccid, msisdn, b.carrier, notes);
+    let row = app::stock_sim(center_id, iccid, msisdn, b.carrier, notes);
     let s = in_tx(&state.pool, caller.session(), move |c| {
-        ensure_center(c, &row.center_id)?;
-        equipment::insert_sim(c, &row)?;
-        Ok(row)
+        Ok(app::create_sim(c, row)?)
     })
     .await?;
     Ok(created_etag(s.version, &s))
@@ -661,26 +513,16 @@ pub async fn update_sim(
     let notes = b.notes.map(|n| check.opt_text("notes", n.as_deref(), 2000));
     check.finish()?;
     let version = if_match(&req);
-    let id = id.into_inner();
+    let change = SimChange {
+        msisdn,
+        carrier: b.carrier,
+        status: b.status,
+        notes,
+    };
     let s = in_tx(&state.pool, caller.session(), move |c| {
-        let current = load_sim(c, &caller, &id)?;
-        let version = version?;
-        if current.terminal_id.is_some()
-            && matches!(b.status, Some(SimStatus::InStock | SimStatus::Cancelled))
-        {
-            return Err(ApiError::conflict(
-                "sim_already_bound",
-                "the SIM card is in a terminal: unbind it first",
-            ));
-        }
-        let patch = SimPatch {
-            msisdn: msisdn.map(String::from),
-            carrier: b.carrier.map(|x| x.as_str().into()),
-            status: b.status.map(|x| x.as_str().into()),
-            notes,
-        };
-        equipment::update_sim(c, &id, version, &patch)?;
-        Ok(equipment::sim(c, &id)?)
+        // out of scope (404) before a missing or stale If-Match
+        let current = app::sim(c, caller.principal(), &id)?;
+        Ok(app::update_sim(c, &current, version?, change)?)
     })
     .await?;
     Ok(ok_etag(s.version, &s))
@@ -701,26 +543,8 @@ pub async fn bind_sim(
     let reason = check.text("reason", &b.reason, 500);
     check.finish()?;
     let s = in_tx(&state.pool, caller.session(), move |c| {
-        let sim = load_sim(c, &caller, &id)?;
-        let terminal = equipment::terminal(c, &b.terminal_id)
-            .ok()
-            .filter(|t| caller.scope.covers(&t.center_id))
-            .ok_or_else(|| ApiError::field("terminal_id", "unknown", "no such terminal"))?;
-        let occupied = equipment::sim_in_terminal(c, &terminal.id)?.is_some();
-        registry::check_sim_bind(
-            SimStatus::parse(&sim.status).unwrap_or(SimStatus::Cancelled),
-            sim.terminal_id.is_some(),
-            TerminalStatus::parse(&terminal.status).unwrap_or(TerminalStatus::Scrapped),
-            occupied,
-            sim.center_id == terminal.center_id,
-        )?;
-        let ctx = BindContext {
-            actor_id: &caller.id,
-            reason: &reason,
-            order_id: None,
-        };
-        equipment::bind_sim(c, &sim, &terminal.id, &ctx)?;
-        Ok(equipment::sim(c, &id)?)
+        let p = caller.principal();
+        Ok(binding::insert_sim(c, p, &id, &b.terminal_id, &reason)?)
     })
     .await?;
     Ok(ok_etag(s.version, &s))
@@ -740,17 +564,7 @@ pub async fn unbind_sim(
     let reason = check.text("reason", &body.reason, 500);
     check.finish()?;
     let s = in_tx(&state.pool, caller.session(), move |c| {
-        let sim = load_sim(c, &caller, &id)?;
-        let Some(terminal_id) = sim.terminal_id.clone() else {
-            return Err(registry::BindRefusal::SimNotBound.into());
-        };
-        let ctx = BindContext {
-            actor_id: &caller.id,
-            reason: &reason,
-            order_id: None,
-        };
-        equipment::unbind_sim(c, &sim, &terminal_id, &ctx)?;
-        Ok(equipment::sim(c, &id)?)
+        Ok(binding::remove_sim(c, caller.principal(), &id, &reason)?)
     })
     .await?;
     Ok(ok_etag(s.version, &s))
@@ -785,102 +599,13 @@ pub async fn history(
             vehicle_id: q.vehicle_id,
             sim_id: q.sim_id,
         };
-        Ok(equipment::history(c, &filter, &page)?)
+        Ok(app::history(c, &filter, &page)?)
     })
     .await?;
     Ok(page_json(result))
 }
 
 // ---------------------------------------------------------------- CSV import
-
-/// Header names (lowercased) and the data rows with their line numbers.
-type CsvRows = (Vec<String>, Vec<(usize, csv::StringRecord)>);
-
-/// Reads a CSV upload: UTF-8 (a BOM, as Excel writes it, is fine), with a header row.
-fn csv_rows(body: &[u8], required: &[&str]) -> Result<CsvRows, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::Unprocessable {
-        code: "csv_encoding",
-        detail: "the file is not UTF-8: save it from Excel as \"CSV UTF-8\"".into(),
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| ApiError::Unprocessable {
-            code: "csv_malformed",
-            detail: e.to_string(),
-        })?
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|r| !headers.iter().any(|h| h == r))
-        .collect();
-    if !missing.is_empty() {
-        return Err(ApiError::Unprocessable {
-            code: "csv_header",
-            detail: format!("missing columns: {}", missing.join(", ")),
-        });
-    }
-    let mut rows = Vec::new();
-    // file line numbers, counted incrementally
-    let bytes = text.as_bytes();
-    let (mut counted, mut line) = (0usize, 1usize);
-    for rec in reader.records() {
-        // the file's own line (blank lines and multi-line quoted fields count)
-        let rec = rec.map_err(|e| ApiError::Unprocessable {
-            code: "csv_malformed",
-            detail: e.to_string(),
-        })?;
-        // the reader's position is where it started looking: skip the blank lines before
-        let mut start = rec
-            .position()
-            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
-            .min(bytes.len());
-        while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
-            start += 1;
-        }
-        line += bytes[counted..start.max(counted)]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        counted = start.max(counted);
-        if rec.iter().all(str::is_empty) {
-            continue;
-        }
-        rows.push((line, rec));
-        if rows.len() > MAX_IMPORT_ROWS {
-            return Err(ApiError::Unprocessable {
-                code: "csv_too_many_rows",
-                detail: format!("at most {MAX_IMPORT_ROWS} rows per file"),
-            });
-        }
-    }
-    if rows.is_empty() {
-        return Err(ApiError::Unprocessable {
-            code: "csv_empty",
-            detail: "the file has no data rows".into(),
-        });
-    }
-    Ok((headers, rows))
-}
-
-fn col<'a>(headers: &[String], rec: &'a csv::StringRecord, name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .position(|h| h == name)
-        .and_then(|i| rec.get(i))
-        .filter(|v| !v.is_empty())
-}
-
-fn import_failed(errors: Vec<FieldError>) -> ApiError {
-    ApiError::Validation(errors)
-}
 
 /// Bulk-import terminals from CSV (columns `imei, model_code, purchase_date`, optional
 /// `warranty_months, notes`). All rows are valid and imported, or none is: the 422 lists
@@ -895,99 +620,9 @@ pub async fn import_terminals(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let center_id = target_center(&caller, q.into_inner().center_id)?;
-    let (headers, rows) = csv_rows(body.csv()?, &["imei", "model_code", "purchase_date"])?;
+    let rows = import::read(body.csv()?, &["imei", "model_code", "purchase_date"])?;
     let n = in_tx(&state.pool, caller.session(), move |c| {
-        ensure_center(c, &center_id)?;
-        let models = equipment::models(c)?;
-        let mut check = Check::new();
-        let mut parsed = Vec::with_capacity(rows.len());
-        let mut seen = std::collections::HashMap::new();
-        for (line, rec) in &rows {
-            let f = |name: &str| format!("line {line}: {name}");
-            let imei = check.id(
-                f("imei"),
-                Imei::parse(col(&headers, rec, "imei").unwrap_or("")),
-            );
-            if let Some(i) = &imei
-                && let Some(first) = seen.insert(i.as_str().to_string(), *line)
-            {
-                check.add(f("imei"), "duplicate", format!("same IMEI as line {first}"));
-            }
-            let model_code = col(&headers, rec, "model_code").unwrap_or("");
-            let model = models.iter().find(|m| m.code == model_code);
-            if model.is_none() {
-                check.add(
-                    f("model_code"),
-                    "unknown",
-                    format!("no terminal model '{model_code}'"),
-                );
-            }
-            let date = match NaiveDate::parse_from_str(
-                col(&headers, rec, "purchase_date").unwrap_or(""),
-                "%Y-%m-%d",
-            ) {
-                Ok(d) => {
-                    check_purchase_date(&mut check, &f("purchase_date"), d);
-                    Some(d)
-                }
-                Err(_) => {
-                    check.add(f("purchase_date"), "format", "a date as YYYY-MM-DD");
-                    None
-                }
-            };
-            let warranty = match col(&headers, rec, "warranty_months").map(str::parse::<i32>) {
-                None => model.map(|m| m.warranty_months),
-                Some(Ok(w)) => {
-                    check_warranty(&mut check, &f("warranty_months"), w);
-                    Some(w)
-                }
-                Some(Err(_)) => {
-                    check.add(f("warranty_months"), "format", "a whole number of months");
-                    None
-                }
-            };
-            let notes = check.opt_text(f("notes"), col(&headers, rec, "notes"), 2000);
-            if let (Some(imei), Some(model), Some(date), Some(w)) = (imei, model, date, warranty) {
-                parsed.push((imei, model.code.clone(), date, w, notes));
-            }
-        }
-        let imeis: Vec<String> = parsed.iter().map(|p| p.0.as_str().to_string()).collect();
-        for dup in equipment::existing_imeis(c, &imeis)? {
-            let line = seen.get(&dup).copied().unwrap_or(0);
-            check.add(
-                format!("line {line}: imei"),
-                "duplicate",
-                "already registered",
-            );
-        }
-        if !check.is_ok() {
-            return Err(import_failed(check.into_errors()));
-        }
-        let t = now();
-        for (imei, model_code, purchase_date, warranty_months, notes) in &parsed {
-            equipment::insert_terminal(
-                c,
-                &Terminal {
-                    id: new_id(),
-                    center_id: center_id.clone(),
-                    imei: imei.as_str().to_string(),
-                    model_code: model_code.clone(),
-                    purchase_date: *purchase_date,
-                    warranty_months: *warranty_months,
-                    status: TerminalStatus::InStock.as_str().into(),
-                    location: TerminalLocation::Warehouse.as_str().into(),
-                    technician_id: None,
-                    vehicle_id: None,
-                    notes: notes.clone(),
-                    version: 1,
-                    created_at: t,
-                    updated_at: t,
-                    fault_tag: None,
-                    fault_order_id: None,
-                },
-            )?;
-        }
-        Ok(parsed.len())
+        Ok(import::terminals(c, &center_id, &rows)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(ImportResult { imported: n }))
@@ -1005,80 +640,9 @@ pub async fn import_sims(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Equipment, Op::Write)?;
     let center_id = target_center(&caller, q.into_inner().center_id)?;
-    let (headers, rows) = csv_rows(body.csv()?, &["iccid", "msisdn"])?;
+    let rows = import::read(body.csv()?, &["iccid", "msisdn"])?;
     let n = in_tx(&state.pool, caller.session(), move |c| {
-        ensure_center(c, &center_id)?;
-        let mut check = Check::new();
-        let mut parsed = Vec::with_capacity(rows.len());
-        let mut seen_iccid = std::collections::HashMap::new();
-        let mut seen_msisdn = std::collections::HashMap::new();
-        for (line, rec) in &rows {
-            let f = |name: &str| format!("line {line}: {name}");
-            let iccid = check.id(
-                f("iccid"),
-                Iccid::parse(col(&headers, rec, "iccid").unwrap_or("")),
-            );
-            let msisdn = check.id(
-                f("msisdn"),
-                Msisdn::parse(col(&headers, rec, "msisdn").unwrap_or("")),
-            );
-            if let Some(i) = &iccid
-                && let Some(first) = seen_iccid.insert(i.as_str().to_string(), *line)
-            {
-                check.add(
-                    f("iccid"),
-                    "duplicate",
-                    format!("same ICCID as line {first}"),
-                );
-            }
-            if let Some(m) = &msisdn
-                && let Some(first) = seen_msisdn.insert(m.as_str().to_string(), *line)
-            {
-                check.add(
-                    f("msisdn"),
-                    "duplicate",
-                    format!("same MSISDN as line {first}"),
-                );
-            }
-            let carrier = col(&headers, rec, "carrier").and_then(|v| {
-                check.one_of(
-                    f("carrier"),
-                    v,
-                    Carrier::parse,
-                    "china_mobile, china_unicom, china_telecom, other",
-                )
-            });
-            let notes = check.opt_text(f("notes"), col(&headers, rec, "notes"), 2000);
-            if let (Some(i), Some(m)) = (iccid, msisdn) {
-                parsed.push(sim_row(center_id.clone(), i, m, carrier, notes));
-            }
-        }
-        let iccids: Vec<String> = parsed.iter().map(|s| s.iccid.clone()).collect();
-        let msisdns: Vec<String> = parsed.iter().map(|s| s.msisdn.clone()).collect();
-        let (dup_iccid, dup_msisdn) = equipment::existing_sim_numbers(c, &iccids, &msisdns)?;
-        for d in dup_iccid {
-            let line = seen_iccid.get(&d).copied().unwrap_or(0);
-            check.add(
-                format!("line {line}: iccid"),
-                "duplicate",
-                "already registered",
-            );
-        }
-        for d in dup_msisdn {
-            let line = seen_msisdn.get(&d).copied().unwrap_or(0);
-            check.add(
-                format!("line {line}: msisdn"),
-                "duplicate",
-                "already registered",
-            );
-        }
-        if !check.is_ok() {
-            return Err(import_failed(check.into_errors()));
-        }
-        for row in &parsed {
-            equipment::insert_sim(c, row)?;
-        }
-        Ok(parsed.len())
+        Ok(import::sims(c, &center_id, &rows)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(ImportResult { imported: n }))

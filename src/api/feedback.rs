@@ -6,10 +6,8 @@
 //! not see them); the owner of a ticket acts on it, and so may the center's managers.
 //! KPIs: managers their center, admins every center.
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
@@ -20,114 +18,25 @@ use super::state::AppState;
 use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, scoped_page, with_db,
 };
+use crate::app::feedback::follow_ups;
+pub use crate::app::feedback::follow_ups::{AttemptView, CallView};
+use crate::app::feedback::kpis::{KpiPeriod, report};
+pub use crate::app::feedback::kpis::{KpiReport, KpiRow};
+pub use crate::app::feedback::tickets::TicketView;
+use crate::app::feedback::tickets::{self, Step};
 use crate::domain::access::{Op, Resource, Role};
 use crate::domain::feedback::{
-    self as rules, Deadlines, TicketAction, TicketChannel, TicketKind, TicketRefusal, TicketStatus,
+    self as rules, FollowUpKind, FollowUpStatus, TicketChannel, TicketKind, TicketStatus,
     TicketUrgency,
 };
-use crate::domain::{china_day, document_number};
 use crate::store::feedback::{
-    self as store, FeedbackSettings, FollowUp, FollowUpFilter, KpiGroup, Ticket, TicketEvent,
-    TicketFilter, TicketPatch,
+    DEFAULT_FOLLOW_UP_ATTEMPTS, FeedbackSettings, FollowUp, FollowUpFilter, KpiGroup, TicketFilter,
 };
-use crate::store::{DbConn, StoreResult, centers, customers, new_id, now, orders, users};
+use crate::store::now;
 
 const TEXT_MAX: usize = 2000;
 
 // ---------------------------------------------------------------- tickets
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TicketView {
-    #[serde(flatten)]
-    pub ticket: Ticket,
-    /// every step: who, when, from, to
-    pub events: Vec<TicketEvent>,
-}
-
-fn ticket_view(c: &mut DbConn, ticket: Ticket) -> Result<TicketView, ApiError> {
-    Ok(TicketView {
-        events: store::ticket_events(c, &ticket.id)?,
-        ticket,
-    })
-}
-
-fn see_ticket(c: &mut DbConn, caller: &Caller, id: &str) -> Result<Ticket, ApiError> {
-    let t = store::ticket(c, id)?;
-    caller.see(&t.center_id)?;
-    Ok(t)
-}
-
-fn deadlines(s: &FeedbackSettings) -> Deadlines {
-    Deadlines {
-        urgent_minutes: i64::from(s.urgent_reply_minutes),
-        normal_minutes: i64::from(s.normal_reply_minutes),
-    }
-}
-
-/// A new ticket (inside the caller's transaction): numbered, its deadline set from the
-/// center's settings, on its timeline.
-#[allow(clippy::too_many_arguments)]
-fn open_ticket(
-    c: &mut DbConn,
-    center_id: &str,
-    customer_id: &str,
-    order_id: Option<String>,
-    kind: TicketKind,
-    channel: TicketChannel,
-    urgency: TicketUrgency,
-    subject: String,
-    description: String,
-    owner_id: &str,
-    received_at: NaiveDateTime,
-    follow_up_id: Option<String>,
-) -> StoreResult<Ticket> {
-    let center = centers::get(c, center_id)?;
-    let settings = store::settings(c, center_id)?;
-    let year = chrono::Datelike::year(&china_day(received_at));
-    let seq = crate::store::numbers::next_number(c, center_id, kind.prefix(), year)?;
-    let t = now();
-    let ticket = Ticket {
-        id: new_id(),
-        number: document_number(kind.prefix(), &center.code, year, seq),
-        center_id: center_id.to_string(),
-        customer_id: customer_id.to_string(),
-        order_id,
-        kind: kind.as_str().into(),
-        channel: channel.as_str().into(),
-        urgency: urgency.as_str().into(),
-        subject,
-        description,
-        status: TicketStatus::Open.as_str().into(),
-        owner_id: owner_id.to_string(),
-        created_by: owner_id.to_string(),
-        received_at,
-        reply_due_at: rules::reply_due(received_at, urgency, deadlines(&settings)),
-        replied_at: None,
-        reply: None,
-        breached: false,
-        escalated_at: None,
-        resolved_at: None,
-        resolution: None,
-        customer_notified_at: None,
-        customer_notice: None,
-        closed_at: None,
-        follow_up_id,
-        version: 1,
-        created_at: t,
-        updated_at: t,
-    };
-    store::insert_ticket(c, &ticket)?;
-    store::add_ticket_event(
-        c,
-        &ticket.id,
-        Some(owner_id),
-        "create",
-        None,
-        Some(&ticket.number),
-        t,
-    )?;
-    Ok(ticket)
-}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -175,7 +84,9 @@ pub async fn create_ticket(
     let description = check.text("description", &b.description, TEXT_MAX);
     let received = opt_when("received_at", b.received_at)?;
     check.finish()?;
-    let (kind, channel, urgency) = (kind.unwrap(), channel.unwrap(), urgency.unwrap());
+    let (Some(kind), Some(channel), Some(urgency)) = (kind, channel, urgency) else {
+        return Err(ApiError::Internal("validated fields missing".into()));
+    };
     let received_at = received.unwrap_or_else(now);
     if received_at > now() + Duration::minutes(5) {
         return Err(ApiError::field(
@@ -184,38 +95,18 @@ pub async fn create_ticket(
             "not in the future",
         ));
     }
+    let new = tickets::NewTicket {
+        customer_id: b.customer_id,
+        order_id: b.order_id,
+        kind,
+        channel,
+        urgency,
+        subject,
+        description,
+        received_at,
+    };
     let v = in_tx(&state.pool, caller.session(), move |c| {
-        let customer = customers::get_row(c, &b.customer_id)
-            .ok()
-            .filter(|cu| caller.scope.covers(&cu.center_id))
-            .ok_or_else(|| ApiError::field("customer_id", "unknown", "no such customer"))?;
-        if let Some(o) = &b.order_id {
-            let order = orders::get(c, o)
-                .ok()
-                .filter(|o| o.customer_id == customer.id);
-            if order.is_none() {
-                return Err(ApiError::field(
-                    "order_id",
-                    "unknown",
-                    "no such order of this customer",
-                ));
-            }
-        }
-        let t = open_ticket(
-            c,
-            &customer.center_id,
-            &customer.id,
-            b.order_id,
-            kind,
-            channel,
-            urgency,
-            subject,
-            description,
-            &caller.id,
-            received_at,
-            None,
-        )?;
-        ticket_view(c, t)
+        Ok(tickets::create(c, caller.principal(), new)?)
     })
     .await?;
     Ok(created_etag(v.ticket.version, &v))
@@ -267,7 +158,7 @@ pub async fn list_tickets(
                 customer_id: q.customer_id,
                 breached: q.breached,
             };
-            Ok(store::list_tickets(c, &f, &page)?)
+            Ok(tickets::list(c, &f, &page)?)
         },
     )
     .await
@@ -282,82 +173,25 @@ pub async fn get_ticket(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Feedback, Op::Read)?;
     let v = with_db(&state.pool, caller.session(), move |c| {
-        let t = see_ticket(c, &caller, &id)?;
-        ticket_view(c, t)
+        Ok(tickets::get(c, caller.principal(), &id)?)
     })
     .await?;
     Ok(ok_etag(v.ticket.version, &v))
 }
 
-fn refused(r: TicketRefusal) -> ApiError {
-    let mut extra = serde_json::Map::new();
-    if let TicketRefusal::WrongState { current } = &r {
-        extra.insert("current_status".into(), current.as_str().into());
-    }
-    ApiError::Conflict {
-        code: r.code().to_string(),
-        detail: match r {
-            TicketRefusal::WrongState { current } => {
-                format!("not possible on a {} ticket", current.as_str())
-            }
-            TicketRefusal::CustomerNotTold => {
-                "record how the customer was told the result first".into()
-            }
-        },
-        extra: Some(extra),
-    }
-}
-
-/// Runs an action on a ticket: the owner (or a manager of its center, or an admin), at
-/// the version of `If-Match`, through the lifecycle of `domain::feedback`.
-async fn act<F>(
+/// Runs a step of a ticket's lifecycle at the version of `If-Match` (the owner, a
+/// manager of its center, or an admin).
+async fn act(
     state: &AppState,
     caller: Caller,
     req: &HttpRequest,
     id: String,
-    action: TicketAction,
-    f: F,
-) -> Result<HttpResponse, ApiError>
-where
-    F: FnOnce(&mut DbConn, &Caller, &Ticket, &mut TicketPatch) -> Result<Option<String>, ApiError>
-        + Send
-        + 'static,
-{
+    step: Step,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Feedback, Op::Write)?;
     let version = if_match(req)?;
     let v = in_tx(&state.pool, caller.session(), move |c| {
-        let t = see_ticket(c, &caller, &id)?;
-        if t.owner_id != caller.id && !matches!(caller.role, Role::Manager | Role::Admin) {
-            return Err(ApiError::Conflict {
-                code: "not_owner".into(),
-                detail: "only the ticket's owner (or a manager) acts on it; ask for a handover"
-                    .into(),
-                extra: None,
-            });
-        }
-        if !crate::store::version_matches(version, t.version) {
-            return Err(ApiError::PreconditionFailed { current: t.version });
-        }
-        let from = TicketStatus::parse(&t.status).unwrap_or(TicketStatus::Closed);
-        let to = rules::next(from, action, t.customer_notified_at.is_some()).map_err(refused)?;
-        let mut patch = TicketPatch {
-            status: Some(to.as_str().into()),
-            ..Default::default()
-        };
-        let comment = f(c, &caller, &t, &mut patch)?;
-        store::update_ticket(c, &t.id, t.version, &patch)?;
-        let states = (from != to).then_some((from.as_str(), to.as_str()));
-        store::add_ticket_event(
-            c,
-            &t.id,
-            Some(&caller.id),
-            action.as_str(),
-            states,
-            comment.as_deref(),
-            now(),
-        )?;
-        let fresh = store::ticket(c, &t.id)?;
-        ticket_view(c, fresh)
+        Ok(tickets::act(c, caller.principal(), &id, version, step)?)
     })
     .await?;
     Ok(ok_etag(v.ticket.version, &v))
@@ -384,21 +218,7 @@ pub async fn reply(
     let mut check = Check::new();
     let text = check.text("text", &b.text, TEXT_MAX);
     check.finish()?;
-    act(
-        &state,
-        caller,
-        &req,
-        id.into_inner(),
-        TicketAction::Reply,
-        move |_, _, t, p| {
-            if t.replied_at.is_none() {
-                p.replied_at = Some(Some(now()));
-            }
-            p.reply = Some(Some(text.clone()));
-            Ok(Some(text))
-        },
-    )
-    .await
+    act(&state, caller, &req, id.into_inner(), Step::Reply { text }).await
 }
 
 /// Resolve: what was done about it.
@@ -421,16 +241,7 @@ pub async fn resolve(
         caller,
         &req,
         id.into_inner(),
-        TicketAction::Resolve,
-        move |_, _, t, p| {
-            // resolving without a reply first answers the customer with the resolution
-            if t.replied_at.is_none() {
-                p.replied_at = Some(Some(now()));
-            }
-            p.resolved_at = Some(Some(now()));
-            p.resolution = Some(Some(text.clone()));
-            Ok(Some(text))
-        },
+        Step::Resolve { text },
     )
     .await
 }
@@ -456,12 +267,7 @@ pub async fn customer_notified(
         caller,
         &req,
         id.into_inner(),
-        TicketAction::NotifyCustomer,
-        move |_, _, _, p| {
-            p.customer_notified_at = Some(Some(now()));
-            p.customer_notice = Some(Some(text.clone()));
-            Ok(Some(text))
-        },
+        Step::NotifyCustomer { text },
     )
     .await
 }
@@ -476,18 +282,7 @@ pub async fn close(
     id: web::Path<String>,
     _body: JsonOrEmpty<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    act(
-        &state,
-        caller,
-        &req,
-        id.into_inner(),
-        TicketAction::Close,
-        |_, _, _, p| {
-            p.closed_at = Some(Some(now()));
-            Ok(None)
-        },
-    )
-    .await
+    act(&state, caller, &req, id.into_inner(), Step::Close).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -519,27 +314,9 @@ pub async fn handover(
         caller,
         &req,
         id.into_inner(),
-        TicketAction::Handover,
-        move |c, _, t, p| {
-            let target = users::get(c, &b.to_user_id).ok().filter(|u| {
-                u.center_id == t.center_id && u.active && (u.role == "agent" || u.role == "manager")
-            });
-            let Some(target) = target else {
-                return Err(ApiError::field(
-                    "to_user_id",
-                    "unknown",
-                    "an active agent or manager of the ticket's center",
-                ));
-            };
-            if target.id == t.owner_id {
-                return Err(ApiError::field(
-                    "to_user_id",
-                    "same_owner",
-                    "already the owner",
-                ));
-            }
-            p.owner_id = Some(target.id.clone());
-            Ok(Some(format!("{} → {}: {note}", t.owner_id, target.id)))
+        Step::Handover {
+            to_user_id: b.to_user_id,
+            note,
         },
     )
     .await
@@ -572,20 +349,10 @@ pub async fn list_follow_ups(
     let q = q.into_inner();
     let mut check = Check::new();
     if let Some(s) = &q.status {
-        check.one_of(
-            "status",
-            s,
-            |v| ["open", "done"].contains(&v).then_some(()),
-            "open, done",
-        );
+        check.one_of("status", s, FollowUpStatus::parse, &FollowUpStatus::names());
     }
     if let Some(k) = &q.kind {
-        check.one_of(
-            "kind",
-            k,
-            |v| ["completion", "revisit"].contains(&v).then_some(()),
-            "completion, revisit",
-        );
+        check.one_of("kind", k, FollowUpKind::parse, &FollowUpKind::names());
     }
     check.finish()?;
     scoped_page(
@@ -601,16 +368,10 @@ pub async fn list_follow_ups(
                 assignee_id: q.assignee_id,
                 customer_id: q.customer_id,
             };
-            Ok(store::list_follow_ups(c, &f, &page)?)
+            Ok(follow_ups::list(c, &f, &page)?)
         },
     )
     .await
-}
-
-fn see_follow_up(c: &mut DbConn, caller: &Caller, id: &str) -> Result<FollowUp, ApiError> {
-    let f = store::follow_up(c, id)?;
-    caller.see(&f.center_id)?;
-    Ok(f)
 }
 
 #[utoipa::path(tag = "feedback", responses((status = 200, body = FollowUp), (status = 404)), security(("bearer" = [])))]
@@ -622,7 +383,7 @@ pub async fn get_follow_up(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Feedback, Op::Read)?;
     let f = with_db(&state.pool, caller.session(), move |c| {
-        see_follow_up(c, &caller, &id)
+        Ok(follow_ups::get(c, caller.principal(), &id)?)
     })
     .await?;
     Ok(ok_etag(f.version, &f))
@@ -634,13 +395,6 @@ pub struct CallIn {
     /// satisfaction 1 (very unhappy) – 5 (very happy); 2 or less opens a complaint
     pub score: i32,
     pub comment: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CallView {
-    pub follow_up: FollowUp,
-    /// the complaint a low score opened
-    pub complaint: Option<Ticket>,
 }
 
 /// Record the call: the satisfaction score and comment. A score of 2 or less opens an
@@ -664,58 +418,10 @@ pub async fn record_call(
     let comment = check.opt_text("comment", b.comment.as_deref(), TEXT_MAX);
     check.finish()?;
     let v = in_tx(&state.pool, caller.session(), move |c| {
-        let f = see_follow_up(c, &caller, &id)?;
-        if f.status != "open" {
-            return Err(ApiError::conflict(
-                "follow_up_done",
-                "this call is already recorded",
-            ));
-        }
-        if !crate::store::version_matches(version, f.version) {
-            return Err(ApiError::PreconditionFailed { current: f.version });
-        }
-        let complaint = if rules::opens_complaint(b.score) {
-            let number = match &f.order_id {
-                Some(o) => orders::get(c, o)?.number,
-                None => "定期回访".into(),
-            };
-            let mut description = format!("回访满意度 {} 分", b.score);
-            if let Some(text) = &comment {
-                description.push_str(&format!("：{text}"));
-            }
-            Some(open_ticket(
-                c,
-                &f.center_id,
-                &f.customer_id,
-                f.order_id.clone(),
-                TicketKind::Complaint,
-                TicketChannel::Hotline,
-                TicketUrgency::Urgent,
-                format!("回访不满意（{number}）"),
-                description,
-                &caller.id,
-                now(),
-                Some(f.id.clone()),
-            )?)
-        } else {
-            None
-        };
-        store::record_follow_up(
-            c,
-            &f.id,
-            f.version,
-            &store::CallRecord {
-                by: &caller.id,
-                score: b.score,
-                comment: comment.as_deref(),
-                ticket_id: complaint.as_ref().map(|t| t.id.as_str()),
-                at: now(),
-            },
-        )?;
-        Ok(CallView {
-            follow_up: store::follow_up(c, &f.id)?,
-            complaint,
-        })
+        let p = caller.principal();
+        Ok(follow_ups::record_call(
+            c, p, &id, version, b.score, comment,
+        )?)
     })
     .await?;
     Ok(ok_etag(v.follow_up.version, &v))
@@ -726,15 +432,6 @@ pub async fn record_call(
 pub struct AttemptIn {
     /// what happened (no answer, switched off, wrong number…)
     pub note: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AttemptView {
-    pub follow_up: FollowUp,
-    /// the failed attempts so far, oldest first
-    pub attempts: Vec<store::FollowUpAttempt>,
-    /// the center's number of attempts after which the call is done as unreachable
-    pub attempts_allowed: i32,
 }
 
 /// Record a failed attempt to reach the customer (`If-Match` with the follow-up's ETag).
@@ -756,36 +453,13 @@ pub async fn record_unreachable(
     let note = check.opt_text("note", b.note.as_deref(), TEXT_MAX);
     check.finish()?;
     let v = in_tx(&state.pool, caller.session(), move |c| {
-        let f = see_follow_up(c, &caller, &id)?;
-        if f.status != "open" {
-            return Err(ApiError::conflict(
-                "follow_up_done",
-                "this call is already recorded",
-            ));
-        }
-        if f.version != version {
-            return Err(ApiError::PreconditionFailed { current: f.version });
-        }
-        let allowed = store::settings(c, &f.center_id)?.follow_up_attempts;
-        let made = i32::try_from(store::attempts(c, &f.id)?.len()).unwrap_or(i32::MAX);
-        let give_up = rules::unreachable_after(made.saturating_add(1), allowed);
-        store::record_attempt(
+        Ok(follow_ups::record_unreachable(
             c,
-            f.version,
-            &store::FollowUpAttempt {
-                id: new_id(),
-                follow_up_id: f.id.clone(),
-                attempted_by: caller.id.clone(),
-                attempted_at: now(),
-                note,
-            },
-            give_up,
-        )?;
-        Ok(AttemptView {
-            follow_up: store::follow_up(c, &f.id)?,
-            attempts: store::attempts(c, &f.id)?,
-            attempts_allowed: allowed,
-        })
+            caller.principal(),
+            &id,
+            version,
+            note,
+        )?)
     })
     .await?;
     Ok(ok_etag(v.follow_up.version, &v))
@@ -816,9 +490,7 @@ pub async fn get_settings(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Feedback, Op::Read)?;
     let s = with_db(&state.pool, caller.session(), move |c| {
-        let center = centers::get(c, &id)?;
-        caller.see(&center.id)?;
-        Ok(store::settings(c, &center.id)?)
+        Ok(crate::app::feedback::settings(c, caller.principal(), &id)?)
     })
     .await?;
     Ok(ok_etag(s.version, &s))
@@ -859,30 +531,18 @@ pub async fn put_settings(
         check.add("follow_up_attempts", "out_of_range", "1 to 20");
     }
     check.finish()?;
+    let new = FeedbackSettings {
+        center_id: id.into_inner(),
+        urgent_reply_minutes: b.urgent_reply_minutes,
+        normal_reply_minutes: b.normal_reply_minutes,
+        key_revisit_days: b.key_revisit_days,
+        major_revisit_days: b.major_revisit_days,
+        version,
+        updated_at: now(),
+        follow_up_attempts: b.follow_up_attempts.unwrap_or(DEFAULT_FOLLOW_UP_ATTEMPTS),
+    };
     let s = in_tx(&state.pool, caller.session(), move |c| {
-        let center = centers::get(c, &id)?;
-        let current = store::settings(c, &center.id)?;
-        if !crate::store::version_matches(version, current.version) {
-            return Err(ApiError::PreconditionFailed {
-                current: current.version,
-            });
-        }
-        store::save_settings(
-            c,
-            &FeedbackSettings {
-                center_id: center.id.clone(),
-                urgent_reply_minutes: b.urgent_reply_minutes,
-                normal_reply_minutes: b.normal_reply_minutes,
-                key_revisit_days: b.key_revisit_days,
-                major_revisit_days: b.major_revisit_days,
-                version,
-                updated_at: now(),
-                follow_up_attempts: b
-                    .follow_up_attempts
-                    .unwrap_or(store::DEFAULT_FOLLOW_UP_ATTEMPTS),
-            },
-        )?;
-        Ok(store::settings(c, &center.id)?)
+        Ok(crate::app::feedback::save_settings(c, new)?)
     })
     .await?;
     Ok(ok_etag(s.version, &s))
@@ -900,113 +560,6 @@ pub struct KpiQuery {
     pub center_id: Option<String>,
     /// center (default) or technician (the orders' lead)
     pub by: Option<String>,
-}
-
-#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
-pub struct KpiRow {
-    /// the center's id, or the lead technician's
-    pub id: String,
-    /// orders requested in the period, by kind and status
-    #[schema(value_type = Object)]
-    pub orders: BTreeMap<String, BTreeMap<String, i64>>,
-    pub orders_total: i64,
-    /// request → arrival (叫修等待时间)
-    pub wait_avg_seconds: Option<f64>,
-    pub wait_p90_seconds: Option<i64>,
-    /// arrival → completion (修理耗时)
-    pub repair_avg_seconds: Option<f64>,
-    pub repair_p90_seconds: Option<i64>,
-    /// finished repair orders fixed without going on hold
-    pub first_visit_fix_rate: Option<f64>,
-    pub tickets: i64,
-    pub complaints: i64,
-    /// tickets answered by their deadline, of those received that were answered or are
-    /// past their deadline (a ticket still within its time counts for neither side)
-    pub replied_in_time_rate: Option<f64>,
-    /// tickets resolved or closed, of those received
-    pub resolution_rate: Option<f64>,
-    pub complaints_per_100_orders: Option<f64>,
-    pub satisfaction_avg: Option<f64>,
-    pub satisfaction_calls: i64,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct KpiReport {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub by: String,
-    pub rows: Vec<KpiRow>,
-}
-
-fn ratio(a: i64, b: i64) -> Option<f64> {
-    (b > 0).then(|| a as f64 / b as f64)
-}
-
-/// Builds the report rows from the SQL figures.
-pub fn kpi_rows(d: store::KpiData) -> Vec<KpiRow> {
-    let mut rows: BTreeMap<String, KpiRow> = BTreeMap::new();
-    fn entry(rows: &mut BTreeMap<String, KpiRow>, g: Option<String>) -> &mut KpiRow {
-        let id = g.unwrap_or_default();
-        rows.entry(id.clone()).or_insert_with(|| KpiRow {
-            id,
-            ..Default::default()
-        })
-    }
-    // per group: wait (n, sum), repair (n, sum), finished repairs
-    let mut sums: BTreeMap<String, [i64; 5]> = BTreeMap::new();
-    for o in d.orders {
-        let key = o.grp.clone().unwrap_or_default();
-        let s = sums.entry(key).or_default();
-        s[0] += o.wait_n;
-        s[1] += o.wait_sum;
-        s[2] += o.repair_n;
-        s[3] += o.repair_sum;
-        if o.kind == "repair" && (o.status == "completed" || o.status == "closed") {
-            s[4] += o.n;
-        }
-        let r = entry(&mut rows, o.grp);
-        *r.orders
-            .entry(o.kind)
-            .or_default()
-            .entry(o.status)
-            .or_default() += o.n;
-        r.orders_total += o.n;
-    }
-    let mut held: BTreeMap<String, i64> = d
-        .held
-        .into_iter()
-        .map(|h| (h.grp.unwrap_or_default(), h.a))
-        .collect();
-    for (g, s) in sums {
-        let on_hold = held.remove(&g).unwrap_or(0);
-        let r = entry(&mut rows, Some(g));
-        r.wait_avg_seconds = ratio(s[1], s[0]);
-        r.repair_avg_seconds = ratio(s[3], s[2]);
-        r.first_visit_fix_rate = ratio(s[4] - on_hold, s[4]);
-    }
-    for (g, v) in d.wait_p90 {
-        entry(&mut rows, Some(g)).wait_p90_seconds = Some(v);
-    }
-    for (g, v) in d.repair_p90 {
-        entry(&mut rows, Some(g)).repair_p90_seconds = Some(v);
-    }
-    for t in d.tickets {
-        let r = entry(&mut rows, t.grp);
-        r.tickets = t.a;
-        r.complaints = t.b;
-        r.replied_in_time_rate = ratio(t.c, t.e);
-        r.resolution_rate = ratio(t.d, t.a);
-    }
-    for s in d.satisfaction {
-        let r = entry(&mut rows, s.grp);
-        r.satisfaction_calls = s.a;
-        r.satisfaction_avg = ratio(s.b, s.a);
-    }
-    let mut out: Vec<KpiRow> = rows.into_values().filter(|r| !r.id.is_empty()).collect();
-    for r in &mut out {
-        r.complaints_per_100_orders = ratio(r.complaints * 100, r.orders_total);
-    }
-    out
 }
 
 /// Service KPIs for a period of China days, by center or by lead technician: orders by
@@ -1044,31 +597,15 @@ pub async fn kpis(
     let Some(center) = caller.list_center(q.center_id.as_deref()) else {
         return Err(ApiError::NotFound);
     };
-    let start = q.from.and_hms_opt(0, 0, 0).expect("midnight") - Duration::hours(8);
-    let end = (q.to + Duration::days(1))
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        - Duration::hours(8);
-    let rows = with_db(&state.pool, caller.session(), move |c| {
-        Ok(kpi_rows(store::kpi_data(
-            c,
-            group,
-            start,
-            end,
-            center.as_deref(),
-            now(),
-        )?))
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(KpiReport {
+    let period = KpiPeriod {
         from: q.from,
         to: q.to,
-        by: if group == KpiGroup::Center {
-            "center"
-        } else {
-            "technician"
-        }
-        .into(),
-        rows,
-    }))
+        group,
+        center,
+    };
+    let report = with_db(&state.pool, caller.session(), move |c| {
+        Ok(report(c, period)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
 }

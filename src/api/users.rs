@@ -10,6 +10,7 @@ use super::support::{
     page_json, with_db,
 };
 use crate::app::accounts::{check_new_password, hash_password};
+use crate::app::stored;
 use crate::domain::access::{Op, Resource, Role};
 use crate::domain::ids::{Email, Phone};
 use crate::store::users::{self, User, UserFilter, UserPatch};
@@ -213,6 +214,7 @@ pub async fn update(
         .map(|e| contact_fields(&mut check, None, e.as_deref()).1);
     check.finish()?;
     let version = if_match(&req);
+    let new_role = b.role;
     let patch = UserPatch {
         display_name,
         role: b.role.map(|r| r.as_str().to_string()),
@@ -238,12 +240,9 @@ pub async fn update(
             .center_id
             .as_ref()
             .is_some_and(|c| *c != current.center_id);
-        let stops_being_technician = current.role == Role::Technician.as_str()
-            && (patch.active == Some(false)
-                || patch
-                    .role
-                    .as_deref()
-                    .is_some_and(|r| r != Role::Technician.as_str()));
+        let was_technician = stored("user role", &current.role, Role::parse)? == Role::Technician;
+        let stops_being_technician = was_technician
+            && (patch.active == Some(false) || new_role.is_some_and(|r| r != Role::Technician));
         if (moves || stops_being_technician) && equipment::held_by(c, &id)? > 0 {
             return Err(ApiError::conflict(
                 "technician_holds_terminals",

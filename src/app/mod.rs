@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod charges;
 pub mod check;
+pub mod equipment;
 pub mod error;
 pub mod feedback;
 

@@ -47,6 +47,16 @@ str_enum!(
     }
 );
 
+str_enum!(
+    /// A follow-up call (回访): open until recorded, or given up as unreachable.
+    FollowUpStatus { Open = "open", Done = "done" }
+);
+
+str_enum!(
+    /// completion: after an order completed; revisit: a key customer's scheduled call.
+    FollowUpKind { Completion = "completion", Revisit = "revisit" }
+);
+
 impl TicketKind {
     pub fn label_zh(self) -> &'static str {
         match self {

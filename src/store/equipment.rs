@@ -10,7 +10,7 @@ use super::schema::sim_cards::dsl as s;
 use super::schema::terminal_models::dsl as tm;
 use super::schema::terminals::dsl as t;
 use super::{DbConn, Page, PageReq, StoreError, StoreResult, new_id, now};
-use crate::domain::registry::{SimStatus, TerminalStatus};
+use crate::domain::registry::TerminalStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::terminal_models)]
@@ -597,20 +597,6 @@ pub fn bind_sim(
         terminal_id,
         Other::Sim(&sim.id),
     )
-}
-
-pub fn unbind_sim(
-    conn: &mut DbConn,
-    sim: &SimCard,
-    terminal_id: &str,
-    ctx: &BindContext,
-) -> StoreResult<()> {
-    // an active card goes back to stock; a suspended one stays suspended
-    let status = match super::stored("SIM status", &sim.status, SimStatus::parse)? {
-        SimStatus::Active => SimStatus::InStock.as_str(),
-        _ => sim.status.as_str(),
-    };
-    unbind_sim_to(conn, sim, terminal_id, status, ctx)
 }
 
 #[derive(Debug, Default)]
