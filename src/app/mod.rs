@@ -13,6 +13,9 @@ pub mod charges;
 pub mod check;
 pub mod error;
 pub mod feedback;
+pub mod invoices;
+pub mod payments;
+pub mod remittances;
 
 pub use check::Check;
 pub use error::{Error, FieldError, Result};
