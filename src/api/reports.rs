@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::export::{self, Cell, ExportFormat, Table};
-use super::money::{PaymentQuery, money_reader, office, payment_filter};
+use super::money::input::{PaymentQuery, payment_filter};
 use super::session::Caller;
 use super::state::AppState;
 use super::support::{Check, with_db};
+use crate::domain::access::{Money, Op, Resource};
 use crate::domain::china_day;
 use crate::domain::ledger::{self, AgingBucket, PaymentMethod};
 use crate::store::money::{self as store, ReconFilter, ReconRow};
@@ -170,7 +171,7 @@ pub async fn reconciliation_report(
     caller: Caller,
     q: web::Query<ReconQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    office(&caller)?;
+    caller.require(Resource::Money(Money::Books), Op::Read)?;
     let q = q.into_inner();
     let format = export::parse_format(q.format.as_deref(), true)?;
     let today = china_day(now());
@@ -280,10 +281,10 @@ pub async fn export_payments(
     caller: Caller,
     q: web::Query<PaymentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    money_reader(&caller)?;
+    caller.require(Resource::Money(Money::Ledger), Op::Read)?;
     let q = q.into_inner();
     let format = export::parse_format(q.format.as_deref(), false)?;
-    let filter = payment_filter(&caller, q)?;
+    let filter = payment_filter(caller.principal(), q)?;
     let rows = with_db(&state.pool, caller.session(), move |c| match filter {
         Some(f) => Ok(store::ledger_rows(c, &f, EXPORT_MAX_ROWS + 1)?),
         None => Ok(Vec::new()),
@@ -351,7 +352,7 @@ pub async fn aging(
     caller: Caller,
     q: web::Query<AgingQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    office(&caller)?;
+    caller.require(Resource::Money(Money::Books), Op::Read)?;
     let q = q.into_inner();
     let format = export::parse_format(q.format.as_deref(), true)?;
     let as_of = q.as_of.unwrap_or_else(|| china_day(now()));

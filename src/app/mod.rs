@@ -15,6 +15,9 @@ pub mod check;
 pub mod equipment;
 pub mod error;
 pub mod feedback;
+pub mod invoices;
+pub mod payments;
+pub mod remittances;
 
 pub use check::Check;
 pub use error::{Error, FieldError, Result};

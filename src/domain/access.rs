@@ -58,6 +58,29 @@ pub enum Resource {
     Feedback,
     /// the service KPIs of a center (managers) or all centers (admins)
     Kpis,
+    /// charges, payments, remittances and invoices; one part at a time, since who may
+    /// read and write differs between them
+    Money(Money),
+}
+
+/// The parts of money whose rights differ. Agents handle no money. Approving (adjustments,
+/// reversals, discrepancies) is not here: it is [`may_approve`], which also needs the center.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Money {
+    /// charges with their adjustments, payments and receipts, remittances, cash in hand:
+    /// technicians read (and ask adjustments on) their own only, which handlers narrow to
+    Ledger,
+    /// a center's money as a whole: charge, invoice and discrepancy lists, reports;
+    /// writing is reversing a payment (the approver is checked on top)
+    Books,
+    /// collecting on site and handing the money over: the technician's own act
+    Collections,
+    /// invoices to credit customers, their payments, fapiao numbers
+    Billing,
+    /// counting a handed-over remittance
+    Counting,
+    /// a center's money settings (the adjustment threshold)
+    Settings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +116,23 @@ pub fn allowed(role: Role, resource: Resource, op: Op) -> bool {
         (Feedback, _) => matches!(role, Admin | Manager | Agent),
         (Kpis, Read) => matches!(role, Admin | Manager),
         (Kpis, Write) => false,
+        (Money(part), op) => money_allowed(role, part, op),
+    }
+}
+
+fn money_allowed(role: Role, part: Money, op: Op) -> bool {
+    use Money::*;
+    use Op::*;
+    use Role::*;
+    match (part, op) {
+        (Ledger, _) => matches!(role, Admin | Manager | Finance | Technician),
+        (Books, _) => matches!(role, Admin | Manager | Finance),
+        (Collections, _) => role == Technician,
+        (Billing, Read) => matches!(role, Admin | Manager | Finance),
+        (Billing, Write) => matches!(role, Admin | Finance),
+        (Counting, _) => role == Finance,
+        (Settings, Read) => true,
+        (Settings, Write) => role == Admin,
     }
 }
 
@@ -183,6 +223,44 @@ mod tests {
         assert!(!allowed(Role::Finance, Resource::Customers, Op::Write));
         assert!(!allowed(Role::Technician, Resource::Customers, Op::Read));
         assert!(allowed(Role::Agent, Resource::Customers, Op::Write));
+    }
+
+    #[test]
+    fn agents_handle_no_money() {
+        use Money::*;
+        for part in [Ledger, Books, Collections, Billing, Counting] {
+            for op in [Op::Read, Op::Write] {
+                assert!(!allowed(Role::Agent, Resource::Money(part), op));
+            }
+        }
+    }
+
+    #[test]
+    fn money_rights_by_role() {
+        use Money::*;
+        let may = |r, part, op| allowed(r, Resource::Money(part), op);
+        // technicians: their own ledger, collecting and handing over; not a center's books
+        assert!(may(Role::Technician, Ledger, Op::Read));
+        assert!(may(Role::Technician, Collections, Op::Write));
+        assert!(!may(Role::Technician, Books, Op::Read));
+        assert!(!may(Role::Technician, Billing, Op::Read));
+        // only technicians collect and hand over
+        for r in [Role::Admin, Role::Manager, Role::Finance] {
+            assert!(!may(r, Collections, Op::Write));
+            assert!(may(r, Books, Op::Read));
+            assert!(may(r, Books, Op::Write));
+        }
+        // billing is finance's (and admins'); managers read it
+        assert!(may(Role::Finance, Billing, Op::Write));
+        assert!(may(Role::Admin, Billing, Op::Write));
+        assert!(!may(Role::Manager, Billing, Op::Write));
+        assert!(may(Role::Manager, Billing, Op::Read));
+        // finance alone counts remittances, not even admins
+        for r in Role::ALL {
+            assert_eq!(may(r, Counting, Op::Write), r == Role::Finance);
+            assert_eq!(may(r, Settings, Op::Write), r == Role::Admin);
+            assert!(may(r, Settings, Op::Read));
+        }
     }
 
     #[test]

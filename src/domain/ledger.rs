@@ -71,6 +71,21 @@ str_enum!(
 );
 
 str_enum!(
+    /// A ledger entry: money in, or a reversal (a negative entry voiding one).
+    PaymentKind { Collection = "collection", Reversal = "reversal" }
+);
+
+str_enum!(
+    /// A remittance (交款): handed over, then counted and confirmed by finance.
+    RemittanceStatus { Submitted = "submitted", Confirmed = "confirmed" }
+);
+
+str_enum!(
+    /// A difference between a remittance and what finance counted.
+    DiscrepancyStatus { Open = "open", Resolved = "resolved" }
+);
+
+str_enum!(
     AdjustmentStatus {
         Pending = "pending",
         Approved = "approved",
