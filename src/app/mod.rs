@@ -13,6 +13,7 @@ pub mod charges;
 pub mod check;
 pub mod error;
 pub mod feedback;
+pub mod orders;
 
 pub use check::Check;
 pub use error::{Error, FieldError, Result};
