@@ -16,6 +16,7 @@ pub mod equipment;
 pub mod error;
 pub mod feedback;
 pub mod invoices;
+pub mod orders;
 pub mod payments;
 pub mod remittances;
 

@@ -1,0 +1,371 @@
+//! Work orders: install work orders (安装任务派工单) and repair service orders (维修服务单).
+//!
+//! Every action on an existing order goes through [`act`]: the order row locked, the order
+//! in the principal's scope (else `NotFound`), the caller's version compared, then one step
+//! — a [`transition`] of the state machine (`domain::order`) or a [`record_act`] — that
+//! bumps the version by exactly one and appends to the timeline, and the fresh [`OrderView`].
+
+pub mod approvals;
+pub mod candidates;
+pub mod intake;
+pub mod lifecycle;
+pub mod line_work;
+pub mod parts;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::{Error, Principal, Result, stored};
+use crate::domain::access::{Op, Resource, Role};
+use crate::domain::order::{self, Action, Actor, OrderKind, OrderStatus};
+use crate::notify::{self, OrderNotice};
+use crate::store::orders::{
+    self as store, Assignment, Line, OrderEvent, OrderPatch, PartUsed, VerbalApproval, WorkOrder,
+};
+use crate::store::{DbConn, now, vehicles};
+
+/// A visit is taken to occupy this long around its scheduled time for double-booking.
+const VISIT_HOURS: i64 = 2;
+
+/// A stored order with its enums read once.
+#[derive(Debug)]
+pub struct Order {
+    pub row: WorkOrder,
+    pub status: OrderStatus,
+    pub held_from: Option<OrderStatus>,
+    pub kind: OrderKind,
+}
+
+impl Order {
+    fn read(row: WorkOrder) -> Result<Self> {
+        let status = stored("order status", &row.status, OrderStatus::parse)?;
+        let held_from = match row.held_from.as_deref() {
+            Some(h) => Some(stored("order held_from", h, OrderStatus::parse)?),
+            None => None,
+        };
+        let kind = stored("order kind", &row.kind, OrderKind::parse)?;
+        Ok(Self {
+            row,
+            status,
+            held_from,
+            kind,
+        })
+    }
+}
+
+impl std::ops::Deref for Order {
+    type Target = WorkOrder;
+
+    fn deref(&self) -> &WorkOrder {
+        &self.row
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LineView {
+    #[serde(flatten)]
+    pub line: Line,
+    pub plate_no: String,
+    /// what was done: install, terminal_swap, sim_swap, repair
+    pub work: Vec<String>,
+    /// what is in the vehicle now (its installed terminal and SIM card), null when nothing
+    pub fitted: Option<crate::store::equipment::Fitted>,
+}
+
+/// An order with everything on it, as every action answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub order: WorkOrder,
+    /// the customer's name (technicians may not read customers, yet their job list needs it)
+    pub customer_name: String,
+    /// the readiness items ticked
+    pub readiness: Vec<String>,
+    pub has_signature: bool,
+    pub lines: Vec<LineView>,
+    pub technicians: Vec<Assignment>,
+    pub parts: Vec<PartUsed>,
+    pub verbal_approvals: Vec<VerbalApproval>,
+    /// what the customer owes, once the order is completed
+    pub charge: Option<crate::store::money::Charge>,
+    /// the actions the caller may take now, by endpoint name (`POST …/{id}/<action>`)
+    pub allowed_actions: Vec<&'static str>,
+}
+
+/// The principal's relation to the order: a technician is its lead or another technician.
+pub fn actor_for(p: &Principal, order: &WorkOrder) -> Actor {
+    match p.role {
+        Role::Technician if order.lead_technician_id.as_deref() == Some(p.id.as_str()) => {
+            Actor::LeadTechnician
+        }
+        Role::Technician => Actor::OtherTechnician,
+        role => best_actor(role),
+    }
+}
+
+/// The actor a role could at best be, before the order is read (403 before anything else).
+fn best_actor(role: Role) -> Actor {
+    match role {
+        Role::Admin => Actor::Admin,
+        Role::Manager => Actor::Manager,
+        Role::Agent => Actor::Agent,
+        Role::Finance => Actor::Finance,
+        Role::Technician => Actor::LeadTechnician,
+    }
+}
+
+/// `Forbidden` unless the principal's role could ever take `action` (checked first).
+pub fn may(p: &Principal, action: Action) -> Result<()> {
+    p.require(Resource::Orders, Op::Read)?;
+    if order::permitted(action, best_actor(p.role)) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// `Forbidden` unless the principal is a technician (the acts on site).
+pub fn technician_only(p: &Principal) -> Result<()> {
+    p.require(Resource::Orders, Op::Read)?;
+    if p.is(Role::Technician) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// The order if the principal may see it: their center's (admins: any), and for a
+/// technician only the orders they are on. Anything else does not exist.
+pub fn load(c: &mut DbConn, p: &Principal, id: &str) -> Result<Order> {
+    let row = store::get(c, id)?;
+    p.see(&row.center_id)?;
+    if p.is(Role::Technician) && !store::is_on_order(c, id, &p.id)? {
+        return Err(Error::NotFound);
+    }
+    Order::read(row)
+}
+
+/// The order with everything on it, as the principal sees it.
+pub fn get(c: &mut DbConn, p: &Principal, id: &str) -> Result<OrderView> {
+    let order = load(c, p, id)?;
+    view(c, p, order)
+}
+
+/// The order's timeline, oldest first.
+pub fn timeline(c: &mut DbConn, p: &Principal, id: &str) -> Result<Vec<OrderEvent>> {
+    load(c, p, id)?;
+    Ok(store::events(c, id)?)
+}
+
+/// The read model of an order (the one loader of it).
+pub fn view(c: &mut DbConn, p: &Principal, order: Order) -> Result<OrderView> {
+    let lines = store::lines(c, &order.id)?;
+    let ids: Vec<&str> = lines.iter().map(|l| l.vehicle_id.as_str()).collect();
+    let mut plates = vehicles::plates(c, &ids)?;
+    let fitted = crate::store::equipment::fitted(c, &ids)?;
+    let lines = lines
+        .into_iter()
+        .map(|line| LineView {
+            work: line.work_list(),
+            fitted: fitted.get(&line.vehicle_id).cloned(),
+            plate_no: plates.remove(&line.vehicle_id).unwrap_or_default(),
+            line,
+        })
+        .collect();
+    let technicians = store::assignments(c, &order.id)?;
+    let parts = store::parts_used(c, &order.id)?;
+    let verbal_approvals = store::verbal_approvals(c, &order.id)?;
+    let charge = crate::store::money::charge_of_order(c, &order.id)?;
+    let customer_name = crate::store::names::customer_names(c, &[order.customer_id.as_str()])?
+        .remove(&order.customer_id)
+        .unwrap_or_default();
+    let allowed_actions =
+        order::allowed_actions(order.status, order.held_from, actor_for(p, &order))
+            .into_iter()
+            .map(Action::endpoint)
+            .collect();
+    Ok(OrderView {
+        customer_name,
+        readiness: order
+            .readiness
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default(),
+        has_signature: order.signoff_image.is_some(),
+        lines,
+        technicians,
+        parts,
+        verbal_approvals,
+        charge,
+        allowed_actions,
+        order: order.row,
+    })
+}
+
+/// Runs one step on an existing order: the row locked (concurrent actions on one order
+/// queue here on PostgreSQL; SQLite writers are serialized anyway), the order in scope,
+/// `expected_version` compared, then `step`, which must change the order through
+/// [`transition`] or [`record_act`]. Answers the order as it is afterwards.
+pub fn act(
+    c: &mut DbConn,
+    p: &Principal,
+    id: &str,
+    expected_version: i32,
+    step: impl FnOnce(&mut DbConn, &Order) -> Result<()>,
+) -> Result<OrderView> {
+    store::lock(c, id)?;
+    let order = load(c, p, id)?;
+    if !crate::store::version_matches(expected_version, order.version) {
+        return Err(Error::PreconditionFailed {
+            current: order.version,
+        });
+    }
+    step(c, &order)?;
+    let fresh = Order::read(store::get(c, id)?)?;
+    view(c, p, fresh)
+}
+
+/// A move of the state machine the principal may make now: the action, from, to.
+#[derive(Debug, Clone, Copy)]
+pub struct Move {
+    action: Action,
+    from: OrderStatus,
+    to: OrderStatus,
+}
+
+/// The state `action` leads to from the order's state, for this principal.
+pub fn next(p: &Principal, order: &Order, action: Action) -> Result<Move> {
+    let to = order::next(order.status, order.held_from, action, actor_for(p, order))?;
+    Ok(Move {
+        action,
+        from: order.status,
+        to,
+    })
+}
+
+/// [`next`] and [`transition`] now: the common action with nothing to check in between.
+pub fn step(
+    c: &mut DbConn,
+    p: &Principal,
+    order: &Order,
+    action: Action,
+    patch: OrderPatch,
+    comment: Option<&str>,
+) -> Result<()> {
+    let m = next(p, order, action)?;
+    transition(c, p, order, m, patch, comment, now())
+}
+
+/// Makes the move with `patch`, done at `at` (a phone's offline action, see
+/// [`reported_at`]; else now), records it on the timeline, sends its notices, and on
+/// completion opens the follow-up call.
+pub fn transition(
+    c: &mut DbConn,
+    p: &Principal,
+    order: &Order,
+    m: Move,
+    mut patch: OrderPatch,
+    comment: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<()> {
+    patch.status = Some(m.to.as_str().to_string());
+    if m.to == OrderStatus::OnHold {
+        patch.held_from = Some(Some(m.from.as_str().to_string()));
+    } else if m.from == OrderStatus::OnHold {
+        patch.held_from = Some(None);
+    }
+    store::update(c, &order.id, order.version, &patch)?;
+    store::add_event_at(
+        c,
+        &order.id,
+        &p.id,
+        m.action.endpoint(),
+        Some((m.from.as_str(), m.to.as_str())),
+        comment,
+        at,
+    )?;
+    if let Some(notice) = OrderNotice::of(m.action) {
+        notify::on_order(c, &order.id, notice)?;
+    }
+    if m.action == Action::Complete {
+        crate::app::feedback::on_completed(c, order)?;
+    }
+    Ok(())
+}
+
+/// Records an act on the order that does not change its state (line work, parts, …),
+/// done at `at`: one version step and a timeline entry.
+pub fn record_act(
+    c: &mut DbConn,
+    p: &Principal,
+    order: &Order,
+    act: &str,
+    comment: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<()> {
+    store::touch(c, &order.id, order.version)?;
+    store::add_event_at(c, &order.id, &p.id, act, None, comment, at)?;
+    Ok(())
+}
+
+/// When a technician's action was done: the phone's `at` (sent late after being offline)
+/// within the bounds of `domain::reported_time`, else now.
+pub fn reported_at(
+    at: Option<NaiveDateTime>,
+    previous: Option<NaiveDateTime>,
+) -> Result<NaiveDateTime> {
+    crate::domain::reported_time(at, now(), previous)
+        .map_err(|refusal| Error::ReportedTime { refusal, previous })
+}
+
+/// The lead technician's acts on site: the order must be on_site (parts and verbal
+/// approvals also on_hold).
+pub fn on_site(p: &Principal, order: &Order, also_on_hold: bool) -> Result<()> {
+    if actor_for(p, order) != Actor::LeadTechnician {
+        return Err(Error::Forbidden);
+    }
+    let s = order.status;
+    if s == OrderStatus::OnSite || (also_on_hold && s == OrderStatus::OnHold) {
+        Ok(())
+    } else {
+        let mut extra = serde_json::Map::new();
+        extra.insert("current_status".into(), s.as_str().into());
+        Err(Error::Conflict {
+            code: "invalid_transition".into(),
+            detail: format!("only on site; the order is {}", s.as_str()),
+            extra: Some(extra),
+        })
+    }
+}
+
+/// An order in a list: the order and its customer's name (a technician's job list shows it
+/// without reading customers, and without one request per job).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderListItem {
+    #[serde(flatten)]
+    pub order: WorkOrder,
+    pub customer_name: String,
+}
+
+/// A page of orders matching `f`; a technician's own orders only.
+pub fn list<'a>(
+    c: &mut DbConn,
+    p: &'a Principal,
+    mut f: store::OrderFilter<'a>,
+    page: &crate::store::PageReq,
+) -> Result<crate::store::Page<OrderListItem>> {
+    if p.is(Role::Technician) {
+        f.technician = Some(&p.id);
+    }
+    let orders = store::list(c, &f, page)?;
+    let ids: Vec<&str> = orders
+        .items
+        .iter()
+        .map(|o| o.customer_id.as_str())
+        .collect();
+    let names = crate::store::names::customer_names(c, &ids)?;
+    Ok(orders.map(|order| OrderListItem {
+        customer_name: names.get(&order.customer_id).cloned().unwrap_or_default(),
+        order,
+    }))
+}
