@@ -243,7 +243,7 @@ pub fn ledger_table(rows: &[store::LedgerRow]) -> Table {
             .map(|r| {
                 vec![
                     r.receipt_no.clone().into(),
-                    if r.kind == "reversal" {
+                    if r.kind == crate::domain::ledger::PaymentKind::Reversal.as_str() {
                         "冲销"
                     } else {
                         "收款"

@@ -55,6 +55,7 @@ pub fn open(c: &mut DbConn, order: &WorkOrder, fee: Fen) -> Result<()> {
 /// the first blocker, `blockers` all of them.
 pub fn require_closable(c: &mut DbConn, order_id: &str) -> Result<()> {
     use crate::domain::closing::{self, Closing, Collection, FollowUp, Handover};
+    use crate::domain::feedback::FollowUpStatus;
     let Some(ch) = store::charge_of_order(c, order_id)? else {
         return Err(Error::conflict(
             "charge_missing",
@@ -78,11 +79,13 @@ pub fn require_closable(c: &mut DbConn, order_id: &str) -> Result<()> {
             handover,
         });
     }
-    // the follow-up's statuses are feedback's (not yet a domain enum)
     let follow_up = match crate::store::feedback::follow_up_of_order(c, order_id)? {
-        Some(f) if f.status == "done" && f.unreachable => FollowUp::Unreachable,
-        Some(f) if f.status == "done" => FollowUp::Recorded,
-        _ => FollowUp::Pending,
+        Some(f) => match stored("follow-up status", &f.status, FollowUpStatus::parse)? {
+            FollowUpStatus::Done if f.unreachable => FollowUp::Unreachable,
+            FollowUpStatus::Done => FollowUp::Recorded,
+            FollowUpStatus::Open => FollowUp::Pending,
+        },
+        None => FollowUp::Pending,
     };
     let blockers = closing::close_blockers(&Closing {
         charge_settled: status.is_settled() && !pending,

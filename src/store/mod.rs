@@ -37,6 +37,7 @@ pub mod idempotency;
 pub mod money;
 pub mod names;
 pub mod numbers;
+pub mod order_view;
 pub mod orders;
 pub mod outbox;
 pub mod schema;

@@ -14,6 +14,7 @@ mod hardening;
 mod mail;
 mod money;
 mod openapi;
+mod order_view;
 mod orders;
 mod outage;
 mod protocol;

@@ -412,8 +412,7 @@ fn save_new(
         )?;
         notify::on_order(c, &order.id, OrderNotice::Submitted)?;
     }
-    let fresh = Order::read(store::get(c, &order.id)?)?;
-    view(c, p, fresh)
+    view(c, p, &order.id)
 }
 
 /// An install order (安装任务派工单), checked by [`check_draft`].

@@ -22,7 +22,7 @@ use crate::notify::{self, OrderNotice};
 use crate::store::orders::{
     self as store, Assignment, Line, OrderEvent, OrderPatch, PartUsed, VerbalApproval, WorkOrder,
 };
-use crate::store::{DbConn, now, vehicles};
+use crate::store::{DbConn, now, order_view};
 
 /// A visit is taken to occupy this long around its scheduled time for double-booking.
 const VISIT_HOURS: i64 = 2;
@@ -145,10 +145,15 @@ pub fn load(c: &mut DbConn, p: &Principal, id: &str) -> Result<Order> {
     Order::read(row)
 }
 
-/// The order with everything on it, as the principal sees it.
+/// The order with everything on it, as the principal sees it: the view's three
+/// statements, the scope checked on what they read (as [`load`] does).
 pub fn get(c: &mut DbConn, p: &Principal, id: &str) -> Result<OrderView> {
-    let order = load(c, p, id)?;
-    view(c, p, order)
+    let rows = order_view::load(c, id)?;
+    p.see(&rows.order.center_id)?;
+    if p.is(Role::Technician) && !rows.technicians.iter().any(|a| a.technician_id == p.id) {
+        return Err(Error::NotFound);
+    }
+    view_of(p, rows)
 }
 
 /// The order's timeline, oldest first.
@@ -157,35 +162,31 @@ pub fn timeline(c: &mut DbConn, p: &Principal, id: &str) -> Result<Vec<OrderEven
     Ok(store::events(c, id)?)
 }
 
-/// The read model of an order (the one loader of it).
-pub fn view(c: &mut DbConn, p: &Principal, order: Order) -> Result<OrderView> {
-    let lines = store::lines(c, &order.id)?;
-    let ids: Vec<&str> = lines.iter().map(|l| l.vehicle_id.as_str()).collect();
-    let mut plates = vehicles::plates(c, &ids)?;
-    let fitted = crate::store::equipment::fitted(c, &ids)?;
-    let lines = lines
+/// The read model of an order, as it is now (the one loader of it,
+/// `store::order_view`: three statements).
+pub fn view(c: &mut DbConn, p: &Principal, id: &str) -> Result<OrderView> {
+    view_of(p, order_view::load(c, id)?)
+}
+
+fn view_of(p: &Principal, rows: order_view::OrderViewRows) -> Result<OrderView> {
+    let order = Order::read(rows.order)?;
+    let lines = rows
+        .lines
         .into_iter()
-        .map(|line| LineView {
-            work: line.work_list(),
-            fitted: fitted.get(&line.vehicle_id).cloned(),
-            plate_no: plates.remove(&line.vehicle_id).unwrap_or_default(),
-            line,
+        .map(|l| LineView {
+            work: l.line.work_list(),
+            fitted: l.fitted,
+            plate_no: l.plate_no,
+            line: l.line,
         })
         .collect();
-    let technicians = store::assignments(c, &order.id)?;
-    let parts = store::parts_used(c, &order.id)?;
-    let verbal_approvals = store::verbal_approvals(c, &order.id)?;
-    let charge = crate::store::money::charge_of_order(c, &order.id)?;
-    let customer_name = crate::store::names::customer_names(c, &[order.customer_id.as_str()])?
-        .remove(&order.customer_id)
-        .unwrap_or_default();
     let allowed_actions =
         order::allowed_actions(order.status, order.held_from, actor_for(p, &order))
             .into_iter()
             .map(Action::endpoint)
             .collect();
     Ok(OrderView {
-        customer_name,
+        customer_name: rows.customer_name,
         readiness: order
             .readiness
             .as_deref()
@@ -193,10 +194,10 @@ pub fn view(c: &mut DbConn, p: &Principal, order: Order) -> Result<OrderView> {
             .unwrap_or_default(),
         has_signature: order.signoff_image.is_some(),
         lines,
-        technicians,
-        parts,
-        verbal_approvals,
-        charge,
+        technicians: rows.technicians,
+        parts: rows.parts,
+        verbal_approvals: rows.verbal_approvals,
+        charge: rows.charge,
         allowed_actions,
         order: order.row,
     })
@@ -221,8 +222,7 @@ pub fn act(
         });
     }
     step(c, &order)?;
-    let fresh = Order::read(store::get(c, id)?)?;
-    view(c, p, fresh)
+    view(c, p, id)
 }
 
 /// A move of the state machine the principal may make now: the action, from, to.
