@@ -27,10 +27,12 @@ pub async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         path.to_string()
     };
     // `..`, hidden files and anything outside the folder simply are not among the assets
-    let Some(file) = Assets::get(&path) else {
+    let Some((data, hash)) = dev_file(&path)
+        .or_else(|| Assets::get(&path).map(|f| (f.data.into_owned(), f.metadata.sha256_hash())))
+    else {
         return Err(ApiError::NotFound);
     };
-    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
+    let etag = format!("\"{}\"", hex::encode(&hash[..12]));
     if req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -60,7 +62,27 @@ pub async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         // the phone app's service worker lives under /app/ and controls that scope only
         res.insert_header(("Service-Worker-Allowed", "/app/"));
     }
-    Ok(res.body(file.data.into_owned()))
+    Ok(res.body(data))
+}
+
+/// For page development only: with `DISPATCH_WEB_DIR=web` the files are read from that
+/// folder on every request, so an edited page shows without rebuilding. Never set in tests
+/// or deployments (they serve what was compiled in). A path with a `..`, a hidden or an
+/// empty component is not looked up.
+fn dev_file(path: &str) -> Option<(Vec<u8>, [u8; 32])> {
+    static DIR: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let dir = DIR
+        .get_or_init(|| std::env::var_os("DISPATCH_WEB_DIR").map(Into::into))
+        .as_ref()?;
+    if path
+        .split('/')
+        .any(|part| part.is_empty() || part.starts_with('.'))
+    {
+        return None;
+    }
+    let data = std::fs::read(dir.join(path)).ok()?;
+    use sha2::Digest;
+    Some((data.clone(), sha2::Sha256::digest(&data).into()))
 }
 
 fn content_type(path: &str) -> &'static str {

@@ -1,5 +1,7 @@
-// The desk: a small hash router over the dispatcher's and finance's views.
-//   #/approvals  #/orders/<id>  #/board?day=  #/alerts  #/positions
+// The desk: a small hash router over the agent's, dispatcher's and finance's views.
+//   #/search?q=  #/call  #/install  #/customers  #/customers/<id>  #/tickets  #/tickets/<id>
+//   #/follow-ups  #/registry  (agents)
+//   #/approvals  #/orders/<id>  #/board?day=  #/plan?day=  #/alerts  #/positions
 //   #/finance  #/finance/discrepancies  #/finance/reconciliation?from=&to=  #/finance/invoices?as_of=
 // Each area opens with a strip of counts read from the API; when the API refuses the
 // signed-in role (403) the page says so and shows no data.
@@ -12,17 +14,40 @@ import * as approval from './approval.js';
 import * as order from './order.js';
 import * as board from './board.js';
 import * as finance from './finance.js';
+import * as search from './search.js';
+import * as call from './call.js';
+import * as install from './install.js';
+import * as archive from './archive.js';
+import * as tickets from './tickets.js';
+import * as followups from './followups.js';
+import * as registry from './registry.js';
+import * as plan from './plan.js';
+import * as live from './live.js';
 
 const user = requireUser();
 
+const AGENT = [
+  ['#/call', '来电报修'], ['#/install', '安装需求'], ['#/customers', '客户档案'], ['#/tickets', '客户诉求'],
+  ['#/follow-ups', '回访'], ['#/registry', '登记与导入'],
+];
 const DISPATCH = [
-  ['#/approvals', '审批队列'], ['#/board', '今日看板'], ['#/alerts', '超时与投诉'], ['#/positions', '技术员位置'],
+  ['#/approvals', '审批队列'], ['#/plan', '日计划'], ['#/board', '今日看板'], ['#/alerts', '超时与投诉'], ['#/positions', '技术员位置'],
 ];
 const FINANCE = [
   ['#/finance', '交款确认'], ['#/finance/discrepancies', '差异处理'], ['#/finance/reconciliation', '对账表'], ['#/finance/invoices', '账单与账龄'],
 ];
 
 const ROUTES = [
+  [/^\/search$/, 'dispatch', search.results, '查找'],
+  [/^\/call$/, 'dispatch', call.page, '来电报修'],
+  [/^\/install$/, 'dispatch', install.page, '安装需求'],
+  [/^\/customers$/, 'dispatch', archive.list, '客户档案'],
+  [/^\/customers\/([\w-]+)$/, 'dispatch', archive.detail, '客户档案'],
+  [/^\/tickets$/, 'dispatch', tickets.list, '客户诉求'],
+  [/^\/tickets\/([\w-]+)$/, 'dispatch', tickets.detail, '客户诉求'],
+  [/^\/follow-ups$/, 'dispatch', followups.list, '回访'],
+  [/^\/registry$/, 'dispatch', registry.page, '登记与导入'],
+  [/^\/plan$/, 'dispatch', plan.page, '日计划'],
   [/^\/approvals$/, 'dispatch', approval.queue, '审批队列'],
   [/^\/orders\/([\w-]+)$/, 'dispatch', order.detail, '工单详情'],
   [/^\/board$/, 'dispatch', board.board, '今日看板'],
@@ -92,6 +117,7 @@ export async function refreshStrip() {
 
 function renderNav(active) {
   const groups = [];
+  if (user.role !== 'finance') groups.push(['客服', AGENT]);
   if (user.role !== 'finance') groups.push(['调度', DISPATCH]);
   if (user.role !== 'agent') groups.push(['财务', FINANCE]);
   mount($('#nav'), groups.map(([name, links]) => h('div', { class: 'navgroup' },
@@ -131,7 +157,8 @@ async function route() {
   const found = ROUTES.map(([re, area, view, title]) => ({ m: path.match(re), area, view, title })).find((r) => r.m);
   const view = $('#view');
   if (!found) { mount(view, h('p', { class: 'banner' }, '没有这个页面。'), h('a', { href: '#/' }, '返回首页')); return; }
-  const activeHref = `#${path.startsWith('/orders/') ? '/approvals' : path}`;
+  const activeHref = `#${path.startsWith('/orders/') ? '/approvals'
+    : path.startsWith('/customers/') ? '/customers' : path.startsWith('/tickets/') ? '/tickets' : path}`;
   renderNav(activeHref);
   document.title = `${found.title} · 派工系统`;
   currentArea = found.area;
@@ -163,6 +190,8 @@ async function route() {
 
 if (user) {
   renderWho();
+  search.box($('#find'), go);
+  live.start(user, { refreshStrip, route });
   window.addEventListener('hashchange', route);
   route();
 }
