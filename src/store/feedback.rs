@@ -255,7 +255,7 @@ pub fn ticket_staff(conn: &mut DbConn, center_id: &str) -> StoreResult<Vec<Ticke
     Ok(u::users
         .filter(u::center_id.eq(center_id))
         .filter(u::active.eq(true))
-        .filter(u::role.eq_any(["agent", "manager"]))
+        .filter(u::role.eq_any(vec!["agent", "manager"]))
         .order((u::display_name.asc(), u::id.asc()))
         .select((u::id, u::display_name, u::role))
         .load(conn)?)

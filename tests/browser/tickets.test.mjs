@@ -71,7 +71,7 @@ test('a complaint from intake to close, handed over from agent A to agent B with
     await pa.getByLabel('客户', { exact: true }).fill('豫通');
     await pa.getByRole('button', { name: new RegExp(customer.name) }).click();
     await pa.locator('#ti-customer-chosen', { hasText: customer.name }).waitFor();
-    await pa.getByLabel('类型').selectOption('complaint');
+    await pa.getByLabel('类型', { exact: true }).selectOption('complaint');
     await pa.getByLabel('渠道').selectOption('hotline');
     await pa.getByLabel('紧急程度').selectOption('urgent');
     await pa.locator('#ti-due', { hasText: '60 分钟' }).or(pa.locator('#ti-due', { hasText: '1 小时' })).waitFor();
@@ -120,7 +120,7 @@ test('a complaint from intake to close, handed over from agent A to agent B with
     const bList = pb.getByRole('table', { name: '诉求列表' });
     await bList.getByRole('link', { name: t.number }).waitFor();
     assert.equal(await bList.locator(`tr[data-ticket="${overdue.id}"]`).count(), 0, 'only B\'s own by default');
-    await pb.getByLabel('负责人').selectOption('all');
+    await pb.getByLabel('查看范围').selectOption('all');
     await bList.locator(`tr[data-ticket="${overdue.id}"]`).waitFor();
     const order = await bList.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.ticket));
     assert.deepEqual(order, [overdue.id, id], 'the breached deadline first');
@@ -220,8 +220,8 @@ test('a follow-up call with a low score shows the complaint it opened; an unansw
     const card = page.locator(`article[data-follow-up="${callOf(unhappy).id}"]`);
     await card.getByRole('link', { name: unhappy.number }).waitFor();
     await card.getByText(unhappy.lines[0].plate_no).waitFor();
-    await card.getByText(t1.display_name).waitFor();
-    await card.getByText('免费（保修期内）').or(card.getByText('¥0.00')).first().waitFor();
+    await card.locator('dd', { hasText: t1.display_name }).first().waitFor();
+    await card.getByText('无费用').waitFor();
     await shot(page, 'desk-followups');
 
     // nobody answers the second call: one attempt recorded, the call stays open

@@ -12,6 +12,7 @@ import { guarded, field, centerParam, personName } from './util.js';
 const SCORE = { 1: '很不满意', 2: '不满意', 3: '一般', 4: '满意', 5: '很满意' };
 const FU_KIND = { completion: '完工回访', revisit: '定期回访' };
 const LOW = 2;
+const CHARGE = { open: '待收', paid: '已收', invoiced: '已入账单', waived: '已免收', written_off: '已核销', no_charge: '无费用' };
 
 function refusalText(e) {
   if (e instanceof ApiProblem) {
@@ -33,7 +34,8 @@ async function orderFacts(o) {
     ['车辆', plates.length ? (plates.length > 4 ? `${plates.slice(0, 4).join('、')} 等 ${plates.length} 辆` : plates.join('、')) : '—'],
     ['技术员', o.lead_technician_id ? await personName(o.lead_technician_id) : '—'],
     ['完工时间', dateTime(o.completed_at)],
-    ['金额', amount === null || amount === undefined ? '—' : amount === 0 ? '免费（保修期内）' : h('span', { class: 'money' }, yuan(amount))],
+    ['金额', amount === null || amount === undefined ? '—' : amount === 0 ? '无费用'
+      : h('span', {}, h('span', { class: 'money' }, yuan(amount)), o.charge ? ` · ${CHARGE[o.charge.status] || o.charge.status}` : '')],
   ];
 }
 
