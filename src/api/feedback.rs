@@ -22,8 +22,8 @@ use crate::app::feedback::follow_ups;
 pub use crate::app::feedback::follow_ups::{AttemptView, CallView, FollowUpRow};
 use crate::app::feedback::kpis::{KpiPeriod, report};
 pub use crate::app::feedback::kpis::{KpiReport, KpiRow};
-pub use crate::app::feedback::tickets::{TicketRow, TicketView};
 use crate::app::feedback::tickets::{self, Step};
+pub use crate::app::feedback::tickets::{TicketRow, TicketView};
 use crate::domain::access::{Op, Resource, Role};
 use crate::domain::feedback::{
     self as rules, FollowUpKind, FollowUpStatus, TicketChannel, TicketKind, TicketStatus,

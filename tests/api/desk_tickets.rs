@@ -26,13 +26,7 @@ async fn new_ticket(s: &crate::fixtures::Zz, token: &str, kind: &str) -> Value {
     .await
 }
 
-async fn step(
-    s: &crate::fixtures::Zz,
-    token: &str,
-    t: &Value,
-    action: &str,
-    body: Value,
-) -> Value {
+async fn step(s: &crate::fixtures::Zz, token: &str, t: &Value, action: &str, body: Value) -> Value {
     expect(
         s.app
             .req(
@@ -100,7 +94,12 @@ async fn handover_targets_are_the_centers_active_agents_and_managers_but_the_own
     )
     .await;
     let (_, fin) = finance(&s).await;
-    assert_problem(s.app.get(&path, &fin).await, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_problem(
+        s.app.get(&path, &fin).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
     assert_problem(
         s.app.get(&path, &bj_agent).await,
         StatusCode::NOT_FOUND,
@@ -192,11 +191,7 @@ async fn the_list_takes_several_statuses_and_names_customers_and_owners() {
         .map(|t| t["owner_id"].as_str().unwrap())
         .collect();
     assert!(owners.contains(&agent2_id.as_str()) && owners.contains(&s.agent_id.as_str()));
-    assert!(
-        items(&all_open)
-            .iter()
-            .any(|t| t["id"] == theirs["id"])
-    );
+    assert!(items(&all_open).iter().any(|t| t["id"] == theirs["id"]));
     // a bad status anywhere in the list is refused
     for q in ["status=open,bogus", "status=bogus"] {
         assert_problem(
@@ -210,7 +205,10 @@ async fn the_list_takes_several_statuses_and_names_customers_and_owners() {
     let (_, bj_agent) = s.app.user("agent", &s.app.bj.id).await;
     let bj = expect(
         s.app
-            .get("/api/v1/tickets?status=open,replied,resolved,closed", &bj_agent)
+            .get(
+                "/api/v1/tickets?status=open,replied,resolved,closed",
+                &bj_agent,
+            )
             .await,
         StatusCode::OK,
     )

@@ -56,8 +56,8 @@ fn view(c: &mut DbConn, ticket: Ticket) -> Result<TicketView> {
     ids.sort_unstable();
     ids.dedup();
     let names: BTreeMap<String, String> = names::user_names(c, &ids)?.into_iter().collect();
-    let customer_name = names::customer_names(c, &[ticket.customer_id.as_str()])?
-        .remove(&ticket.customer_id);
+    let customer_name =
+        names::customer_names(c, &[ticket.customer_id.as_str()])?.remove(&ticket.customer_id);
     let order_number = match &ticket.order_id {
         Some(o) => Some(orders::get(c, o)?.number),
         None => None,
