@@ -19,11 +19,11 @@ use super::support::{
     Check, PageParams, created_etag, if_match, in_tx, ok_etag, scoped_page, with_db,
 };
 use crate::app::feedback::follow_ups;
-pub use crate::app::feedback::follow_ups::{AttemptView, CallView};
+pub use crate::app::feedback::follow_ups::{AttemptView, CallView, FollowUpRow};
 use crate::app::feedback::kpis::{KpiPeriod, report};
 pub use crate::app::feedback::kpis::{KpiReport, KpiRow};
-pub use crate::app::feedback::tickets::TicketView;
 use crate::app::feedback::tickets::{self, Step};
+pub use crate::app::feedback::tickets::{TicketRow, TicketView};
 use crate::domain::access::{Op, Resource, Role};
 use crate::domain::feedback::{
     self as rules, FollowUpKind, FollowUpStatus, TicketChannel, TicketKind, TicketStatus,
@@ -31,6 +31,7 @@ use crate::domain::feedback::{
 };
 use crate::store::feedback::{
     DEFAULT_FOLLOW_UP_ATTEMPTS, FeedbackSettings, FollowUp, FollowUpFilter, KpiGroup, TicketFilter,
+    TicketStaff,
 };
 use crate::store::now;
 
@@ -116,7 +117,7 @@ pub async fn create_ticket(
 #[into_params(parameter_in = Query)]
 pub struct TicketQuery {
     pub center_id: Option<String>,
-    /// open, replied, resolved, closed
+    /// open, replied, resolved, closed; several separated by commas (any of them)
     pub status: Option<String>,
     pub kind: Option<String>,
     pub owner_id: Option<String>,
@@ -125,8 +126,9 @@ pub struct TicketQuery {
     pub breached: Option<bool>,
 }
 
-/// The center's tickets (agents, managers; admins all).
-#[utoipa::path(tag = "feedback", params(TicketQuery, PageParams), responses((status = 200)), security(("bearer" = [])))]
+/// The center's tickets (agents, managers; admins all), each with its customer's and
+/// owner's names.
+#[utoipa::path(tag = "feedback", params(TicketQuery, PageParams), responses((status = 200, body = inline(crate::store::Page<TicketRow>))), security(("bearer" = [])))]
 #[get("/tickets")]
 pub async fn list_tickets(
     state: web::Data<AppState>,
@@ -137,8 +139,17 @@ pub async fn list_tickets(
     caller.require(Resource::Feedback, Op::Read)?;
     let q = q.into_inner();
     let mut check = Check::new();
-    if let Some(s) = &q.status {
-        check.one_of("status", s, TicketStatus::parse, &TicketStatus::names());
+    let statuses = q.status.as_deref().map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    });
+    if let Some(list) = &statuses {
+        for s in list {
+            check.one_of("status", s, TicketStatus::parse, &TicketStatus::names());
+        }
     }
     if let Some(k) = &q.kind {
         check.one_of("kind", k, TicketKind::parse, &TicketKind::names());
@@ -152,7 +163,7 @@ pub async fn list_tickets(
         move |c, center, page| {
             let f = TicketFilter {
                 center,
-                status: q.status,
+                status: statuses,
                 kind: q.kind,
                 owner_id: q.owner_id,
                 customer_id: q.customer_id,
@@ -177,6 +188,23 @@ pub async fn get_ticket(
     })
     .await?;
     Ok(ok_etag(v.ticket.version, &v))
+}
+
+/// Who the ticket may be handed over to: the active agents and managers of its center
+/// other than its owner (agents cannot read the user list).
+#[utoipa::path(tag = "feedback", responses((status = 200, body = Vec<TicketStaff>), (status = 404)), security(("bearer" = [])))]
+#[get("/tickets/{id}/handover-targets")]
+pub async fn handover_targets(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Resource::Feedback, Op::Read)?;
+    let v = with_db(&state.pool, caller.session(), move |c| {
+        Ok(tickets::handover_targets(c, caller.principal(), &id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
 }
 
 /// Runs a step of a ticket's lifecycle at the version of `If-Match` (the owner, a
@@ -336,8 +364,9 @@ pub struct FollowUpQuery {
     pub customer_id: Option<String>,
 }
 
-/// Follow-up calls (回访) of the center.
-#[utoipa::path(tag = "feedback", params(FollowUpQuery, PageParams), responses((status = 200)), security(("bearer" = [])))]
+/// Follow-up calls (回访) of the center, each with its customer's name and the failed
+/// attempts so far.
+#[utoipa::path(tag = "feedback", params(FollowUpQuery, PageParams), responses((status = 200, body = inline(crate::store::Page<FollowUpRow>))), security(("bearer" = [])))]
 #[get("/follow-ups")]
 pub async fn list_follow_ups(
     state: web::Data<AppState>,

@@ -188,6 +188,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(feedback::customer_notified)
                 .service(feedback::close)
                 .service(feedback::handover)
+                .service(feedback::handover_targets)
                 .service(feedback::list_follow_ups)
                 .service(feedback::get_follow_up)
                 .service(feedback::record_call)

@@ -54,7 +54,7 @@ use super::{
         super::outbox::list, super::outbox::get, super::outbox::retry,
         super::feedback::create_ticket, super::feedback::list_tickets, super::feedback::get_ticket,
         super::feedback::reply, super::feedback::resolve, super::feedback::customer_notified,
-        super::feedback::close, super::feedback::handover, super::feedback::list_follow_ups,
+        super::feedback::close, super::feedback::handover, super::feedback::handover_targets, super::feedback::list_follow_ups,
         super::feedback::get_follow_up, super::feedback::record_call, super::feedback::record_unreachable, super::feedback::get_settings,
         super::feedback::put_settings, super::feedback::kpis,
         reports::reconciliation_report, reports::export_payments, reports::aging,
@@ -106,11 +106,6 @@ pub use super::headers::{HEADERS, IF_MATCH, KEY, Key, Needs, OPTIONAL_KEY, ORDER
 
 /// The values a query parameter takes: (path under `/api/v1`, parameter, values).
 pub const QUERY_ENUMS: &[(&str, &str, &[&str])] = &[
-    (
-        "/tickets",
-        "status",
-        &["open", "replied", "resolved", "closed"],
-    ),
     ("/tickets", "kind", &["inquiry", "complaint", "suggestion"]),
     ("/follow-ups", "status", &["open", "done"]),
     ("/follow-ups", "kind", &["completion", "revisit"]),

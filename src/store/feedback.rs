@@ -201,7 +201,8 @@ pub fn update_ticket(
 #[derive(Debug, Default)]
 pub struct TicketFilter {
     pub center: Option<String>,
-    pub status: Option<String>,
+    /// any of these statuses
+    pub status: Option<Vec<String>>,
     pub kind: Option<String>,
     pub owner_id: Option<String>,
     pub customer_id: Option<String>,
@@ -218,7 +219,7 @@ pub fn list_tickets(
         q = q.filter(tk::center_id.eq(c.clone()));
     }
     if let Some(s) = &f.status {
-        q = q.filter(tk::status.eq(s.clone()));
+        q = q.filter(tk::status.eq_any(s.clone()));
     }
     if let Some(k) = &f.kind {
         q = q.filter(tk::kind.eq(k.clone()));
@@ -237,6 +238,27 @@ pub fn list_tickets(
     }
     let rows = q.order(tk::id.asc()).limit(page.limit + 1).load(conn)?;
     Ok(Page::from_rows(rows, page.limit, |r: &Ticket| &r.id))
+}
+
+/// A person who may own a ticket of a center: an active agent or manager of it.
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+pub struct TicketStaff {
+    pub id: String,
+    pub display_name: String,
+    /// agent or manager
+    pub role: String,
+}
+
+/// The active agents and managers of a center, by display name.
+pub fn ticket_staff(conn: &mut DbConn, center_id: &str) -> StoreResult<Vec<TicketStaff>> {
+    use super::schema::users::dsl as u;
+    Ok(u::users
+        .filter(u::center_id.eq(center_id))
+        .filter(u::active.eq(true))
+        .filter(u::role.eq_any(vec!["agent", "manager"]))
+        .order((u::display_name.asc(), u::id.asc()))
+        .select((u::id, u::display_name, u::role))
+        .load(conn)?)
 }
 
 /// Open tickets whose reply deadline passed at `at` (within `recent`: a first start on
@@ -462,6 +484,23 @@ pub fn attempts(conn: &mut DbConn, follow_up_id: &str) -> StoreResult<Vec<Follow
         .order((fa::attempted_at.asc(), fa::id.asc()))
         .select(FollowUpAttempt::as_select())
         .load(conn)?)
+}
+
+/// How many failed attempts each of `ids` has (absent: none).
+pub fn attempt_counts(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> StoreResult<std::collections::HashMap<String, i64>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let rows: Vec<(String, i64)> = fa::follow_up_attempts
+            .filter(fa::follow_up_id.eq_any(chunk))
+            .group_by(fa::follow_up_id)
+            .select((fa::follow_up_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Records a failed attempt on an open follow-up at `version`; with `give_up` the call is

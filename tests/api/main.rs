@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod centers_users;
 mod customers_vehicles;
+mod desk_tickets;
 mod documents;
 mod equipment;
 mod feedback;

@@ -9,11 +9,37 @@ use crate::domain::feedback::{
     self as rules, FollowUpStatus, TicketChannel, TicketKind, TicketUrgency,
 };
 use crate::store::feedback::{self as store, FollowUp, FollowUpAttempt, FollowUpFilter, Ticket};
-use crate::store::{DbConn, Page, PageReq, new_id, now, orders};
+use crate::store::{DbConn, Page, PageReq, names, new_id, now, orders};
+
+/// A follow-up call in a list, with its customer's name and the failed attempts so far.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FollowUpRow {
+    #[serde(flatten)]
+    pub follow_up: FollowUp,
+    pub customer_name: Option<String>,
+    /// failed attempts to reach the customer so far
+    pub attempts: i64,
+}
 
 /// A page of follow-ups (the filter's center already narrowed to the caller's scope).
-pub fn list(c: &mut DbConn, f: &FollowUpFilter, page: &PageReq) -> Result<Page<FollowUp>> {
-    Ok(store::list_follow_ups(c, f, page)?)
+pub fn list(c: &mut DbConn, f: &FollowUpFilter, page: &PageReq) -> Result<Page<FollowUpRow>> {
+    let page = store::list_follow_ups(c, f, page)?;
+    let ids: Vec<&str> = page.items.iter().map(|f| f.id.as_str()).collect();
+    let custs: Vec<&str> = page.items.iter().map(|f| f.customer_id.as_str()).collect();
+    let counts = store::attempt_counts(c, &ids)?;
+    let names = names::customer_names(c, &custs)?;
+    Ok(Page {
+        next_cursor: page.next_cursor,
+        items: page
+            .items
+            .into_iter()
+            .map(|f| FollowUpRow {
+                attempts: counts.get(&f.id).copied().unwrap_or(0),
+                customer_name: names.get(&f.customer_id).cloned(),
+                follow_up: f,
+            })
+            .collect(),
+    })
 }
 
 pub fn get(c: &mut DbConn, p: &Principal, id: &str) -> Result<FollowUp> {

@@ -1,6 +1,8 @@
 //! Tickets (咨询/投诉/建议): taken by whoever answers (首问负责), replied to within the
 //! center's deadline, resolved, the customer told, closed; handed over with a note.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
@@ -11,10 +13,10 @@ use crate::domain::feedback::{
 };
 use crate::domain::{china_day, document_number};
 use crate::store::feedback::{
-    self as store, FeedbackSettings, Ticket, TicketEvent, TicketFilter, TicketPatch,
+    self as store, FeedbackSettings, Ticket, TicketEvent, TicketFilter, TicketPatch, TicketStaff,
 };
 use crate::store::{
-    DbConn, Page, PageReq, StoreResult, centers, customers, new_id, now, orders, users,
+    DbConn, Page, PageReq, StoreResult, centers, customers, names, new_id, now, orders, users,
 };
 
 /// A ticket with its timeline.
@@ -24,13 +26,59 @@ pub struct TicketView {
     pub ticket: Ticket,
     /// every step: who, when, from, to
     pub events: Vec<TicketEvent>,
+    pub customer_name: Option<String>,
+    pub owner_name: Option<String>,
+    /// the number of the order it is about, if any
+    pub order_number: Option<String>,
+    /// display names of the people on the ticket and its timeline (owner, creator,
+    /// actors, both sides of every handover), by user id
+    pub names: BTreeMap<String, String>,
+}
+
+/// The user ids a handover event's comment (`from → to: note`) names.
+fn handover_ids(comment: &str) -> impl Iterator<Item = &str> {
+    comment
+        .split_once(": ")
+        .map(|(head, _)| head)
+        .into_iter()
+        .flat_map(|head| head.split(" → "))
 }
 
 fn view(c: &mut DbConn, ticket: Ticket) -> Result<TicketView> {
+    let events = store::ticket_events(c, &ticket.id)?;
+    let mut ids: Vec<&str> = vec![ticket.owner_id.as_str(), ticket.created_by.as_str()];
+    for e in &events {
+        ids.extend(e.actor_id.as_deref());
+        if e.action == "handover" {
+            ids.extend(e.comment.as_deref().into_iter().flat_map(handover_ids));
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let names: BTreeMap<String, String> = names::user_names(c, &ids)?.into_iter().collect();
+    let customer_name =
+        names::customer_names(c, &[ticket.customer_id.as_str()])?.remove(&ticket.customer_id);
+    let order_number = match &ticket.order_id {
+        Some(o) => Some(orders::get(c, o)?.number),
+        None => None,
+    };
     Ok(TicketView {
-        events: store::ticket_events(c, &ticket.id)?,
+        owner_name: names.get(&ticket.owner_id).cloned(),
+        customer_name,
+        order_number,
+        names,
+        events,
         ticket,
     })
+}
+
+/// A ticket in a list, with its customer's and owner's names.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TicketRow {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub customer_name: Option<String>,
+    pub owner_name: Option<String>,
 }
 
 fn load(c: &mut DbConn, p: &Principal, id: &str) -> Result<Ticket> {
@@ -152,9 +200,35 @@ pub fn create(c: &mut DbConn, p: &Principal, new: NewTicket) -> Result<TicketVie
     view(c, t)
 }
 
-/// A page of tickets (the filter's center already narrowed to the caller's scope).
-pub fn list(c: &mut DbConn, f: &TicketFilter, page: &PageReq) -> Result<Page<Ticket>> {
-    Ok(store::list_tickets(c, f, page)?)
+/// A page of tickets (the filter's center already narrowed to the caller's scope), with
+/// the names of their customers and owners.
+pub fn list(c: &mut DbConn, f: &TicketFilter, page: &PageReq) -> Result<Page<TicketRow>> {
+    let page = store::list_tickets(c, f, page)?;
+    let owners: Vec<&str> = page.items.iter().map(|t| t.owner_id.as_str()).collect();
+    let custs: Vec<&str> = page.items.iter().map(|t| t.customer_id.as_str()).collect();
+    let owner_names = names::user_names(c, &owners)?;
+    let customer_names = names::customer_names(c, &custs)?;
+    Ok(Page {
+        next_cursor: page.next_cursor,
+        items: page
+            .items
+            .into_iter()
+            .map(|t| TicketRow {
+                owner_name: owner_names.get(&t.owner_id).cloned(),
+                customer_name: customer_names.get(&t.customer_id).cloned(),
+                ticket: t,
+            })
+            .collect(),
+    })
+}
+
+/// Who a ticket may be handed over to: the active agents and managers of its center
+/// other than its owner.
+pub fn handover_targets(c: &mut DbConn, p: &Principal, id: &str) -> Result<Vec<TicketStaff>> {
+    let t = load(c, p, id)?;
+    let mut staff = store::ticket_staff(c, &t.center_id)?;
+    staff.retain(|s| s.id != t.owner_id);
+    Ok(staff)
 }
 
 pub fn get(c: &mut DbConn, p: &Principal, id: &str) -> Result<TicketView> {
