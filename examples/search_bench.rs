@@ -154,7 +154,11 @@ fn explain(c: &mut DbConn, label: &str, sql: &str, binds: &[&str]) {
         }
     }
     let lines: Vec<String> = if pg {
-        diesel::sql_query(format!("EXPLAIN {text}"))
+        // EXPLAIN's one column is named "QUERY PLAN": read it through a function
+        exec(c, "CREATE OR REPLACE FUNCTION pg_temp.plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $f$
+            DECLARE r text; BEGIN FOR r IN EXECUTE 'EXPLAIN ' || q LOOP RETURN NEXT r; END LOOP; END $f$");
+        diesel::sql_query("SELECT pg_temp.plan_of($1) AS plan")
+            .bind::<Text, _>(&text)
             .load::<PgPlan>(c)
             .unwrap_or_else(|e| panic!("{e}: {text}"))
             .into_iter()
@@ -184,7 +188,7 @@ fn explain(c: &mut DbConn, label: &str, sql: &str, binds: &[&str]) {
 
 #[derive(QueryableByName)]
 struct PgPlan {
-    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    #[diesel(sql_type = Text)]
     plan: String,
 }
 

@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::session::Caller;
 use super::state::AppState;
 use super::support::with_db;
-use crate::app::search::{self, DEFAULT_LIMIT, MAX_LIMIT, Search, SearchResult};
+use crate::app::search::{DEFAULT_LIMIT, MAX_LIMIT, Search, SearchResult};
 use crate::domain::access::{Op, Resource};
 use crate::domain::search::{Kind, Plan, QueryRefusal};
 
@@ -69,7 +69,7 @@ pub async fn search(
         center_id: q.center_id.filter(|c| !c.is_empty()),
     };
     let result = with_db(&state.pool, caller.session(), move |c| {
-        Ok(search::search(c, caller.principal(), input)?)
+        Ok(crate::app::search::search(c, caller.principal(), input)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(result))

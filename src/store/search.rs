@@ -219,11 +219,11 @@ pub fn lookup(
     Ok(match center {
         Some(center) => {
             let q = q.bind::<Text, _>(center).bind::<BigInt, _>(limit);
-            super::db::per_backend!(conn, |c| q.load(c))?
+            super::db::per_backend!(conn, |c| q.load::<HitRow>(c))?
         }
         None => {
             let q = q.bind::<BigInt, _>(limit);
-            super::db::per_backend!(conn, |c| q.load(c))?
+            super::db::per_backend!(conn, |c| q.load::<HitRow>(c))?
         }
     })
 }
@@ -259,11 +259,11 @@ pub fn customers_named(
     Ok(match center {
         Some(center) => {
             let q = q.bind::<Text, _>(center).bind::<BigInt, _>(limit);
-            super::db::per_backend!(conn, |c| q.load(c))?
+            super::db::per_backend!(conn, |c| q.load::<HitRow>(c))?
         }
         None => {
             let q = q.bind::<BigInt, _>(limit);
-            super::db::per_backend!(conn, |c| q.load(c))?
+            super::db::per_backend!(conn, |c| q.load::<HitRow>(c))?
         }
     })
 }
@@ -298,23 +298,28 @@ pub fn set_initials(
 /// existed, or by a path that bypassed `store::customers`), in batches; answers how many.
 /// Run at start-up: pinyin cannot be computed in a SQL migration.
 pub fn backfill_initials(conn: &mut DbConn) -> StoreResult<usize> {
-    use super::schema::customers::dsl as cu;
+    #[derive(QueryableByName)]
+    struct Missing {
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = Text)]
+        center_id: String,
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    const MISSING: &str = "SELECT cu.id, cu.center_id, cu.name FROM customers cu \
+        WHERE NOT EXISTS (SELECT 1 FROM customer_initials ci WHERE ci.customer_id = cu.id) \
+        ORDER BY cu.id LIMIT 500";
     let mut done = 0;
     loop {
-        let missing: Vec<(String, String, String)> = cu::customers
-            .filter(diesel::dsl::not(diesel::dsl::exists(
-                ci::customer_initials.filter(ci::customer_id.eq(cu::id)),
-            )))
-            .select((cu::id, cu::center_id, cu::name))
-            .order(cu::id.asc())
-            .limit(500)
-            .load(conn)?;
+        let missing: Vec<Missing> = super::db::per_backend!(conn, |c| diesel::sql_query(MISSING)
+            .load::<Missing>(c))?;
         if missing.is_empty() {
             return Ok(done);
         }
         super::db::write_tx(conn, |c| {
-            for (id, center, name) in &missing {
-                set_initials(c, id, center, name)?;
+            for m in &missing {
+                set_initials(c, &m.id, &m.center_id, &m.name)?;
             }
             Ok::<_, super::StoreError>(())
         })?;
