@@ -98,7 +98,7 @@ async function findAndOpen(page, text, kind, id, hash) {
   assert.equal(await option.getAttribute('aria-selected'), 'true', `${text}: the arrows pick the ${kind}`);
   const optionText = await option.innerText();
   await page.keyboard.press('Enter');
-  await page.waitForURL((u) => u.hash === hash);
+  await page.waitForFunction((h) => location.hash === h, hash);
   assert.equal(await page.locator('#find-list').isHidden(), true, 'the list closes once an item opens');
   return { text: optionText, group: label.group };
 }
@@ -155,7 +155,7 @@ async function run() {
     await page.keyboard.press('Escape');
     assert.equal(await page.locator('#find-list').isHidden(), true);
     await page.keyboard.press('Enter');
-    await page.waitForURL((u) => u.hash === `#/search?q=${s.tail}`);
+    await page.waitForFunction((h) => location.hash === h, `#/search?q=${s.tail}`);
     await page.getByRole('heading', { name: `查找“${s.tail}”` }).waitFor();
     const section = page.getByRole('region', { name: '车辆' });
     await section.getByRole('link', { name: s.plate }).waitFor();
