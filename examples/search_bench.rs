@@ -51,13 +51,26 @@ fn seed(c: &mut DbConn, z: &Sizes) {
     let q = Sql::of(c);
     let pad = |p: &str, x: &str, w: usize| q.padded(p, x, w);
     let t = "'2026-01-01 00:00:00'";
-    exec(c, &format!("INSERT INTO service_centers (id, code, name, region, lat, lng, version, created_at, updated_at) VALUES ('B', 'BJ', '北京服务中心', '北京', 39.9, 116.4, 1, {t}, {t})"));
-    exec(c, &format!("INSERT INTO terminal_models (code, name, warranty_months, created_at) VALUES ('GT06N', 'GT06N', 24, {t})"));
+    exec(
+        c,
+        &format!(
+            "INSERT INTO service_centers (id, code, name, region, lat, lng, version, created_at, updated_at) VALUES ('B', 'BJ', '北京服务中心', '北京', 39.9, 116.4, 1, {t}, {t})"
+        ),
+    );
+    exec(
+        c,
+        &format!(
+            "INSERT INTO terminal_models (code, name, warranty_months, created_at) VALUES ('GT06N', 'GT06N', 24, {t})"
+        ),
+    );
 
     // customers: a city, a trade name and a kind of business, numbered
     let (w, from) = q.series(z.customers);
     let pick = |list: &str, len: i64, x: &str| {
-        format!("substr('{list}', (({x}) % {}) * {len} + 1, {len})", list.chars().count() as i64 / len)
+        format!(
+            "substr('{list}', (({x}) % {}) * {len} + 1, {len})",
+            list.chars().count() as i64 / len
+        )
     };
     let name = format!(
         "{} || {} || {} || ({}) ",
@@ -70,10 +83,16 @@ fn seed(c: &mut DbConn, z: &Sizes) {
         "{w}INSERT INTO customers (id, center_id, name, tier, address, payment_terms, version, created_at, updated_at)
          SELECT {}, {}, {name}, 'normal', '花园路', 'cash', 1, {t}, {t} FROM {from}",
         pad("cu", "n", 7), center("n")));
-    exec(c, &format!(
-        "{w}INSERT INTO customer_contacts (id, customer_id, position, name, phone)
+    exec(
+        c,
+        &format!(
+            "{w}INSERT INTO customer_contacts (id, customer_id, position, name, phone)
          SELECT {}, {}, 0, '王先生', {} FROM {from}",
-        pad("cc", "n", 7), pad("cu", "n", 7), pad("138", "n", 8)));
+            pad("cc", "n", 7),
+            pad("cu", "n", 7),
+            pad("138", "n", 8)
+        ),
+    );
 
     // vehicles with a driver: 豫/京 + a letter + five digits, unique by n
     let (w, from) = q.series(z.vehicles);
@@ -139,19 +158,20 @@ fn seed(c: &mut DbConn, z: &Sizes) {
 /// scan of a big table (SQLite: `SCAN x` without an index; PostgreSQL: `Seq Scan on x`).
 fn explain(c: &mut DbConn, label: &str, sql: &str, binds: &[&str]) {
     const BIG: [&str; 8] = [
-        "work_orders", "payments", "vehicles", "drivers", "terminals", "sim_cards",
-        "customer_contacts", "customer_initials",
+        "work_orders",
+        "payments",
+        "vehicles",
+        "drivers",
+        "terminals",
+        "sim_cards",
+        "customer_contacts",
+        "customer_initials",
     ];
     let pg = matches!(c, DbConn::Pg(_));
     let mut text = sql.to_string();
-    if pg {
-        for (i, b) in binds.iter().enumerate().rev() {
-            text = text.replace(&format!("${}", i + 1), b);
-        }
-    } else {
-        for b in binds {
-            text = text.replacen('?', b, 1);
-        }
+    let mark = if pg { '$' } else { '?' };
+    for (i, b) in binds.iter().enumerate().rev() {
+        text = text.replace(&format!("{mark}{}", i + 1), b);
     }
     let lines: Vec<String> = if pg {
         // EXPLAIN's one column is named "QUERY PLAN": read it through a function
@@ -232,7 +252,12 @@ fn main() {
     seed(&mut c, &z);
     println!(
         "{backend}: seeded {} orders, {} terminals + SIMs, {} vehicles + drivers, {} customers, {} receipts in {:.1} s",
-        z.orders, z.terminals, z.vehicles, z.customers, z.payments, t.elapsed().as_secs_f64()
+        z.orders,
+        z.terminals,
+        z.vehicles,
+        z.customers,
+        z.payments,
+        t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
     let filled = dispatch::store::search::backfill_initials(&mut c).unwrap();
@@ -249,19 +274,48 @@ fn main() {
     // the plans: every lookup, scoped and not
     let pg = matches!(&*c, DbConn::Pg(_));
     for key in [
-        Key::OrderNo, Key::ReceiptNo, Key::Plate, Key::PlateKey, Key::PlateTail, Key::VinTail,
-        Key::Initials, Key::ContactPhone, Key::DriverPhone, Key::Imei, Key::Iccid, Key::Msisdn,
+        Key::OrderNo,
+        Key::ReceiptNo,
+        Key::Plate,
+        Key::PlateKey,
+        Key::PlateTail,
+        Key::VinTail,
+        Key::Initials,
+        Key::ContactPhone,
+        Key::DriverPhone,
+        Key::Imei,
+        Key::Iccid,
+        Key::Msisdn,
     ] {
-        explain(&mut c, &format!("{key:?} (center)"), &statement(key, pg, true), &["'1234'", "'1235'", "'C'", "5"]);
-        explain(&mut c, &format!("{key:?} (all)"), &statement(key, pg, false), &["'1234'", "'1235'", "5"]);
+        explain(
+            &mut c,
+            &format!("{key:?} (center)"),
+            &statement(key, pg, true),
+            &["'1234'", "'1235'", "'C'", "5"],
+        );
+        explain(
+            &mut c,
+            &format!("{key:?} (all)"),
+            &statement(key, pg, false),
+            &["'1234'", "'1235'", "5"],
+        );
     }
-    explain(&mut c, "name (center)", &name_statement(pg, true), &["'%顺达%'", "'C'", "5"]);
+    explain(
+        &mut c,
+        "name (center)",
+        &name_statement(pg, true),
+        &["'%顺达%'", "'C'", "5"],
+    );
 
     // the searches: (what, text), each in full as the API runs it
     let n = z.terminals / 3 + 12_345; // a fitted terminal's number, in ZZ
     let n = if n % 10 == 9 { n + 1 } else { n } % z.vehicles;
     let pad = |p: &str, x: i64, w: usize| format!("{p}{x:0w$}");
-    let plate = format!("豫{}{:05}", &"ABCDEFGHJKLMNPQRSTUVWXYZ"[(n / 100_000) as usize..][..1], n % 100_000);
+    let plate = format!(
+        "豫{}{:05}",
+        &"ABCDEFGHJKLMNPQRSTUVWXYZ"[(n / 100_000) as usize..][..1],
+        n % 100_000
+    );
     let order_no = format!("AZ-ZZ-2026-{:06}", (z.orders / 2) / 10 * 10 + 3);
     let receipt = format!("SJ-ZZ-2026-{:06}", (z.payments / 2) / 10 * 10 + 1);
     let contact = pad("138", (z.customers / 2) / 10 * 10 + 4, 8);
@@ -273,7 +327,10 @@ fn main() {
         ("order number, full", order_no.clone()),
         ("order number, prefix", order_no[..14].to_string()),
         ("plate, full", plate.clone()),
-        ("plate, with province, partial", plate.chars().take(5).collect()),
+        (
+            "plate, with province, partial",
+            plate.chars().take(5).collect(),
+        ),
         ("plate, without province", plate.chars().skip(1).collect()),
         ("plate, last 5 digits", plate.chars().skip(2).collect()),
         ("contact phone, full", contact.clone()),

@@ -154,11 +154,19 @@ fn item(kind: Kind, matched: Match, r: &HitRow) -> Result<Item> {
     let subtitle = match kind {
         Kind::Order => {
             let kind_zh = match &r.a {
-                Some(k) => Some(stored("order kind", k, OrderKind::parse)?.label_zh().to_string()),
+                Some(k) => Some(
+                    stored("order kind", k, OrderKind::parse)?
+                        .label_zh()
+                        .to_string(),
+                ),
                 None => None,
             };
             let status = match &r.b {
-                Some(s) => Some(stored("order status", s, OrderStatus::parse)?.label_zh().to_string()),
+                Some(s) => Some(
+                    stored("order status", s, OrderStatus::parse)?
+                        .label_zh()
+                        .to_string(),
+                ),
                 None => None,
             };
             join(&[kind_zh, status, r.customer_name.clone()])
@@ -178,14 +186,19 @@ fn item(kind: Kind, matched: Match, r: &HitRow) -> Result<Item> {
         ]),
         Kind::Terminal => {
             let status = match &r.b {
-                Some(s) => Some(terminal_status_zh(stored("terminal status", s, TerminalStatus::parse)?).to_string()),
+                Some(s) => Some(
+                    terminal_status_zh(stored("terminal status", s, TerminalStatus::parse)?)
+                        .to_string(),
+                ),
                 None => None,
             };
             join(&[r.a.clone(), status, r.c.clone(), r.customer_name.clone()])
         }
         Kind::Sim => {
             let status = match &r.b {
-                Some(s) => Some(sim_status_zh(stored("SIM status", s, SimStatus::parse)?).to_string()),
+                Some(s) => {
+                    Some(sim_status_zh(stored("SIM status", s, SimStatus::parse)?).to_string())
+                }
                 None => None,
             };
             join(&[

@@ -191,9 +191,7 @@ impl Plan {
 /// The characters of a plate after its province character, as far as typed: ASCII
 /// letters and digits, maybe ending in 挂学警港澳.
 fn is_plate_serial(s: &str) -> bool {
-    let body = s
-        .strip_suffix(|c| "挂学警港澳".contains(c))
-        .unwrap_or(s);
+    let body = s.strip_suffix(|c| "挂学警港澳".contains(c)).unwrap_or(s);
     body.bytes().all(|b| b.is_ascii_alphanumeric()) && s.chars().count() <= 7
 }
 

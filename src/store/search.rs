@@ -94,7 +94,8 @@ impl Key {
     /// (select list, from, key column, center column, newest first). `/*C*/` marks
     /// where PostgreSQL compares in the "C" collation (the generated columns already are).
     fn sql(self) -> (&'static str, &'static str, &'static str, &'static str, bool) {
-        const VEHICLE: &str = "v.id, v.plate_no, v.customer_id, cu.name, v.id, NULL, v.vin, v.model, NULL, NULL";
+        const VEHICLE: &str =
+            "v.id, v.plate_no, v.customer_id, cu.name, v.id, NULL, v.vin, v.model, NULL, NULL";
         const VEHICLE_FROM: &str = "vehicles v JOIN customers cu ON cu.id = v.customer_id";
         const SIM: &str = "s.id, s.msisdn, v.customer_id, cu.name, v.id, NULL, s.iccid, s.status, v.plate_no, NULL";
         const SIM_FROM: &str = "sim_cards s LEFT JOIN terminals t ON t.id = s.terminal_id \
@@ -115,7 +116,13 @@ impl Key {
                 "p.center_id",
                 true,
             ),
-            Key::Plate => (VEHICLE, VEHICLE_FROM, "v.plate_no/*C*/", "v.center_id", false),
+            Key::Plate => (
+                VEHICLE,
+                VEHICLE_FROM,
+                "v.plate_no/*C*/",
+                "v.center_id",
+                false,
+            ),
             Key::PlateKey => (VEHICLE, VEHICLE_FROM, "v.plate_key", "v.center_id", false),
             Key::PlateTail => (VEHICLE, VEHICLE_FROM, "v.plate_rev", "v.center_id", false),
             Key::VinTail => (VEHICLE, VEHICLE_FROM, "v.vin_rev", "v.center_id", false),
@@ -312,8 +319,8 @@ pub fn backfill_initials(conn: &mut DbConn) -> StoreResult<usize> {
         ORDER BY cu.id LIMIT 500";
     let mut done = 0;
     loop {
-        let missing: Vec<Missing> = super::db::per_backend!(conn, |c| diesel::sql_query(MISSING)
-            .load::<Missing>(c))?;
+        let missing: Vec<Missing> =
+            super::db::per_backend!(conn, |c| diesel::sql_query(MISSING).load::<Missing>(c))?;
         if missing.is_empty() {
             return Ok(done);
         }
