@@ -79,7 +79,7 @@ const cell = (page, row, label) => page.getByLabel(`第 ${row} 行 ${label}`, { 
 async function pickCustomer(page, customer) {
   const box = page.getByRole('combobox', { name: '客户' });
   await box.fill(customer.name.slice(0, 4));
-  await page.getByRole('option', { name: new RegExp(customer.name) }).first().click();
+  await page.getByRole('option', { name: new RegExp(customer.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).first().click();
   await page.getByRole('link', { name: '查看客户档案' }).waitFor();
 }
 
@@ -116,6 +116,8 @@ test('an install request pasted from Excel: a bad VIN and another customer\'s pl
     assert.match(await page.locator('#i-row-2-problem').textContent(), /车架号校验位/);
     assert.equal(await page.locator('#i-grid tr.bad').count(), 1, 'only the bad row is marked');
     assert.match(await page.locator('.grid-summary').textContent(), /共 4 辆车.*1 行有问题/);
+    await page.locator('#toasts').evaluate((el) => el.replaceChildren());
+    await page.locator('#i-veh-h').evaluate((el) => el.scrollIntoView());
     await shot(page, 'desk-install');
 
     // filing is refused in the browser while a row is bad: nothing reaches the API
@@ -164,7 +166,7 @@ test('an install request pasted from Excel: a bad VIN and another customer\'s pl
   });
 });
 
-test('an install request read from an uploaded XLSX file is saved as a draft', async () => {
+test('an install request read from an uploaded XLSX file (and a GBK CSV) is saved as a draft', async () => {
   await withApp(async (app, browser, dir) => {
     const agent = await Client.as(app.base, 'zz.agent1');
     const customer = (await agent.get('/customers?limit=1')).items[0];
@@ -172,7 +174,7 @@ test('an install request read from an uploaded XLSX file is saved as a draft', a
       ['序号', '车牌号', '司机姓名', '手机号', '车型', 'VIN'],
       [1, '豫KX2001', '孙海涛', 13903712001, '福田欧曼', vin('LVBV4JBB8DE00011')],
       [2, '豫KX2002', '周立新', 13903712002, '江淮格尔发', ''],
-      [3, '豫KX2003D', '', '', '比亚迪 T5', vin('LC0C74C44N000123')],
+      [3, '豫KD20031', '', '', '比亚迪 T5', vin('LC0C74C44N000123')],
     ];
     const wb = XLSX.utils.book_new();
     XLSX.utils.book_append_sheet(wb, XLSX.utils.aoa_to_sheet(sheet), '安装车辆');
@@ -184,7 +186,7 @@ test('an install request read from an uploaded XLSX file is saved as a draft', a
     await page.goto('/desk/#/install');
     await pickCustomer(page, customer);
     await page.getByLabel('或上传 Excel / CSV 文件').setInputFiles(file);
-    await page.getByText('已从 车辆明细.xlsx（工作表“安装车辆”）读取 3 行').waitFor();
+    await page.getByText('已从 车辆明细.xlsx（工作表“安装车辆”） 读取 3 行').waitFor();
     // columns found by their headers, whatever their order; the phone number cell read as text
     assert.equal(await cell(page, 1, '车牌号').inputValue(), '豫KX2001');
     assert.equal(await cell(page, 1, '电话').inputValue(), '13903712001');
@@ -192,14 +194,23 @@ test('an install request read from an uploaded XLSX file is saved as a draft', a
     assert.equal(await page.locator('#i-grid tr.bad').count(), 0);
     assert.match(await page.locator('.grid-summary').textContent(), /共 3 辆车 · 全部检查通过/);
 
+    // a CSV saved by Excel on a Chinese Windows (GBK) adds its row after them
+    const gbk = path.join(dir, '补充车辆.csv');
+    writeFileSync(gbk, Buffer.from('b3b5c5c6bac52ccbbebbfa2cb5e7bbb00d0ad4a54b58323030342ccdf5c7bf2c31333930333731323030340d0a', 'hex'));
+    await page.getByLabel('或上传 Excel / CSV 文件').setInputFiles(gbk);
+    await page.getByText('已从 补充车辆.csv 读取 1 行（GBK 编码）').waitFor();
+    assert.equal(await cell(page, 4, '车牌号').inputValue(), '豫KX2004');
+    assert.equal(await cell(page, 4, '司机').inputValue(), '王强');
+    assert.match(await page.locator('.grid-summary').textContent(), /共 4 辆车 · 全部检查通过/);
+
     await page.getByRole('button', { name: '保存草稿' }).click();
     const filed = page.locator('#i-outcome .filed');
     await filed.getByRole('heading', { name: '已保存为草稿' }).waitFor();
     const orderId = (await filed.getByRole('link', { name: '打开工单' }).getAttribute('href')).split('/').pop();
     const order = await agent.get(`/work-orders/${orderId}`);
     assert.equal(order.status, 'draft');
-    assert.deepEqual(order.lines.map((l) => l.plate_no), ['豫KX2001', '豫KX2002', '豫KX2003D']);
-    assert.deepEqual(order.lines.map((l) => !!l.driver_id), [true, true, false]);
+    assert.deepEqual(order.lines.map((l) => l.plate_no), ['豫KX2001', '豫KX2002', '豫KD20031', '豫KX2004']);
+    assert.deepEqual(order.lines.map((l) => !!l.driver_id), [true, true, false, true]);
   });
 });
 
@@ -229,12 +240,13 @@ test('a terminal CSV import with a bad row shows the per-row error table; correc
     assert.deepEqual(cells.slice(0, 3), ['第 3 行', 'IMEI', wrong]);
     assert.match(cells[3], /校验位/);
     assert.equal(await errors.locator('tbody tr').count(), 1);
+    await page.locator('#toasts').evaluate((el) => el.replaceChildren()).catch(() => {});
     await shot(page, 'desk-registry');
     assert.equal((await mgr.get(`/terminals?limit=10&imei=${good[0]}`)).items.length, 0, 'all or nothing');
 
     await page.getByLabel('选择终端文件').setInputFiles(fixed);
     await page.getByRole('button', { name: '上传并导入' }).click();
-    await page.getByText('已导入 3 台终端').waitFor();
+    await page.locator('p.banner.ok').filter({ hasText: '已导入 3 台终端' }).waitFor();
     const got = (await mgr.get('/terminals?limit=10&imei=865432100000')).items;
     assert.deepEqual(got.map((t) => t.imei).sort(), [...good].sort());
     assert.equal(got.find((t) => t.imei === good[1]).purchase_date, '2025-03-02');

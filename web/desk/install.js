@@ -150,7 +150,15 @@ export async function page(ctx) {
       if (mine === seq) custErr.textContent = explain(e);
     }
   };
-  custInput.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(lookUp, 180); });
+  custInput.addEventListener('input', () => {
+    clearTimeout(timer);
+    if (state.customer && custInput.value !== state.customer.name) {
+      // typing again drops the customer picked before
+      state.customer = null;
+      mount(custChosen);
+    }
+    timer = setTimeout(lookUp, 180);
+  });
   custInput.addEventListener('focus', () => { if (!state.customer) lookUp(); });
   custInput.addEventListener('blur', () => setTimeout(hideList, 150));
   custInput.addEventListener('keydown', (e) => {
@@ -164,6 +172,8 @@ export async function page(ctx) {
   });
 
   function choose(c) {
+    clearTimeout(timer);
+    seq++; // an answer still on its way must not reopen the list
     state.customer = c;
     custErr.textContent = '';
     custInput.removeAttribute('aria-invalid');
@@ -192,8 +202,8 @@ export async function page(ctx) {
 
   // ------------------------------------------------------------ site, window, contact
   const addr = h('input', { name: 'site_address', maxlength: 200, autocomplete: 'off', placeholder: '省市区 + 街道门牌，如 郑州市管城区航海东路物流园3号库' });
-  const lat = h('input', { name: 'site_lat', inputmode: 'decimal', class: 'compact', placeholder: '34.7466' });
-  const lng = h('input', { name: 'site_lng', inputmode: 'decimal', class: 'compact', placeholder: '113.6254' });
+  const lat = h('input', { name: 'site_lat', inputmode: 'decimal', placeholder: '34.7466' });
+  const lng = h('input', { name: 'site_lng', inputmode: 'decimal', placeholder: '113.6254' });
   const cName = h('input', { name: 'contact_name', maxlength: 50, autocomplete: 'off' });
   const cPhone = h('input', { name: 'contact_phone', inputmode: 'tel', autocomplete: 'off' });
   const win = {
@@ -293,7 +303,7 @@ export async function page(ctx) {
     const rows = rowsFromCells(table, fromKey);
     if (at !== null && fromKey > 0) {
       // a block pasted into a later column keeps the row's cells to the left
-      rows.forEach((r, j) => { const old = state.rows[at + j]; if (old) KEYS.slice(0, fromKey).forEach((k) => { r[k] = old[k]; }); });
+      rows.forEach((r, j) => { const old = state.rows[at + j]; if (old) KEYS.slice(0, fromKey).forEach((k) => { if (!r[k]) r[k] = old[k]; }); });
     }
     const n = addRows(rows, at);
     if (n) toast(`已添加 ${n} 行车辆，请检查标红的格子`, 'ok');
@@ -356,7 +366,7 @@ export async function page(ctx) {
       const rows = rowsFromCells(got.rows);
       if (!rows.length) { fileNote.textContent = `${file.name} 中没有车辆行，请检查文件`; return; }
       addRows(rows);
-      fileNote.textContent = `已从 ${file.name}${got.sheet ? `（工作表“${got.sheet}”）` : ''}读取 ${rows.length} 行${got.encoding && got.encoding !== 'UTF-8' ? `（${got.encoding} 编码）` : ''}，请检查标红的格子。`;
+      fileNote.textContent = `已从 ${file.name}${got.sheet ? `（工作表“${got.sheet}”）` : ''} 读取 ${rows.length} 行${got.encoding && got.encoding !== 'UTF-8' ? `（${got.encoding} 编码）` : ''}，请检查标红的格子。`;
     } catch (e) {
       fileNote.textContent = `读取失败：${e.message}`;
     } finally {
@@ -543,12 +553,12 @@ export async function page(ctx) {
       h('h2', { id: 'i-site-h' }, '2. 作业地点与时间'),
       h('div', { class: 'grid2' },
         withErr('site_address', '作业地址', addr),
-        h('div', { class: 'row' }, withErr('site_lat', '纬度', lat), withErr('site_lng', '经度', lng)),
+        h('div', { class: 'row top' }, withErr('site_lat', '纬度', lat), withErr('site_lng', '经度', lng)),
         withErr('contact_name', '现场联系人', cName),
         withErr('contact_phone', '联系电话', cPhone),
         withErr('window_start', '期望上门（开始）', win.start),
         withErr('window_end', '期望上门（结束）', win.end),
-        h('div', { class: 'row' }, withErr('urgency', '紧急程度', urgency), withErr('channel', '来源渠道', channel)),
+        h('div', { class: 'row top' }, withErr('urgency', '紧急程度', urgency), withErr('channel', '来源渠道', channel)),
         withErr('notes', '备注', notes)),
       h('p', { class: 'muted small' }, '地址和坐标默认取客户登记的地址；车队在别处时请改成实际作业地点。时间按北京时间。')),
     h('section', { class: 'card', 'aria-labelledby': 'i-veh-h' },

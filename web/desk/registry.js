@@ -41,7 +41,7 @@ const IMPORTS = {
       warranty_months: { label: '保修月数', names: ['warranty_months', '保修月数', '保修期', '保修月', '保修期月'] },
       notes: { label: '备注', names: ['notes', '备注', '说明'] },
     },
-    example: '865432104567893,GT06N,2025-03-01,12,一号库',
+    example: '865432104567895,GT06N,2025-03-01,12,一号库',
   },
   sims: {
     path: '/sims/import', what: 'SIM卡', unit: '张',
@@ -52,7 +52,7 @@ const IMPORTS = {
       carrier: { label: '运营商', names: ['carrier', '运营商'] },
       notes: { label: '备注', names: ['notes', '备注', '说明'] },
     },
-    example: '89860012345678901236,14400012345,china_mobile,一号库',
+    example: '89860012345678901238,14400012345,china_mobile,一号库',
   },
 };
 
