@@ -166,7 +166,7 @@ test('an install request pasted from Excel: a bad VIN and another customer\'s pl
   });
 });
 
-test('an install request read from an uploaded XLSX file (and a GBK CSV) is saved as a draft', async () => {
+test('an install request read from an uploaded XLSX file (and a GBK CSV) is saved as a draft, once though its answer was lost', async () => {
   await withApp(async (app, browser, dir) => {
     const agent = await Client.as(app.base, 'zz.agent1');
     const customer = (await agent.get('/customers?limit=1')).items[0];
@@ -203,9 +203,18 @@ test('an install request read from an uploaded XLSX file (and a GBK CSV) is save
     assert.equal(await cell(page, 4, '司机').inputValue(), '王强');
     assert.match(await page.locator('.grid-summary').textContent(), /共 4 辆车 · 全部检查通过/);
 
+    // the order reaches the server but its answer is lost on the way back
+    const lose = async (route) => { await route.fetch(); await route.abort('failed'); };
+    await page.route('**/api/v1/work-orders/install', lose);
+    await page.getByRole('button', { name: '保存草稿' }).click();
+    await page.getByRole('alert').filter({ hasText: '网络中断' }).waitFor();
+    await page.unroute('**/api/v1/work-orders/install', lose);
+    // the next attempt finds it instead of filing it twice
     await page.getByRole('button', { name: '保存草稿' }).click();
     const filed = page.locator('#i-outcome .filed');
     await filed.getByRole('heading', { name: '已保存为草稿' }).waitFor();
+    await filed.getByText('没有重复建单').waitFor();
+    assert.equal((await agent.get(`/work-orders?limit=50&customer_id=${customer.id}&kind=install`)).items.length, 1);
     const orderId = (await filed.getByRole('link', { name: '打开工单' }).getAttribute('href')).split('/').pop();
     const order = await agent.get(`/work-orders/${orderId}`);
     assert.equal(order.status, 'draft');
