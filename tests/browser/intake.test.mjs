@@ -116,7 +116,7 @@ test('an install request pasted from Excel: a bad VIN and another customer\'s pl
     assert.match(await page.locator('#i-row-2-problem').textContent(), /车架号校验位/);
     assert.equal(await page.locator('#i-grid tr.bad').count(), 1, 'only the bad row is marked');
     assert.match(await page.locator('.grid-summary').textContent(), /共 4 辆车.*1 行有问题/);
-    await page.locator('#toasts').evaluate((el) => el.replaceChildren());
+    await page.evaluate(() => document.querySelector('#toasts')?.replaceChildren());
     await page.locator('#i-veh-h').evaluate((el) => el.scrollIntoView());
     await shot(page, 'desk-install');
 
@@ -249,7 +249,7 @@ test('a terminal CSV import with a bad row shows the per-row error table; correc
     assert.deepEqual(cells.slice(0, 3), ['第 3 行', 'IMEI', wrong]);
     assert.match(cells[3], /校验位/);
     assert.equal(await errors.locator('tbody tr').count(), 1);
-    await page.locator('#toasts').evaluate((el) => el.replaceChildren()).catch(() => {});
+    await page.evaluate(() => document.querySelector('#toasts')?.replaceChildren());
     await shot(page, 'desk-registry');
     assert.equal((await mgr.get(`/terminals?limit=10&imei=${good[0]}`)).items.length, 0, 'all or nothing');
 
