@@ -17,7 +17,7 @@ use super::error::ApiError;
 #[folder = "web/"]
 struct Assets;
 
-/// `/`, `/app/…`, `/desk/…`, `/lib/…`: a file of `web/`, or a 404. `HEAD` answers as
+/// `/`, `/app/…`, `/desk/…`, `/lib/…`, `/vendor/…`: a file of `web/`, or a 404. `HEAD` answers as
 /// `GET` does, headers only (actix drops the body of an answer to a HEAD request).
 pub async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = req.path().trim_start_matches('/');
@@ -100,7 +100,7 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// Registers the pages: `/` and everything under the three folders, compressed.
+/// Registers the pages: `/` and everything under the four folders, compressed.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use actix_web::middleware::Compress;
     for pattern in [
@@ -109,6 +109,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/app/{tail:.*}",
         "/desk/{tail:.*}",
         "/lib/{tail:.*}",
+        "/vendor/{tail:.*}",
     ] {
         cfg.service(
             web::resource(pattern)

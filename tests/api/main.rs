@@ -21,3 +21,4 @@ mod outage;
 mod protocol;
 mod roles;
 mod search;
+mod vendor;
