@@ -145,6 +145,7 @@ async fn main() {
                 },
             )),
             mail: None,
+            map: Default::default(),
         },
         pool,
     )
