@@ -19,3 +19,4 @@ mod orders;
 mod outage;
 mod protocol;
 mod roles;
+mod plan;

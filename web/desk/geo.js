@@ -1,50 +1,14 @@
-// Coordinates for maps: the one place where WGS-84 (what the service stores: phones' GPS,
-// 天地图, OpenStreetMap) is converted to GCJ-02 (火星坐标, what 高德 tiles are drawn in) and
-// back, and the distance and travel-time estimate the day plan shows.
+// Coordinates for the desk's maps: WGS-84 (what the service stores: phones' GPS, 天地图,
+// OpenStreetMap) to GCJ-02 (火星坐标, what 高德 tiles are drawn in) and back, and the
+// distance and travel-time estimate the day plan shows.
 // Pure functions, no DOM: also imported by the Node tests (tests/browser/plan.test.mjs).
+// The WGS-84 → GCJ-02 formula itself is web/app/geo.js's (imported relatively, so Node
+// resolves it too); the way back is its inverse, found by iteration.
+import { wgs84ToGcj02, outOfChina } from '../app/geo.js';
 
-// The published GCJ-02 obfuscation ("eviltransform"): Krasovsky 1940 ellipsoid.
-const A = 6378245.0;
-const EE = 0.00669342162296594323;
-
-/** Outside mainland China GCJ-02 is WGS-84 (the rectangle every implementation uses). */
-export function outOfChina(lat, lng) {
-  return lng < 72.004 || lng > 137.8347 || lat < 0.8293 || lat > 55.8271;
-}
-
-function tLat(x, y) {
-  let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
-  r += ((20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2) / 3;
-  r += ((20 * Math.sin(y * Math.PI) + 40 * Math.sin((y / 3) * Math.PI)) * 2) / 3;
-  r += ((160 * Math.sin((y / 12) * Math.PI) + 320 * Math.sin((y * Math.PI) / 30)) * 2) / 3;
-  return r;
-}
-
-function tLng(x, y) {
-  let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
-  r += ((20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2) / 3;
-  r += ((20 * Math.sin(x * Math.PI) + 40 * Math.sin((x / 3) * Math.PI)) * 2) / 3;
-  r += ((150 * Math.sin((x / 12) * Math.PI) + 300 * Math.sin((x / 30) * Math.PI)) * 2) / 3;
-  return r;
-}
-
-function delta(lat, lng) {
-  let dLat = tLat(lng - 105, lat - 35);
-  let dLng = tLng(lng - 105, lat - 35);
-  const rad = (lat / 180) * Math.PI;
-  let magic = Math.sin(rad);
-  magic = 1 - EE * magic * magic;
-  const sq = Math.sqrt(magic);
-  dLat = (dLat * 180) / (((A * (1 - EE)) / (magic * sq)) * Math.PI);
-  dLng = (dLng * 180) / ((A / sq) * Math.cos(rad) * Math.PI);
-  return [dLat, dLng];
-}
-
-/** WGS-84 → GCJ-02, `{lat, lng}` in and out. */
+/** WGS-84 → GCJ-02, `{lat, lng}` in and out (the formula is the phone app's, one copy). */
 export function wgsToGcj({ lat, lng }) {
-  if (outOfChina(lat, lng)) return { lat, lng };
-  const [dLat, dLng] = delta(lat, lng);
-  return { lat: lat + dLat, lng: lng + dLng };
+  return wgs84ToGcj02(lat, lng);
 }
 
 /** GCJ-02 → WGS-84, by fixed-point iteration to within 1e-9° (≈ 0.1 mm). */

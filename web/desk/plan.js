@@ -146,6 +146,12 @@ export async function page(ctx) {
     return parts;
   }
 
+  /** The red line of the present moment, on today's plan. */
+  function nowLine() {
+    const now = minuteOf(new Date());
+    return day === today() && now > FROM && now < TO ? h('div', { class: 'now', style: `left:${pct(now)}`, title: `现在 ${hhmm(now)}`, 'aria-hidden': 'true' }) : null;
+  }
+
   function row(t) {
     const list = rows.get(t.user_id) || [];
     const rank = dragging?.ranks?.get(t.user_id);
@@ -161,7 +167,7 @@ export async function page(ctx) {
     const lane = h('div', {
       class: `lane${dragging && dragging.ranks && !rank ? ' no-skill' : ''}`, dataset: { technician: t.user_id },
       'aria-label': `${t.display_name}的时间线`,
-    }, list.length ? legs(t, list).map((leg) => block(leg.o, leg)) : null);
+    }, nowLine(), list.length ? legs(t, list).map((leg) => block(leg.o, leg)) : null);
     const out = h('div', { class: `plan-row${refusal?.techId === t.user_id ? ' refused' : ''}`, dataset: { technician: t.user_id } },
       h('div', { class: 'tech-head' },
         h('strong', {}, t.display_name), t.external ? h('span', { class: 'badge warn' }, '外协') : null,
@@ -198,12 +204,9 @@ export async function page(ctx) {
     if (!ctx.alive()) return;
     const hours = [];
     for (let m = FROM; m <= TO; m += 60) hours.push(h('span', { class: 'hour', style: `left:${pct(m)}` }, hhmm(m)));
-    const now = minuteOf(new Date());
-    const nowLine = day === today() && now > FROM && now < TO ? h('div', { class: 'now', style: `left:${pct(now)}`, title: `现在 ${hhmm(now)}` }) : null;
     mount(grid,
       h('div', { class: 'plan-row axis', 'aria-hidden': 'true' }, h('div', { class: 'tech-head' }, '技术员'), h('div', { class: 'lane axis' }, hours)),
-      techs.length ? techs.map(row) : h('p', { class: 'muted' }, '本中心没有技术员。'),
-      nowLine ? h('div', { class: 'plan-row nowrow', 'aria-hidden': 'true' }, h('div', { class: 'tech-head' }), h('div', { class: 'lane bare' }, nowLine)) : null);
+      techs.length ? techs.map(row) : h('p', { class: 'muted' }, '本中心没有技术员。'));
     mount(side,
       h('h2', { id: 'plan-waiting' }, `待派工（${waiting.length}）`),
       h('p', { class: 'muted small' }, '拖到右侧技术员的时间线上派工；或选中后用下方表单（键盘可用）。'),
@@ -227,7 +230,7 @@ export async function page(ctx) {
   }
 
   /** Assign (or reassign) `o` to technician `techId` at minute `m` of the day. */
-  async function place_(o, techId, m, { outsourcing = null, allowDouble = false } = {}) {
+  async function assignTo(o, techId, m, { outsourcing = null, allowDouble = false } = {}) {
     const t = techs.find((x) => x.user_id === techId);
     refusal = null;
     const action = o.status === 'approved' ? 'assign' : MOVABLE.includes(o.status) ? 'reassign' : null;
@@ -254,7 +257,7 @@ export async function page(ctx) {
     } catch (e) {
       let retry = null;
       if (e instanceof ApiProblem && e.code === 'technician_busy') {
-        retry = () => place_(o, techId, m, { outsourcing, allowDouble: true });
+        retry = () => assignTo(o, techId, m, { outsourcing, allowDouble: true });
       }
       if (e instanceof ApiProblem && e.status === 412) {
         refusal = { techId, text: '工单已被他人修改，已刷新，请重新操作。' };
@@ -282,7 +285,7 @@ export async function page(ctx) {
       h('div', { class: 'row' },
         h('button', { type: 'submit', class: 'primary small' }, '确认派外协'),
         h('button', { type: 'button', class: 'small', onclick: () => draw() }, '取消')));
-    f.addEventListener('submit', (ev) => { ev.preventDefault(); place_(o, techId, m, { outsourcing: input.value.trim(), allowDouble }); });
+    f.addEventListener('submit', (ev) => { ev.preventDefault(); assignTo(o, techId, m, { outsourcing: input.value.trim(), allowDouble }); });
     f.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') draw(); });
     r.append(f);
     input.focus();
@@ -316,7 +319,7 @@ export async function page(ctx) {
       if (!techSel.value) { err.textContent = '请选择技术员'; techSel.focus(); return; }
       if (!(m >= FROM && m < TO)) { err.textContent = '请选择 07:00–22:00 之间的时间'; when.focus(); return; }
       submit.disabled = true;
-      try { await place_(o, techSel.value, Math.round(m / SNAP) * SNAP); } finally { submit.disabled = false; }
+      try { await assignTo(o, techSel.value, Math.round(m / SNAP) * SNAP); } finally { submit.disabled = false; }
     });
     f.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') { selected = null; draw(); } });
     mount(form, f);
@@ -410,7 +413,7 @@ export async function page(ctx) {
     document.body.classList.remove('plan-dragging');
     // shown at once where it was dropped, while the API decides
     lane.querySelector('.ghost')?.classList.add('pending');
-    place_(o, lane.dataset.technician, m);
+    assignTo(o, lane.dataset.technician, m);
   });
   wrap.addEventListener('dragend', () => {
     if (!dragging) return;
