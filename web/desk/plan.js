@@ -252,7 +252,7 @@ export async function page(ctx) {
       status.textContent = msg;
       flash = o.id;
       selected = null;
-      await reload();
+      await reload(true);
       return true;
     } catch (e) {
       let retry = null;
@@ -261,7 +261,7 @@ export async function page(ctx) {
       }
       if (e instanceof ApiProblem && e.status === 412) {
         refusal = { techId, text: '工单已被他人修改，已刷新，请重新操作。' };
-        await reload();
+        await reload(true);
       } else {
         refusal = { techId, text: refusalText(e), retry };
         draw(); // the block goes back where it was
@@ -270,6 +270,7 @@ export async function page(ctx) {
       return false;
     } finally {
       busyCall = false;
+      if (pendingReload) reload();
     }
   }
 
@@ -436,8 +437,9 @@ export async function page(ctx) {
 
   // ------------------------------------------------------------ live updates
 
-  async function reload() {
-    if (dragging || busyCall) { pendingReload = true; return; }
+  /** Reads the plan again and draws it; an event during a drag or a call waits for its end. */
+  async function reload(force = false) {
+    if (!force && (dragging || busyCall)) { pendingReload = true; return; }
     pendingReload = false;
     try { await load(); draw(); } catch (e) { status.textContent = `刷新失败：${explain(e)}`; }
   }
