@@ -11,7 +11,8 @@ import zlib from 'node:zlib';
 import { startApp, launchBrowser, desk, signIn, shot, Client } from './harness.mjs';
 import { wgsToGcj, gcjToWgs, haversineKm, travelMinutes } from '../../web/desk/geo.js';
 
-const SIGNATURE = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+/** A drawn signature (the sign-off takes SVG, PNG or JPEG data URLs). */
+const SIGNATURE_SVG = 'data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIzMjAiIGhlaWdodD0iMTEwIiB2aWV3Qm94PSIwIDAgMzIwIDExMCI+PHBhdGggZD0iTTEyIDgwIEMgMzAgMjAsIDQ4IDIwLCA1MiA3MCBTIDgwIDEwMCwgOTYgNDAgQyAxMDQgMTgsIDExOCAzMCwgMTEyIDYyIEMgMTA4IDg0LCAxMzAgODgsIDE0NiA1MiBDIDE1NiAzMCwgMTY4IDM2LCAxNzAgNjYgQyAxNzIgODgsIDE5NiA4NCwgMjA2IDQ4IEMgMjEyIDI4LCAyMzIgMjYsIDIzNiA1OCBDIDI0MCA4NCwgMjYyIDg2LCAzMDAgNDAiIGZpbGw9Im5vbmUiIHN0cm9rZT0iIzFkMjMzMCIgc3Ryb2tlLXdpZHRoPSIzIiBzdHJva2UtbGluZWNhcD0icm91bmQiLz48L3N2Zz4=';
 const READINESS = ['info_verified', 'tools', 'spare_parts', 'documents'];
 const HOUR = 3600_000;
 const rand = () => Math.floor(Math.random() * 9000 + 1000);
@@ -331,14 +332,15 @@ test('the order page: the PDF, the signature, the parts and the payments with th
     o = await step(p.tech1, o, 'arrive', { lat: 34.7201, lng: 113.7003 });
     o = await step(p.tech1, o, `lines/${o.lines[0].id}/not-done`, { reason: '车辆未到场' });
     o = await step(p.tech1, o, 'parts', { part_code: code, quantity: 1 });
-    o = await step(p.tech1, o, 'sign-off', { signer_name: '王喆', signature_image: SIGNATURE });
+    o = await step(p.tech1, o, 'sign-off', { signer_name: '王喆', signature_image: SIGNATURE_SVG });
     o = await step(p.tech1, o, 'complete');
     const pay = await p.tech1.ok('POST', `/work-orders/${o.id}/payments`, { amount_fen: fee, method: 'cash', payer_name: '王喆', lat: 34.72, lng: 113.70 }, { idem: crypto.randomUUID() });
 
     // the signature through the API: the image, scoped like the order
     const sig = await fetch(`${app.base}/api/v1/work-orders/${o.id}/signature`, { headers: { Authorization: `Bearer ${p.mgr.token}` } });
     assert.equal(sig.status, 200);
-    assert.equal(sig.headers.get('content-type'), 'image/png');
+    assert.equal(sig.headers.get('content-type'), 'image/svg+xml');
+    assert.match(sig.headers.get('content-security-policy'), /default-src 'none'/);
     const bjMgr = await Client.as(app.base, 'bj.manager');
     assert.equal((await bjMgr.call('GET', `/work-orders/${o.id}/signature`)).status, 404);
 
@@ -358,7 +360,8 @@ test('the order page: the PDF, the signature, the parts and the payments with th
       await page.getByRole('link', { name: `下载 ${o.number}.pdf` }).waitFor();
     }
     await page.getByText('暂无现场照片。').waitFor();
-    await page.locator('#o-parts').scrollIntoViewIfNeeded();
+    await page.locator('#o-docs').evaluate((el) => { el.scrollIntoView({ block: 'start' }); window.scrollBy(0, -110); });
+    await page.waitForTimeout(500);
     await shot(page, 'desk-order');
   });
 });

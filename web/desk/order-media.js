@@ -92,9 +92,9 @@ export function documentsSection(ctx, o) {
   }
 
   return h('section', { class: 'card order-media', 'aria-labelledby': 'o-docs' },
-    h('h2', { id: 'o-docs' }, '工单文件、签字与照片'),
-    h('h3', {}, '工单 PDF'), h('div', { class: 'row' }, pdfBtn), pdfBox,
+    h('h2', { id: 'o-docs' }, '客户签字、工单文件与照片'),
     h('h3', {}, '客户签字'), sig,
+    h('h3', {}, '工单 PDF'), h('div', { class: 'row' }, pdfBtn), pdfBox,
     h('h3', {}, `现场照片${photos.length ? `（${photos.length}）` : ''}`), photoBox);
 }
 
