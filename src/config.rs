@@ -18,6 +18,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// parsed once at start: the size of the serve settings does not matter
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run migrations, then serve the API (and, with --demo, load the demo data first).

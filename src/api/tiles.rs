@@ -21,7 +21,12 @@ pub enum Datum {
 
 impl Datum {
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "")
+            .as_str()
+        {
             "wgs84" => Some(Datum::Wgs84),
             "gcj02" => Some(Datum::Gcj02),
             _ => None,
@@ -101,7 +106,9 @@ impl MapTiles {
             .collect::<Vec<_>>()
             .join(".");
         if source_host.contains(['{', '}']) || source_host.starts_with("*:") {
-            return Err(bad("only {s} may stand in the host, as part of a sub-domain"));
+            return Err(bad(
+                "only {s} may stand in the host, as part of a sub-domain",
+            ));
         }
         let subdomains = subdomains
             .map(str::trim)
@@ -128,7 +135,12 @@ mod tests {
         let m = MapTiles::parse(None, "wgs84", None, None).unwrap();
         assert_eq!(m.template, None);
         assert_eq!(m.csp_source, None);
-        assert_eq!(MapTiles::parse(Some("  "), "gcj02", None, None).unwrap().datum, Datum::Gcj02);
+        assert_eq!(
+            MapTiles::parse(Some("  "), "gcj02", None, None)
+                .unwrap()
+                .datum,
+            Datum::Gcj02
+        );
     }
 
     #[test]
@@ -147,7 +159,13 @@ mod tests {
 
     #[test]
     fn local_host_with_port() {
-        let m = MapTiles::parse(Some("http://127.0.0.1:9000/t/{z}/{x}/{y}.png"), "wgs84", None, None).unwrap();
+        let m = MapTiles::parse(
+            Some("http://127.0.0.1:9000/t/{z}/{x}/{y}.png"),
+            "wgs84",
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(m.csp_source.as_deref(), Some("http://127.0.0.1:9000"));
         assert_eq!(m.subdomains, "");
     }
@@ -162,7 +180,10 @@ mod tests {
             "https://{z}.x/{z}/{x}/{y}",
             "https:///{z}/{x}/{y}",
         ] {
-            assert!(MapTiles::parse(Some(t), "wgs84", None, None).is_err(), "{t}");
+            assert!(
+                MapTiles::parse(Some(t), "wgs84", None, None).is_err(),
+                "{t}"
+            );
         }
         assert!(MapTiles::parse(None, "bd09", None, None).is_err());
     }

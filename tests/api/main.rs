@@ -17,6 +17,6 @@ mod openapi;
 mod order_view;
 mod orders;
 mod outage;
+mod plan;
 mod protocol;
 mod roles;
-mod plan;

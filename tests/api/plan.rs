@@ -9,7 +9,11 @@ use crate::fixtures::{ORDERS, completed_order, expect, id_of, technician, zz};
 async fn map_config_is_for_signed_in_users_and_says_when_no_tiles_are_set() {
     let s = zz().await;
     let app = &s.app;
-    let v = expect(app.get("/api/v1/map-config", &s.agent).await, StatusCode::OK).await;
+    let v = expect(
+        app.get("/api/v1/map-config", &s.agent).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(v["tiles"], serde_json::Value::Null);
     assert_eq!(v["datum"], "wgs84");
     let (_, tech) = app.user("technician", &app.zz.id).await;
@@ -28,7 +32,10 @@ async fn map_config_is_for_signed_in_users_and_says_when_no_tiles_are_set() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // the pages' CSP allows images from no other host when no tiles are set
     let res = app.client.get(app.url("/desk/")).send().await.unwrap();
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("img-src 'self' data: blob:;"), "{csp}");
 }
 
@@ -46,12 +53,15 @@ async fn the_signature_is_the_image_signed_and_is_scoped_like_the_order() {
     assert_eq!(&bytes[1..4], b"PNG");
     // the lead reads it; another technician of the center, another center: as missing
     expect(
-        app.get(&format!("{ORDERS}/{id}/signature"), &s.lead.token).await,
+        app.get(&format!("{ORDERS}/{id}/signature"), &s.lead.token)
+            .await,
         StatusCode::OK,
     )
     .await;
     let other = technician(app, &app.zz.id, true, true, (34.7, 113.6), false).await;
-    let res = app.get(&format!("{ORDERS}/{id}/signature"), &other.token).await;
+    let res = app
+        .get(&format!("{ORDERS}/{id}/signature"), &other.token)
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let (_, bj) = app.user("manager", &app.bj.id).await;
     let res = app.get(&format!("{ORDERS}/{id}/signature"), &bj).await;
@@ -61,7 +71,11 @@ async fn the_signature_is_the_image_signed_and_is_scoped_like_the_order() {
         app.post(
             &format!("{ORDERS}/install"),
             &s.agent,
-            &crate::fixtures::install_body(&s.customer, serde_json::json!([{"plate_no": "豫A54321"}]), true),
+            &crate::fixtures::install_body(
+                &s.customer,
+                serde_json::json!([{"plate_no": "豫A54321"}]),
+                true,
+            ),
         )
         .await,
     )

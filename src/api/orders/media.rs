@@ -24,13 +24,19 @@ pub async fn signature(
         Ok(uc::load(c, caller.principal(), &id)?.row.signoff_image)
     })
     .await?;
-    let (mime, bytes) = image.as_deref().and_then(decode).ok_or(ApiError::NotFound)?;
+    let (mime, bytes) = image
+        .as_deref()
+        .and_then(decode)
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type(mime)
         .insert_header(("Cache-Control", "private, no-cache"))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         // an SVG opened on its own runs nothing
-        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ))
         .body(bytes))
 }
 
@@ -43,7 +49,9 @@ fn decode(url: &str) -> Option<(&'static str, Vec<u8>)> {
         "data:image/svg+xml;base64" => "image/svg+xml",
         _ => return None,
     };
-    let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim()).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .ok()?;
     Some((mime, bytes))
 }
 
