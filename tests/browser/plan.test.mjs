@@ -87,6 +87,7 @@ async function laneAt(lane, hm) {
 /** Drags `source` onto `lane` at `hm` with the mouse (HTML5 drag and drop in Chromium);
  *  `whileOver(page)` runs before the drop. */
 async function drag(page, source, lane, hm, whileOver) {
+  await lane.scrollIntoViewIfNeeded();
   const s = await source.boundingBox();
   await page.mouse.move(s.x + s.width / 2, s.y + s.height / 2);
   await page.mouse.down();
@@ -123,7 +124,7 @@ test('WGS-84 → GCJ-02 matches the published pairs, and back', () => {
 
 // ------------------------------------------------------------------ the day plan
 
-test('day plan: a drag assigns; a double booking and a missing skill are refused in place; the keyboard assigns', { timeout: 120_000 }, async () => {
+test('day plan: a drag assigns; a double booking, a missing skill and a contractor without a reason are refused in place; the keyboard assigns', { timeout: 120_000 }, async () => {
   await withApp(async (app, browser) => {
     const p = await people(app.base);
     const day = beijingDay(1);
@@ -174,12 +175,18 @@ test('day plan: a drag assigns; a double booking and a missing skill are refused
     // 3. and onto zz.tech4, who does not install
     await drag(page, card(c), lane('zz.tech4'), '10:00');
     await page.locator(`.plan-row[data-technician="${p.techId['zz.tech4']}"] .plan-refusal`).getByText(/不具备此类工单的技能/).waitFor();
+    // 4. and onto the contractor zz.tech5 without the outsourcing reason
+    await drag(page, card(c), lane('zz.tech5'), '15:00');
+    const ask = page.getByRole('form', { name: '外协原因' });
+    await ask.getByText(/派外协需经理批准/).waitFor();
+    await ask.getByRole('button', { name: '确认派外协' }).click();
+    await page.locator(`.plan-row[data-technician="${p.techId['zz.tech5']}"] .plan-refusal`).getByText(/派外协须填写外协原因/).waitFor();
     const after = await p.mgr.get(`/work-orders/${c.id}`);
     assert.equal(after.status, 'approved');
     assert.equal(after.version, before.version);
     assert.equal(after.lead_technician_id, null);
 
-    // 4. the keyboard: focus K's card, Enter, pick zz.tech2 and 19:00, Enter
+    // 5. the keyboard: focus K's card, Enter, pick zz.tech2 and 19:00, Enter
     await card(k).focus();
     await page.keyboard.press('Enter');
     const tech = page.getByLabel('技术员（按推荐排序）');

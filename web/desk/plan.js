@@ -383,7 +383,8 @@ export async function page(ctx) {
     ev.dataTransfer.setData('text/plain', o.id);
     ev.dataTransfer.effectAllowed = 'move';
     refusal = null;
-    grid.querySelector('.plan-refusal')?.remove();
+    // the old refusal is hidden, not removed: the rows must not move under the pointer
+    grid.querySelector('.plan-refusal')?.classList.add('stale');
     grid.querySelector('.plan-row.refused')?.classList.remove('refused');
     dragging = { order: o, ranks: null };
     document.body.classList.add('plan-dragging');
