@@ -181,6 +181,7 @@ async fn main() {
                 },
             )),
             mail: None,
+            map: Default::default(),
         },
         pool,
     )

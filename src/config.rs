@@ -18,6 +18,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// parsed once at start: the size of the serve settings does not matter
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run migrations, then serve the API (and, with --demo, load the demo data first).
@@ -194,6 +196,22 @@ pub struct ServeArgs {
         default_value = "派工系统 <dispatch@localhost>"
     )]
     pub mail_from: String,
+    /// The map's tile URL template, e.g. 高德
+    /// `https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}`
+    /// (with --map-datum gcj02 and --map-subdomains 1234) or 天地图's WMTS URL with its
+    /// key (wgs84). The pages' CSP lets images come from its host. Default: no map (the
+    /// desk draws its plain plot).
+    #[arg(long, env = "DISPATCH_MAP_TILES")]
+    pub map_tiles: Option<String>,
+    /// The datum the tiles are drawn in: wgs84 (天地图, OpenStreetMap) or gcj02 (高德).
+    #[arg(long, env = "DISPATCH_MAP_DATUM", default_value = "wgs84")]
+    pub map_datum: String,
+    /// What {s} in the tile URL stands for, e.g. 1234 or abc.
+    #[arg(long, env = "DISPATCH_MAP_SUBDOMAINS")]
+    pub map_subdomains: Option<String>,
+    /// The tiles' attribution shown on the map, e.g. © 高德地图.
+    #[arg(long, env = "DISPATCH_MAP_ATTRIBUTION")]
+    pub map_attribution: Option<String>,
 }
 
 /// The JWT secret: the configured one, or the one kept in the data directory (created with

@@ -67,6 +67,12 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     if args.token_ttl < 60 {
         return Err("DISPATCH_TOKEN_TTL must be at least 60 seconds".into());
     }
+    let map = dispatch::api::tiles::MapTiles::parse(
+        args.map_tiles.as_deref(),
+        &args.map_datum,
+        args.map_subdomains.as_deref(),
+        args.map_attribution.as_deref(),
+    )?;
     let pool = open_database(&target, args.db.db_pool_size)?;
     let mut demo_day = false;
     if args.demo {
@@ -110,6 +116,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         workers: args.workers,
         documents,
         mail: None,
+        map,
     };
     actix_web::rt::System::new().block_on(async move {
         // inside the runtime: lettre's pooled SMTP transport starts its pool's tasks on the

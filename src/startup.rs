@@ -24,6 +24,8 @@ pub struct Settings {
     pub documents: Arc<Documents>,
     /// the e-mail worker's settings; `None` runs no worker (messages wait in the outbox)
     pub mail: Option<MailSettings>,
+    /// the map's tile settings (none: the desk draws its plain plot)
+    pub map: api::tiles::MapTiles,
 }
 
 /// Opens the pool and runs the migrations.
@@ -65,6 +67,7 @@ pub fn app_state(
         jwt: web::Data::new(JwtKeys::new(&settings.jwt_secret)),
         token_ttl: settings.token_ttl,
         documents: settings.documents.clone(),
+        map: Arc::new(settings.map.clone()),
     }))
 }
 

@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod headers;
 pub mod idempotency;
 pub mod json;
+pub mod map;
 pub mod money;
 pub mod openapi;
 pub mod orders;
@@ -23,6 +24,7 @@ pub mod session;
 pub mod state;
 pub mod support;
 pub mod technicians;
+pub mod tiles;
 pub mod users;
 pub mod vehicles;
 
@@ -200,7 +202,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(outbox::get)
                 .service(outbox::retry)
                 .service(reports::reconciliation_report)
-                .service(search::search),
+                .service(search::search)
+                // h-plan: the map's tiles, an order's signature
+                .service(map::map_config)
+                .service(orders::signature),
         )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::api_doc()))
         .service(web::redirect("/docs", "/docs/"))

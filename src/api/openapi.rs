@@ -59,6 +59,7 @@ use super::{
         super::feedback::put_settings, super::feedback::kpis,
         reports::reconciliation_report, reports::export_payments, reports::aging,
         super::search::search,
+        super::map::map_config, orders::signature,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth, &ApiPrefix),

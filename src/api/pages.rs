@@ -1,5 +1,6 @@
 //! The people's side: the technician phone app (`/app/`), the dispatcher board and the
-//! finance pages (`/desk/`), and the shared sign-in page (`/`), served from `web/`.
+//! finance pages (`/desk/`), and the shared sign-in page (`/`), served from `web/`; the
+//! third-party code they load (Leaflet) under `/vendor/`.
 //!
 //! The files are compiled into the binary (rust-embed with `debug-embed`: debug builds too,
 //! so the tests run exactly what ships, and no build depends on where it was built;
@@ -12,6 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::Embed;
 
 use super::error::ApiError;
+use super::state::AppState;
 
 #[derive(Embed)]
 #[folder = "web/"]
@@ -50,13 +52,17 @@ pub async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "same-origin"));
     if path.ends_with(".html") {
-        res.insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
-                 style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-            ),
-        ));
+        // images may also come from the configured map tile host (and nothing else)
+        let tiles = req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|s| s.map.csp_source.clone());
+        let csp = format!(
+            "default-src 'self'; img-src 'self' data: blob:{}; media-src 'self' blob:; \
+             style-src 'self' 'unsafe-inline'; frame-src 'self' blob:; frame-ancestors 'none'",
+            tiles.map(|t| format!(" {t}")).unwrap_or_default()
+        );
+        let csp = HeaderValue::from_str(&csp).map_err(|e| ApiError::Internal(e.to_string()))?;
+        res.insert_header((header::CONTENT_SECURITY_POLICY, csp));
     }
     if path.ends_with("sw.js") {
         // the phone app's service worker lives under /app/ and controls that scope only

@@ -12,4 +12,6 @@ pub struct AppState {
     /// token lifetime in seconds
     pub token_ttl: i64,
     pub documents: std::sync::Arc<crate::documents::Documents>,
+    /// the map's tile settings (`DISPATCH_MAP_TILES`)
+    pub map: std::sync::Arc<super::tiles::MapTiles>,
 }

@@ -351,6 +351,7 @@ pub async fn spawn_app_with(opts: AppOptions) -> TestApp {
         workers: Some(1),
         documents,
         mail: opts.mail,
+        map: Default::default(),
     };
     let app = Application::build(settings).expect("app starts");
     let port = app.port();

@@ -18,6 +18,7 @@ mod openapi;
 mod order_view;
 mod orders;
 mod outage;
+mod plan;
 mod protocol;
 mod roles;
 mod search;

@@ -1,13 +1,14 @@
 // The dispatcher's day: the board by technician (refreshing), deadline breaches and open
-// complaints, and the technicians' last known positions on a plot of the center's area.
+// complaints, and the technicians' last known positions on the map (web/desk/map.js).
 import { all } from '/lib/api.js';
 import { h, mount } from '/lib/dom.js';
 import { dateTime, time, KIND, ORDER_STATUS, URGENCY, number } from '/lib/fmt.js';
 import {
   guarded, technicians, customers, customerName, personName, table, field, centerParam, centerId, center,
-  statusClass, missed, deadlineOf, dayBounds, today, addDays, iso, s, km, kmText, TICKET_KIND, TICKET_STATUS,
+  statusClass, missed, deadlineOf, dayBounds, today, addDays, iso, km, kmText, TICKET_KIND, TICKET_STATUS,
   OPEN_BEFORE_ARRIVAL,
 } from './util.js';
+import { mapView } from './map.js';
 
 const REFRESH_KEY = 'dispatch.desk.refresh';
 const REFRESH = [[5, '每 5 秒'], [15, '每 15 秒'], [30, '每 30 秒'], [60, '每 60 秒'], [0, '不自动刷新']];
@@ -171,16 +172,13 @@ export async function alerts(ctx) {
 
 // ---------------------------------------------------------------- positions
 
-/** Kilometres east/north of `o` (a local flat projection; fine for a city's area). */
-const project = (o, p) => ({
-  x: (p.lng - o.lng) * 111.32 * Math.cos((o.lat * Math.PI) / 180),
-  y: (p.lat - o.lat) * 110.57,
-});
-const niceStep = (r) => [1, 2, 5, 10, 20, 25, 50, 100, 200, 500].find((s) => r / s <= 4) || 1000;
-
 export async function positions(ctx) {
   const what = '技术员位置';
-  const body = h('div', { class: 'positions' });
+  const mapBox = h('div', { class: 'positions-map' });
+  const tableBox = h('div');
+  const body = h('div', { class: 'positions' }, mapBox, tableBox);
+  let view = null;
+  ctx.onLeave(() => view?.destroy());
   const load = async () => {
     const [techs, c] = await Promise.all([guarded(technicians(true), what), center(centerId())]);
     const [from, to] = dayBounds(today());
@@ -194,38 +192,22 @@ export async function positions(ctx) {
       const p = live ? { lat: t.last_lat, lng: t.last_lng } : { lat: t.home_lat, lng: t.home_lng };
       const jobs = orders.filter((o) => o.lead_technician_id === t.user_id && !['cancelled', 'rejected'].includes(o.status));
       const onSite = jobs.find((o) => ['en_route', 'on_site'].includes(o.status));
-      return { t, live, p, xy: project(origin, p), dist: km(origin, p), jobs, onSite, stale: live && t.last_seen_at && now - new Date(t.last_seen_at).getTime() > 4 * 3600000 };
+      return { t, live, p, dist: km(origin, p), jobs, onSite, stale: live && t.last_seen_at && now - new Date(t.last_seen_at).getTime() > 4 * 3600000 };
     });
-    const sites = orders.filter((o) => !['cancelled', 'rejected', 'completed', 'closed'].includes(o.status)).map((o) => ({ o, xy: project(origin, { lat: o.site_lat, lng: o.site_lng }) }));
-    const reach = Math.max(10, ...pts.map((q) => Math.max(Math.abs(q.xy.x), Math.abs(q.xy.y))), ...sites.map((q) => Math.max(Math.abs(q.xy.x), Math.abs(q.xy.y)))) * 1.12;
-    const W = 640;
-    const scale = (W / 2 - 24) / reach;
-    const X = (x) => W / 2 + x * scale;
-    const Y = (y) => W / 2 - y * scale;
-    const step = niceStep(reach);
-    const rings = [];
-    for (let r = step; r <= reach; r += step) {
-      rings.push(s('circle', { cx: W / 2, cy: W / 2, r: r * scale, class: 'ring' }));
-      rings.push(s('text', { x: W / 2 + 4, y: W / 2 - r * scale - 3, class: 'ringlabel' }, `${r} 公里`));
-    }
-    const svg = s('svg', { viewBox: `0 0 ${W} ${W}`, role: 'img', 'aria-labelledby': 'plot-title plot-desc', class: 'plot', id: 'positions-plot' },
-      s('title', { id: 'plot-title' }, `${c?.name || '服务中心'}周边技术员位置`),
-      s('desc', { id: 'plot-desc' }, `以服务中心为原点，向上为北，同心圆间隔 ${step} 公里。实心点为最近上报位置，空心点为常驻地。`),
-      s('rect', { x: 0, y: 0, width: W, height: W, class: 'bg' }),
-      s('line', { x1: W / 2, y1: 8, x2: W / 2, y2: W - 8, class: 'axis' }),
-      s('line', { x1: 8, y1: W / 2, x2: W - 8, y2: W / 2, class: 'axis' }),
-      rings,
-      s('text', { x: W / 2 + 6, y: 20, class: 'north' }, '北'),
-      sites.map(({ o, xy }) => s('g', { class: 'site', transform: `translate(${X(xy.x).toFixed(1)},${Y(xy.y).toFixed(1)})` },
-        s('title', {}, `${o.number} ${ORDER_STATUS[o.status] || o.status} ${time(o.scheduled_at)} ${o.site_address}`),
-        s('rect', { x: -5, y: -5, width: 10, height: 10 }))),
-      s('g', { class: 'center' }, s('title', {}, c?.name || '服务中心'),
-        s('polygon', { points: `${W / 2},${W / 2 - 10} ${W / 2 + 9},${W / 2 + 7} ${W / 2 - 9},${W / 2 + 7}` }),
-        s('text', { x: W / 2 + 12, y: W / 2 + 16, class: 'label' }, c?.name || '服务中心')),
-      pts.map((q) => s('g', { class: `tech ${q.live ? 'live' : 'home'}${q.stale ? ' stale' : ''}${q.onSite ? ' busy' : ''}`, transform: `translate(${X(q.xy.x).toFixed(1)},${Y(q.xy.y).toFixed(1)})`, 'data-technician': q.t.user_id },
-        s('title', {}, `${q.t.display_name}：${q.live ? `最近上报 ${dateTime(q.t.last_seen_at)}` : '常驻地（未上报位置）'}，距中心 ${kmText(q.dist)}`),
-        s('circle', { r: 7 }),
-        s('text', { x: 10, y: 4, class: 'label' }, q.t.display_name))));
+    const sites = orders.filter((o) => !['cancelled', 'rejected', 'completed', 'closed'].includes(o.status));
+    // the center, today's sites, the technicians (web/desk/map.js: a map when tiles are
+    // configured, else the plot of rings around the center)
+    const markers = [
+      { ...origin, kind: 'center', label: c?.name || '服务中心', title: c?.name || '服务中心' },
+      ...sites.map((o) => ({ lat: o.site_lat, lng: o.site_lng, kind: 'site', data: { order: o.id }, title: `${o.number} ${ORDER_STATUS[o.status] || o.status} ${time(o.scheduled_at)} ${o.site_address}` })),
+      ...pts.map((q) => ({
+        ...q.p, kind: q.live ? 'live' : 'home', label: q.t.display_name, data: { technician: q.t.user_id },
+        classes: [q.stale ? 'stale' : '', q.onSite ? 'busy' : ''].filter(Boolean).join(' '),
+        title: `${q.t.display_name}：${q.live ? `最近上报 ${dateTime(q.t.last_seen_at)}` : '常驻地（未上报位置）'}，距中心 ${kmText(q.dist)}`,
+      })),
+    ];
+    if (view) view.setMarkers(markers);
+    else view = mapView(mapBox, { center: [origin.lat, origin.lng], markers, title: `${c?.name || '服务中心'}周边技术员位置`, centerName: c?.name, id: 'positions-plot' });
     const rows = pts.sort((a, b) => a.dist - b.dist).map((q) => h('tr', { dataset: { technician: q.t.user_id } },
       h('th', { scope: 'row' }, q.t.display_name, q.t.external ? h('span', { class: 'badge warn' }, '外协') : null),
       h('td', {}, q.live ? h('span', { class: `badge ${q.stale ? 'warn' : 'ok'}` }, q.stale ? '上报较早' : '实时') : h('span', { class: 'badge' }, '常驻地')),
@@ -233,13 +215,7 @@ export async function positions(ctx) {
       h('td', { class: 'num' }, kmText(q.dist)),
       h('td', { class: 'num' }, number(q.jobs.length)),
       h('td', {}, q.onSite ? h('a', { href: `#/orders/${q.onSite.id}` }, `${ORDER_STATUS[q.onSite.status]} ${q.onSite.number}`) : '—')));
-    mount(body,
-      h('figure', { class: 'card plotbox' }, svg,
-        h('figcaption', { class: 'legend muted small' },
-          h('span', { class: 'key live' }, '● 最近上报位置'), h('span', { class: 'key home' }, '○ 常驻地'),
-          h('span', { class: 'key site' }, '■ 今日作业地点'), h('span', { class: 'key center' }, '▲ 服务中心'),
-          `同心圆间隔 ${step} 公里`)),
-      h('div', {}, table('技术员位置', ['技术员', '位置来源', '最后上报（北京时间）', '距中心', '今日单数', '进行中'], rows, '本中心没有技术员')));
+    mount(tableBox, table('技术员位置', ['技术员', '位置来源', '最后上报（北京时间）', '距中心', '今日单数', '进行中'], rows, '本中心没有技术员'));
   };
   const { controls, mark } = refresher(ctx, load);
   mount(ctx.root, h('div', { class: 'pagehead' }, h('h1', {}, '技术员位置'), controls), body);

@@ -1,5 +1,6 @@
 // An order's page: its details and timeline; approve or reject; the ranked candidates
-// with their reasons and distances, assign (or reassign) and schedule the visit.
+// with their reasons and distances, assign (or reassign) and schedule the visit; the parts,
+// the money, the PDF, the signature, photos and the map (web/desk/order-media.js).
 import { api, newKey, explain, ApiProblem } from '/lib/api.js';
 import { h, mount, toast } from '/lib/dom.js';
 import { dateTime, yuan, chinaDay, KIND, URGENCY, ORDER_STATUS } from '/lib/fmt.js';
@@ -8,6 +9,7 @@ import {
   toLocalInput, fromLocalInput, iso, kmText, missed, deadlineOf,
 } from './util.js';
 import { windowText } from './approval.js';
+import { mapSection, documentsSection, partsSection, moneySection } from './order-media.js';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const LINE_STATUS = { pending: '待处理', done: '已完成', not_done: '未完成' };
@@ -111,6 +113,10 @@ export async function detail(ctx) {
             h('dl', { class: 'facts' }, info.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))),
           h('section', { class: 'card', 'aria-labelledby': 'o-lines' }, h('h2', { id: 'o-lines' }, o.kind === 'install' ? `安装车辆明细（${lines.length}）` : '车辆'),
             table('车辆明细', ['序号', '车牌号', '状态', '作业', '未完成原因'], lines, '无车辆')),
+          partsSection(o),
+          moneySection(ctx, o),
+          documentsSection(ctx, o),
+          mapSection(ctx, o),
           h('section', { class: 'card', 'aria-labelledby': 'o-tl' }, h('h2', { id: 'o-tl' }, '时间线'), timeline)),
         h('div', { class: 'col-side' }, actions(o))));
     if (assignable(o)) await loadCandidates(o);

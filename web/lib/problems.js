@@ -119,6 +119,10 @@ export const FIELD_PROBLEMS = {
   invalid_characters: '含有不允许的字符',
   incomplete: '请填写完整',
   unknown: '系统中没有此编号（本中心）',
+  // h-plan: what assigning a technician can be refused for (the day plan shows these)
+  lacks_skill: '该技术员不具备此类工单的技能（安装/维修），请另选技术员',
+  inactive: '该技术员已停用，请另选技术员',
+  outsourcing_approval_required: '派外协须填写外协原因（经理批准），请填写后再派工',
 };
 
 /** The Chinese text of `code`, or `null` when the table has none. */
