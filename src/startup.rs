@@ -58,6 +58,7 @@ pub fn app_state(
         jwt: web::Data::new(JwtKeys::new(&settings.jwt_secret)),
         token_ttl: settings.token_ttl,
         documents: settings.documents.clone(),
+        live: crate::live::Hub::new(pool.clone(), &settings.target),
     }))
 }
 

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod documents;
 pub mod equipment;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod feedback;
 pub mod headers;
@@ -197,7 +198,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(feedback::kpis)
                 .service(outbox::get)
                 .service(outbox::retry)
-                .service(reports::reconciliation_report),
+                .service(reports::reconciliation_report)
+                .service(events::stream),
         )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::api_doc()))
         .service(web::redirect("/docs", "/docs/"))

@@ -58,6 +58,7 @@ use super::{
         super::feedback::get_follow_up, super::feedback::record_call, super::feedback::record_unreachable, super::feedback::get_settings,
         super::feedback::put_settings, super::feedback::kpis,
         reports::reconciliation_report, reports::export_payments, reports::aging,
+        super::events::stream,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth, &ApiPrefix),

@@ -12,4 +12,6 @@ pub struct AppState {
     /// token lifetime in seconds
     pub token_ttl: i64,
     pub documents: std::sync::Arc<crate::documents::Documents>,
+    /// the live event streams of this instance
+    pub live: std::sync::Arc<crate::live::Hub>,
 }

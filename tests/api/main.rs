@@ -9,6 +9,7 @@ mod centers_users;
 mod customers_vehicles;
 mod documents;
 mod equipment;
+mod events;
 mod feedback;
 mod hardening;
 mod mail;
