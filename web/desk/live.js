@@ -126,7 +126,7 @@ function muteToggle() {
   const show = () => {
     const off = muted();
     btn.setAttribute('aria-pressed', String(!off));
-    btn.textContent = off ? '🔕 提示音已关' : '🔔 提示音开';
+    btn.textContent = off ? '提示音：关' : '提示音：开';
     btn.title = off ? '新工单到达时不响提示音；点击打开' : '新工单到达时响提示音；点击关闭';
   };
   btn.addEventListener('click', () => {
