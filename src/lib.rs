@@ -12,6 +12,7 @@ pub mod demo;
 pub mod demo_day;
 pub mod documents;
 pub mod domain;
+pub mod live;
 pub mod notify;
 pub mod password;
 pub mod startup;

@@ -68,6 +68,7 @@ pub fn app_state(
         token_ttl: settings.token_ttl,
         documents: settings.documents.clone(),
         map: Arc::new(settings.map.clone()),
+        live: crate::live::Hub::new(pool.clone(), &settings.target),
     }))
 }
 

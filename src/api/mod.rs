@@ -7,6 +7,7 @@ pub mod customers;
 pub mod documents;
 pub mod equipment;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod feedback;
 pub mod headers;
@@ -205,7 +206,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(search::search)
                 // h-plan: the map's tiles, an order's signature
                 .service(map::map_config)
-                .service(orders::signature),
+                .service(orders::signature)
+                .service(events::stream),
         )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::api_doc()))
         .service(web::redirect("/docs", "/docs/"))

@@ -60,6 +60,7 @@ use super::{
         reports::reconciliation_report, reports::export_payments, reports::aging,
         super::search::search,
         super::map::map_config, orders::signature,
+        super::events::stream,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth, &ApiPrefix),

@@ -14,4 +14,6 @@ pub struct AppState {
     pub documents: std::sync::Arc<crate::documents::Documents>,
     /// the map's tile settings (`DISPATCH_MAP_TILES`)
     pub map: std::sync::Arc<super::tiles::MapTiles>,
+    /// the live event streams of this instance
+    pub live: std::sync::Arc<crate::live::Hub>,
 }

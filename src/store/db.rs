@@ -334,15 +334,23 @@ where
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(_) => Tm::begin_transaction(conn)?,
     }
-    match f(conn) {
-        Ok(value) => match Tm::commit_transaction(conn) {
-            Ok(()) => Ok(value),
+    super::live_events::begin();
+    // the changes the transaction made are announced in it, last (`live_events`)
+    match f(conn).and_then(|value| Ok((value, super::live_events::flush(conn)?))) {
+        Ok((value, announced)) => match Tm::commit_transaction(conn) {
+            Ok(()) => {
+                if announced > 0 {
+                    super::live_events::committed();
+                }
+                Ok(value)
+            }
             Err(e) => {
                 let _ = Tm::rollback_transaction(conn);
                 Err(e.into())
             }
         },
         Err(e) => {
+            super::live_events::begin();
             let _ = Tm::rollback_transaction(conn);
             Err(e)
         }

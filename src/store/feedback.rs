@@ -340,6 +340,7 @@ pub fn add_ticket_event(
     diesel::insert_into(te::ticket_events)
         .values(&row)
         .execute(conn)?;
+    super::live_events::changed(super::live_events::Kind::Ticket, ticket_id, action);
     Ok(())
 }
 

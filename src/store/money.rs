@@ -581,6 +581,7 @@ pub fn insert_remittance(
     diesel::insert_into(rm::remittances)
         .values(row)
         .execute(conn)?;
+    super::live_events::changed(super::live_events::Kind::Remittance, &row.id, "create");
     for id in payment_ids {
         diesel::insert_into(ri::remittance_items)
             .values((ri::remittance_id.eq(&row.id), ri::payment_id.eq(id)))
@@ -629,6 +630,7 @@ pub fn confirm_remittance(
         rm::confirmed_day.eq(Some(crate::domain::china_day(at))),
         rm::notes.eq(notes),
     );
+    super::live_events::changed(super::live_events::Kind::Remittance, id, "confirm");
     versioned_update!(conn, remittances, id, id, version, patch)
 }
 

@@ -476,7 +476,7 @@ pub fn set_assignments(
     lead: &str,
     helpers: &[String],
 ) -> StoreResult<()> {
-    diesel::delete(wt::work_order_technicians.filter(wt::order_id.eq(order_id))).execute(conn)?;
+    clear_assignments(conn, order_id)?;
     let at = now();
     let mut rows = vec![(lead.to_string(), LEAD)];
     rows.extend(helpers.iter().map(|h| (h.clone(), HELPER)));
@@ -494,6 +494,12 @@ pub fn set_assignments(
 }
 
 pub fn clear_assignments(conn: &mut DbConn, order_id: &str) -> StoreResult<()> {
+    // those taken off the order hear of it on the live stream too
+    let taken_off = wt::work_order_technicians
+        .filter(wt::order_id.eq(order_id))
+        .select(wt::technician_id)
+        .load::<String>(conn)?;
+    super::live_events::also_tell(order_id, taken_off);
     diesel::delete(wt::work_order_technicians.filter(wt::order_id.eq(order_id))).execute(conn)?;
     Ok(())
 }
@@ -711,6 +717,7 @@ pub fn add_event_at(
     diesel::insert_into(oe::order_events)
         .values(&ev)
         .execute(conn)?;
+    super::live_events::changed(super::live_events::Kind::Order, order_id, action);
     Ok(())
 }
 

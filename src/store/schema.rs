@@ -684,3 +684,17 @@ diesel::table! {
         note -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    live_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        entity_id -> Text,
+        center_id -> Text,
+        status -> Text,
+        version -> Integer,
+        action -> Text,
+        at -> Timestamp,
+        audience -> Text,
+    }
+}

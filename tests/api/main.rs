@@ -10,6 +10,7 @@ mod customers_vehicles;
 mod desk_tickets;
 mod documents;
 mod equipment;
+mod events;
 mod feedback;
 mod hardening;
 mod mail;

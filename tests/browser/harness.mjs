@@ -40,10 +40,13 @@ function psql(url, sql) {
  * Starts the app with the demo data (`demo`: true = the registry, 'full' = with the living
  * day, false = none) on a fresh database. Returns
  * `{ base, dataDir, stop() }`; `stop` kills the process and drops the database.
+ * `beside: app` starts a second instance on `app`'s database and data directory (so the
+ * same token signing key), without demo data; its `stop` leaves both to `app`.
  */
-export async function startApp({ demo = true, env = {} } = {}) {
+export async function startApp({ demo = true, env = {}, beside = null } = {}) {
   const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'dispatch-browser-'));
+  const dataDir = beside ? beside.dataDir : mkdtempSync(path.join(tmpdir(), 'dispatch-browser-'));
+  if (beside) demo = false;
   const childEnv = {
     ...process.env,
     DISPATCH_LOG: process.env.DISPATCH_LOG || 'warn',
@@ -53,7 +56,9 @@ export async function startApp({ demo = true, env = {} } = {}) {
   };
   delete childEnv.DATABASE_URL;
   let dbName = null;
-  if (PG_ADMIN) {
+  if (beside?.databaseUrl) {
+    childEnv.DATABASE_URL = beside.databaseUrl;
+  } else if (PG_ADMIN) {
     dbName = `dispatch_test_browser_${process.pid}_${port}`;
     psql(PG_ADMIN, `CREATE DATABASE ${dbName}`);
     const u = new URL(PG_ADMIN);
@@ -81,11 +86,13 @@ export async function startApp({ demo = true, env = {} } = {}) {
   const app = {
     base,
     dataDir,
+    databaseUrl: childEnv.DATABASE_URL || null,
     log: () => log,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => { if (child.exitCode !== null) r(); else child.once('exit', r); setTimeout(r, 5000); });
       if (child.exitCode === null) child.kill('SIGKILL');
+      if (beside) return;
       rmSync(dataDir, { recursive: true, force: true });
       if (dbName) {
         try { psql(PG_ADMIN, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); } catch { /* CI sweeps leftovers */ }

@@ -19,6 +19,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 
+mod events;
+
 const BIN: &str = env!("CARGO_BIN_EXE_dispatch");
 const SECRET: &str = "process-test-secret-process-test-secret";
 const DEMO_PASSWORD: &str = "demo1234";

@@ -933,6 +933,27 @@ async function indicator() {
 
 let updated = false;
 
+/** New and changed jobs as they happen (web/app/live.js): a bonus over the list refresh. */
+function followLive() {
+  import('./live.js').then((live) => live.follow(async (e) => {
+    try {
+      if (!e) { await refreshJobs(); rerender(); return; } // a gap too long to replay
+      const jobs = await db.kvGet('jobs');
+      const known = !!jobs?.ids?.includes(e.id);
+      if (!known) {
+        if (!['assigned', 'accepted'].includes(e.status)) return;
+        await refreshJobs(); // a new assignment: the list and its details
+        const o = await sync.localOrder(e.id, user);
+        if (o) toast(`新派工单：${o.view.number}`, 'ok');
+      } else if ((await refreshOrder(e.id)) === false) {
+        await db.kvPut('jobs', { ...jobs, ids: jobs.ids.filter((id) => id !== e.id) });
+        toast('有一张工单已改派他人', 'info');
+      }
+      rerender();
+    } catch { /* the next refresh catches up */ }
+  })).catch(() => { /* offline before it was cached: the app works without it */ });
+}
+
 async function start() {
   if (!user) return;
   if (user.role !== 'technician') {
@@ -962,6 +983,7 @@ async function start() {
   // would queue ahead of the jobs): the other screens' modules, then the service worker,
   // which fetches the whole shell for offline use
   if (refreshing) await refreshing.catch(() => {});
+  followLive();
   await Promise.all(Object.values(lazy).map((load) => load().catch(() => {})));
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch((e) => console.warn('service worker', e));

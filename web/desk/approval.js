@@ -44,7 +44,7 @@ export async function queue(ctx) {
   const render = ({ submitted, approved, names }) => {
     if (!ctx.alive()) return;
     mount(ctx.root,
-      h('div', { class: 'pagehead' }, h('h1', {}, '审批队列'), h('span', { class: 'muted' }, '每 30 秒自动刷新')),
+      h('div', { class: 'pagehead' }, h('h1', {}, '审批队列'), h('span', { class: 'muted' }, '新工单实时显示')),
       h('section', { 'aria-labelledby': 'q-sub' },
         h('h2', { id: 'q-sub' }, `待审批（${submitted.length}）`),
         table('待审批工单', HEAD, rows(submitted, names, '审批'), '没有待审批的工单')),
@@ -53,5 +53,16 @@ export async function queue(ctx) {
         table('已审批待派工', HEAD, rows(approved, names, '派工'), '没有待派工的工单')));
   };
   render(await load());
-  ctx.every(30000, async () => { try { render(await load()); } catch { /* next time */ } });
+  const reload = async () => { try { render(await load()); } catch { /* next time */ } };
+  // live: any order change re-reads the queue (a burst once); the 30 s poll stays as the
+  // fallback when the event stream is down
+  let soon = null;
+  const onEvent = (ev) => {
+    if (ev.detail?.kind !== 'order') return;
+    clearTimeout(soon);
+    soon = setTimeout(() => { if (ctx.alive()) reload(); }, 150);
+  };
+  document.addEventListener('dispatch-event', onEvent);
+  ctx.onLeave(() => { clearTimeout(soon); document.removeEventListener('dispatch-event', onEvent); });
+  ctx.every(30000, reload);
 }

@@ -31,7 +31,20 @@ function refresher(ctx, reload) {
   sel.addEventListener('change', () => { localStorage.setItem(REFRESH_KEY, sel.value); arm(); });
   const onVisible = () => { if (document.visibilityState === 'visible' && ctx.alive()) tick(); };
   document.addEventListener('visibilitychange', onVisible);
-  ctx.onLeave(() => { if (timer) clearInterval(timer); document.removeEventListener('visibilitychange', onVisible); });
+  // live: an order or ticket change re-reads the view (a burst once), besides the timer
+  let soon = null;
+  const onEvent = (ev) => {
+    if (!['order', 'ticket'].includes(ev.detail?.kind)) return;
+    clearTimeout(soon);
+    soon = setTimeout(() => { if (ctx.alive()) tick(); }, 300);
+  };
+  document.addEventListener('dispatch-event', onEvent);
+  ctx.onLeave(() => {
+    if (timer) clearInterval(timer);
+    clearTimeout(soon);
+    document.removeEventListener('visibilitychange', onVisible);
+    document.removeEventListener('dispatch-event', onEvent);
+  });
   arm();
   const now = h('button', { type: 'button', class: 'small', onclick: tick }, '立即刷新');
   return { controls: h('div', { class: 'row refresh' }, field('自动刷新', sel), now, stamp), tick, mark };
