@@ -36,6 +36,13 @@ pub fn open_database(target: &DbTarget, pool_size: u32) -> Result<Pool, String> 
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
+    // pinyin initials for search: not computable in SQL, so filled here for customers
+    // written before they existed (a no-op query once every customer has them)
+    let filled = store::search::backfill_initials(&mut conn)
+        .map_err(|e| format!("cannot index customer names for search: {e}"))?;
+    if filled > 0 {
+        tracing::info!(filled, "customer name initials indexed for search");
+    }
     Ok(pool)
 }
 

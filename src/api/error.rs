@@ -18,6 +18,7 @@ use crate::domain::ledger::{AdjustmentRefusal, LedgerRefusal};
 use crate::domain::order::Refusal;
 use crate::domain::registry::BindRefusal;
 use crate::domain::reported_time::TimeRefusal;
+use crate::domain::search::QueryRefusal;
 use crate::store::StoreError;
 
 /// `Retry-After` of a 503 `unavailable` answer, in seconds.
@@ -387,5 +388,15 @@ fn time_refused(r: TimeRefusal, previous: Option<NaiveDateTime>) -> ApiError {
                 previous.map(|p| p.to_string()).unwrap_or_default()
             ),
         },
+    }
+}
+
+/// A search text (or another search parameter) that cannot be searched for: 400.
+impl From<QueryRefusal> for ApiError {
+    fn from(r: QueryRefusal) -> Self {
+        ApiError::BadRequest {
+            code: r.code(),
+            detail: r.to_string(),
+        }
     }
 }

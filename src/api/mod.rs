@@ -18,6 +18,7 @@ pub mod orders;
 pub mod outbox;
 pub mod pages;
 pub mod reports;
+pub mod search;
 pub mod session;
 pub mod state;
 pub mod support;
@@ -197,7 +198,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(feedback::kpis)
                 .service(outbox::get)
                 .service(outbox::retry)
-                .service(reports::reconciliation_report),
+                .service(reports::reconciliation_report)
+                .service(search::search),
         )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::api_doc()))
         .service(web::redirect("/docs", "/docs/"))

@@ -19,6 +19,7 @@ pub mod invoices;
 pub mod orders;
 pub mod payments;
 pub mod remittances;
+pub mod search;
 
 pub use check::Check;
 pub use error::{Error, FieldError, Result};

@@ -452,7 +452,7 @@ fn landline(s: &str) -> Result<String, IdError> {
 // ---------------------------------------------------------------------------
 
 /// Province abbreviations that may start a plate.
-const PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";
+pub(crate) const PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";
 
 /// Suffix characters of special-purpose plates (trailer, driving school,
 /// police, Hong Kong, Macau).

@@ -44,6 +44,7 @@ pub mod order;
 pub mod ranking;
 pub mod registry;
 pub mod reported_time;
+pub mod search;
 pub mod warranty;
 
 pub use reported_time::reported_time;

@@ -102,6 +102,7 @@ pub fn insert(conn: &mut DbConn, row: &CustomerRow, contacts: &[NewContact]) -> 
     diesel::insert_into(c::customers)
         .values(row)
         .execute(conn)?;
+    super::search::set_initials(conn, &row.id, &row.center_id, &row.name)?;
     replace_contacts(conn, &row.id, contacts)
 }
 
@@ -189,5 +190,10 @@ pub fn list(conn: &mut DbConn, f: &CustomerFilter, page: &PageReq) -> StoreResul
 
 pub fn update(conn: &mut DbConn, id: &str, version: i32, patch: &CustomerPatch) -> StoreResult<()> {
     mark_customers_changed();
-    versioned_update!(conn, customers, id, id, version, patch)
+    versioned_update!(conn, customers, id, id, version, patch)?;
+    if let Some(name) = &patch.name {
+        let center: String = c::customers.find(id).select(c::center_id).first(conn)?;
+        super::search::set_initials(conn, id, &center, name)?;
+    }
+    Ok(())
 }

@@ -41,6 +41,7 @@ pub mod order_view;
 pub mod orders;
 pub mod outbox;
 pub mod schema;
+pub mod search;
 pub mod technicians;
 pub mod users;
 pub mod vehicles;

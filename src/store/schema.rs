@@ -493,6 +493,18 @@ diesel::table! {
     }
 }
 
+// Search keys (migration 2026-12-05-001601_search). The generated columns it adds
+// (terminals.imei_rev, sim_cards.iccid_rev/msisdn_rev, vehicles.plate_key/plate_rev/vin_rev,
+// customer_contacts.phone_rev, drivers.phone_rev) are read only by store::search's SQL and
+// never written, so they are not declared here.
+diesel::table! {
+    customer_initials (customer_id, initials) {
+        customer_id -> Text,
+        center_id -> Text,
+        initials -> Text,
+    }
+}
+
 diesel::joinable!(technician_profiles -> users (user_id));
 diesel::joinable!(work_order_parts -> parts (part_id));
 diesel::joinable!(remittance_items -> payments (payment_id));
@@ -536,6 +548,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     remittances,
     remittance_items,
     discrepancies,
+    customer_initials,
 );
 
 diesel::table! {

@@ -20,3 +20,4 @@ mod orders;
 mod outage;
 mod protocol;
 mod roles;
+mod search;

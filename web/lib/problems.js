@@ -105,6 +105,8 @@ export const PROBLEMS = {
   validation_failed: '填写有误，请按提示修改',
   version_mismatch: '数据已被他人修改，请刷新后重试',
   wrong_order_kind: '此操作不适用于该类工单',
+  // search (issue 16)
+  search_query_invalid: '请输入 1 到 64 个字的查找内容（单号、车牌、电话、名称或卡号）',
 };
 
 /** Field errors (`errors[].code`) in Chinese. */

@@ -1,0 +1,12 @@
+DROP TABLE customer_initials;
+DROP INDEX payments_receipt_all_search_idx;
+DROP INDEX payments_receipt_search_idx;
+DROP INDEX work_orders_number_all_search_idx;
+DROP INDEX work_orders_number_search_idx;
+ALTER TABLE drivers DROP COLUMN phone_rev;
+ALTER TABLE customer_contacts DROP COLUMN phone_rev;
+DROP INDEX vehicles_plate_all_search_idx;
+DROP INDEX vehicles_plate_search_idx;
+ALTER TABLE vehicles DROP COLUMN vin_rev, DROP COLUMN plate_rev, DROP COLUMN plate_key;
+ALTER TABLE sim_cards DROP COLUMN msisdn_rev, DROP COLUMN iccid_rev;
+ALTER TABLE terminals DROP COLUMN imei_rev;
