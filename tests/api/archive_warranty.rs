@@ -93,10 +93,7 @@ async fn archive_terminals_carry_todays_warranty_verdict() {
             )
             .await;
         assert_eq!(order["warranty_in"], terminal["warranty"]["in_warranty"]);
-        assert_eq!(
-            order["warranty_ends_on"],
-            terminal["warranty"]["ends_on"]
-        );
+        assert_eq!(order["warranty_ends_on"], terminal["warranty"]["ends_on"]);
     }
 
     // finance reads the archive without equipment (so without verdicts); another center

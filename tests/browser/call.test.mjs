@@ -109,6 +109,7 @@ test('a repair call from a contact\'s phone number to a submitted order, keyboar
     // the site: the customer's address is offered; the agent types the yard's address
     await tabTo(page, 'call-address');
     await retype(page, '郑州市惠济区天河路渣土车停车场');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, 'desk-call');
     await page.keyboard.press('Enter');
     await page.locator('.call-done').waitFor();
