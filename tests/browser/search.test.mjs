@@ -87,6 +87,8 @@ async function findAndOpen(page, text, kind, id, hash) {
   await page.keyboard.press('/');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'find-q', '`/` focuses the search box');
   await page.keyboard.type(text);
+  // the answer to the whole text (an earlier one, to a part of it, may come first)
+  await page.waitForFunction((t) => document.getElementById('find-list')?.dataset.q === t, text.trim());
   const option = page.locator(`#find-list [role=option][data-kind="${kind}"][data-id="${id}"]`);
   await option.waitFor();
   const label = await page.locator('#find-list').evaluate((list, kindAndId) => {
@@ -142,6 +144,7 @@ async function run() {
     await page.locator('#view').focus();
     await page.keyboard.press('/');
     await page.keyboard.type(s.tail);
+    await page.waitForFunction((t) => document.getElementById('find-list')?.dataset.q === t, s.tail);
     await page.locator(`#find-list [data-kind="customer"][data-id="${s.customer.id}"]`).waitFor();
     await page.locator(`#find-list [data-kind="vehicle"][data-id="${s.vehicle.id}"]`).waitFor();
     await page.locator(`#find-list [data-kind="sim"][data-id="${s.sim.id}"]`).waitFor();

@@ -84,8 +84,11 @@ export function box(el, go) {
   };
 
   const show = (data) => {
+    // a newer answer keeps the item the user had picked, if it is still there
+    const picked = active >= 0 ? options[active].item : null;
     options = [];
     active = -1;
+    list.dataset.q = data.q;
     const groups = data.groups || [];
     if (!groups.length) {
       mount(list, h('p', { class: 'find-empty' }, `没有找到“${data.q}”，请换个关键词（单号、车牌、电话、客户名或拼音首字母）`));
@@ -115,6 +118,10 @@ export function box(el, go) {
     list.append(h('div', { class: 'find-foot', 'aria-hidden': 'true' }, '↑↓ 选择 · Enter 打开 · Esc 关闭'));
     status.textContent = `找到 ${n} 项`;
     open();
+    if (picked) {
+      const again = options.findIndex((o) => o.item.kind === picked.kind && o.item.id === picked.id);
+      if (again >= 0) highlight(again);
+    }
   };
 
   const ask = () => {
