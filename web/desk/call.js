@@ -42,15 +42,8 @@ export const warrantyBadge = (w) => h('span', { class: `badge ${w ? (w.in_warran
 
 /** Looks `q` up: the search endpoint's hits of the kinds a call starts from. */
 async function lookup(q) {
-  try {
-    const r = await api(`/search?q=${encodeURIComponent(q)}&kinds=customer,vehicle,terminal,sim&limit=8`);
-    return r.data.groups.flatMap((g) => g.items);
-  } catch (e) {
-    // before the search endpoint exists: the customers' names at least
-    if (!(e instanceof ApiProblem) || e.status !== 404) throw e;
-    const r = await api(`/customers?q=${encodeURIComponent(q)}&limit=8`);
-    return r.data.items.map((c) => ({ kind: 'customer', id: c.id, title: c.name, subtitle: c.address, match: 'name', customer_id: c.id, vehicle_id: null }));
-  }
+  const r = await api(`/search?q=${encodeURIComponent(q)}&kinds=customer,vehicle,terminal,sim&limit=8`);
+  return r.data.groups.flatMap((g) => g.items);
 }
 
 export async function page(ctx) {
