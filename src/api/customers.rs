@@ -13,6 +13,7 @@ use crate::app::stored;
 use crate::domain::access::{Op, Resource, Role, allowed};
 use crate::domain::ids::{Email, Phone};
 use crate::domain::registry::{PaymentTerms, Tier};
+use crate::domain::warranty::{self, WarrantyVerdict};
 use crate::store::customers::{
     self, Customer, CustomerFilter, CustomerPatch, CustomerRow, NewContact,
 };
@@ -317,6 +318,9 @@ pub struct ArchiveTerminal {
     #[serde(flatten)]
     pub terminal: Terminal,
     pub sim: Option<SimCard>,
+    /// the warranty verdict today (Beijing day), from the terminal's purchase date and
+    /// warranty months: what a repair call filed now would be told (保修期判定)
+    pub warranty: WarrantyVerdict,
 }
 
 /// How many of a customer's orders the archive shows, newest first.
@@ -363,6 +367,7 @@ pub async fn archive(
         let tids: Vec<&str> = terminals.iter().map(|t| t.id.as_str()).collect();
         let mut sims = equipment::sims_in_terminals(c, &tids)?;
         let terminal_count = terminals.len();
+        let today = crate::domain::china_day(now());
         let vehicles: Vec<ArchiveVehicle> = vehicles
             .into_iter()
             .map(|v| {
@@ -370,6 +375,7 @@ pub async fn archive(
                 let my_terminals = terminals
                     .extract_if(.., |t| t.vehicle_id.as_deref() == Some(v.id.as_str()))
                     .map(|t| ArchiveTerminal {
+                        warranty: warranty::verdict(t.purchase_date, t.warranty_months, today),
                         sim: sims
                             .iter()
                             .position(|s| s.terminal_id.as_deref() == Some(t.id.as_str()))

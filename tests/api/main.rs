@@ -4,6 +4,7 @@
 mod fixtures;
 mod helpers;
 
+mod archive_warranty;
 mod auth;
 mod centers_users;
 mod customers_vehicles;
