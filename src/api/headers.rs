@@ -52,6 +52,8 @@ pub const HEADERS: &[(&str, &str, Needs)] = &[
     ("PATCH", "/terminals/{id}", IF_MATCH),
     ("PATCH", "/sims/{id}", IF_MATCH),
     ("PATCH", "/parts/{id}", IF_MATCH),
+    ("POST", "/work-orders/install", OPTIONAL_KEY),
+    ("POST", "/work-orders/repair", OPTIONAL_KEY),
     ("POST", "/work-orders/{id}/submit", ORDER_ACTION),
     ("POST", "/work-orders/{id}/approve", ORDER_ACTION),
     ("POST", "/work-orders/{id}/reject", ORDER_ACTION),

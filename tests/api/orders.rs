@@ -1108,6 +1108,81 @@ async fn a_retried_action_with_the_same_idempotency_key_replays_the_first_answer
     assert_eq!(timeline(app, &id).await.len(), events.len());
 }
 
+#[tokio::test]
+async fn a_retried_create_with_the_same_idempotency_key_files_the_order_once() {
+    let s = zz().await;
+    let app = &s.app;
+    let vehicles = json!([
+        {"plate_no": "豫A50011", "driver": {"name": "李堃", "phone": "13912345678"}},
+        {"plate_no": "豫A50012"}
+    ]);
+    let body = install_body(&s.customer, vehicles, true);
+    let create = |kind: &'static str, key: &'static str, body: Value| {
+        app.client
+            .post(format!("{}{ORDERS}/{kind}", app.address))
+            .bearer_auth(&s.agent)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let send = |key, body| create("install", key, body);
+    let first = send("install-5d1e-0001", body.clone()).await.unwrap();
+    let first = created_order(first).await;
+    // the desk lost the answer and files again with the same key
+    let again = send("install-5d1e-0001", body.clone()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        again.headers()["etag"],
+        format!("\"{}\"", version_of(&first)).as_str()
+    );
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again, first, "the first answer, replayed");
+    let before = app.snapshot();
+    // the same key for another request is refused and changes nothing
+    let mut other = body.clone();
+    other["notes"] = json!("另一张单");
+    assert_problem(
+        send("install-5d1e-0001", other).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+    app.assert_unchanged(&before);
+    let mine = expect(
+        app.get(
+            &format!("{ORDERS}?kind=install&customer_id={}", s.customer),
+            &s.agent,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(items(&mine).len(), 1, "{mine}");
+
+    // a repair call too
+    let vehicle = first["lines"][0]["vehicle_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let repair = repair_body(&s.customer, json!({"vehicle_id": vehicle}), "终端不定位");
+    let post = |key| create("repair", key, repair.clone());
+    let one = created_order(post("repair-5d1e-0001").await.unwrap()).await;
+    let two = post("repair-5d1e-0001").await.unwrap();
+    assert_eq!(two.headers()["idempotent-replayed"], "true");
+    assert_eq!(two.json::<Value>().await.unwrap(), one);
+    let repairs = expect(
+        app.get(
+            &format!("{ORDERS}?kind=repair&customer_id={}", s.customer),
+            &s.agent,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(items(&repairs).len(), 1, "{repairs}");
+}
+
 // ------------------------------------------------------------------ 6. wrong transitions
 
 #[tokio::test]

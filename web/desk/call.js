@@ -276,6 +276,8 @@ export async function page(ctx) {
       return null;
     };
 
+    // one key per request as typed: a retry after a lost answer files the call once
+    let sent = { key: null, body: null };
     async function file(submit) {
       clearErrors();
       const v = chosenVehicle();
@@ -313,7 +315,9 @@ export async function page(ctx) {
         if (boughtInput.value) bodyJson.purchase_date = boughtInput.value;
       }
       try {
-        const r = await api('/work-orders/repair', { method: 'POST', body: bodyJson, idempotencyKey: newKey() });
+        const fingerprint = JSON.stringify(bodyJson);
+        if (sent.body !== fingerprint) sent = { key: newKey(), body: fingerprint };
+        const r = await api('/work-orders/repair', { method: 'POST', body: bodyJson, idempotencyKey: sent.key });
         filed(r.data, v, t);
       } catch (e) {
         if (e instanceof ApiProblem && e.problem.errors?.length) {

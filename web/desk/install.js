@@ -5,11 +5,10 @@
 // checks again when the order is filed, and its refusals are marked on the same rows.
 // One call files the order with all its vehicles (`POST /work-orders/install`): unknown
 // plates become vehicles of the customer and every driver is recorded, all or nothing.
-// That endpoint keeps no Idempotency-Key (the key sent is for when it does): when the
-// answer is lost to the network, the next attempt first looks for the order this agent
-// filed for the customer meanwhile with the same plates, and shows it instead of filing
-// a second one.
-import { api, all, me, newKey, explain, ApiProblem } from '/lib/api.js';
+// The request carries an Idempotency-Key kept while the list is unchanged: when the answer
+// is lost to the network, the next attempt sends the same key and the server answers the
+// order it filed the first time instead of filing a second one.
+import { api, newKey, explain, ApiProblem } from '/lib/api.js';
 import { h, mount, toast, $, $$ } from '/lib/dom.js';
 import { problemText } from '/lib/problems.js';
 import { ORDER_STATUS } from '/lib/fmt.js';
@@ -109,7 +108,7 @@ const SITE_FIELDS = {
 };
 
 export async function page(ctx) {
-  const state = { customer: null, rows: [blankRow(), blankRow(), blankRow()], key: null, keyFor: null, filed: null, lost: null };
+  const state = { customer: null, rows: [blankRow(), blankRow(), blankRow()], key: null, keyFor: null, filed: null };
 
   // ------------------------------------------------------------ customer pick
   const custInput = h('input', {
@@ -487,30 +486,12 @@ export async function page(ctx) {
     return marked;
   }
 
-  /** After a lost answer: the order this agent filed for the customer since, with the
-   *  same plates (null when there is none). */
-  async function alreadyFiled(body, since) {
-    const mine = (await all(`/work-orders?limit=200&kind=install&customer_id=${encodeURIComponent(body.customer_id)}`, 1000))
-      .filter((o) => o.created_by === me()?.id && new Date(o.created_at).getTime() >= since - 300000);
-    const want = body.vehicles.map((v) => v.plate_no).sort().join(',');
-    for (const o of mine) {
-      const full = (await api(`/work-orders/${o.id}`)).data;
-      if (full.lines.map((l) => l.plate_no).sort().join(',') === want) return full;
-    }
-    return null;
-  }
-
   async function file(submit, button) {
     const got = collect(submit);
     if (!got) return;
     const { body, rowOf } = got;
-    if (state.lost) {
-      try {
-        const order = await alreadyFiled(body, state.lost);
-        if (order) { state.lost = null; filed(order, body, true); return; }
-      } catch { /* cannot tell: file as asked */ }
-    }
-    // the same request sent again carries the same key (for when the endpoint keeps keys)
+    // the same request sent again carries the same key: the server files it once and
+    // answers a retry with the first answer (Idempotent-Replayed)
     const fingerprint = JSON.stringify(body);
     if (state.keyFor !== fingerprint) { state.key = newKey(); state.keyFor = fingerprint; }
     const buttons = [submitBtn, draftBtn];
@@ -520,14 +501,12 @@ export async function page(ctx) {
     button.setAttribute('aria-busy', 'true');
     try {
       const r = await api('/work-orders/install', { method: 'POST', body, idempotencyKey: state.key });
-      state.lost = null;
-      filed(r.data, body);
+      filed(r.data, body, r.headers.get('Idempotent-Replayed') === 'true');
     } catch (e) {
       if (e instanceof ApiProblem && e.status === 0) {
-        state.lost = state.lost || Date.now();
         mount(outcome, h('div', { class: 'banner bad', role: 'alert' },
           h('p', {}, '网络中断，不知道这张单是否已经建好。表中内容保持不动。'),
-          h('p', {}, '网络恢复后再点一次“', label, '”：系统会先查找您刚才是否已为该客户建好同样车辆的单，已建好就直接显示，不会重复建单。')));
+          h('p', {}, '网络恢复后再点一次“', label, '”：如果刚才已经建好，系统会直接显示那张单，不会重复建单。')));
       } else if (e instanceof ApiProblem && e.status === 403) {
         mount(outcome, h('p', { class: 'banner bad', role: 'alert' }, `没有建单的权限：${explain(e)}`));
       } else {

@@ -1,11 +1,13 @@
 //! Intake: create install and repair orders, correct a draft or rejected one.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, patch, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::run;
 use crate::api::error::ApiError;
+use crate::api::idempotency::{Idempotency, answer};
 use crate::api::json::{ClientTime, Json, opt_when};
 use crate::api::session::Caller;
 use crate::api::state::AppState;
@@ -18,7 +20,7 @@ use crate::domain::ids::{Imei, PlateNo};
 use crate::domain::order::{Action, OrderKind};
 use crate::store::now;
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInstallOrder {
     pub customer_id: String,
@@ -46,7 +48,7 @@ pub struct NewInstallOrder {
     pub vehicles: Vec<VehicleIn>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRepairOrder {
     pub customer_id: String,
@@ -79,10 +81,12 @@ pub struct NewRepairOrder {
 pub async fn create_install(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: Json<NewInstallOrder>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Orders, Op::Write)?;
     let b = body.parse()?;
+    let idem = Idempotency::of(&req, &b)?;
     let window_start = opt_when("window_start", b.window_start)?;
     let window_end = opt_when("window_end", b.window_end)?;
     let mut check = Check::new();
@@ -113,11 +117,13 @@ pub async fn create_install(
         requested_at,
         submit: b.submit,
     };
-    let view = in_tx(&state.pool, caller.session(), move |c| {
-        Ok(uc::create_install(c, caller.principal(), n)?)
+    let outcome = in_tx(&state.pool, caller.session(), move |c| {
+        idem.write(c, &caller.id, StatusCode::CREATED, |c| {
+            Ok(uc::create_install(c, caller.principal(), n)?)
+        })
     })
     .await?;
-    Ok(created_etag(view.order.version, &view))
+    Ok(answer(outcome, |v| created_etag(v.order.version, &v)))
 }
 
 /// Create a repair service order (维修服务单) from a call; the warranty verdict is computed
@@ -127,10 +133,12 @@ pub async fn create_install(
 pub async fn create_repair(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: Json<NewRepairOrder>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Resource::Orders, Op::Write)?;
     let b = body.parse()?;
+    let idem = Idempotency::of(&req, &b)?;
     let mut check = Check::new();
     let draft = uc::check_draft(
         &mut check,
@@ -188,11 +196,13 @@ pub async fn create_repair(
         requested_at,
         submit: b.submit,
     };
-    let view = in_tx(&state.pool, caller.session(), move |c| {
-        Ok(uc::create_repair(c, caller.principal(), n)?)
+    let outcome = in_tx(&state.pool, caller.session(), move |c| {
+        idem.write(c, &caller.id, StatusCode::CREATED, |c| {
+            Ok(uc::create_repair(c, caller.principal(), n)?)
+        })
     })
     .await?;
-    Ok(created_etag(view.order.version, &view))
+    Ok(answer(outcome, |v| created_etag(v.order.version, &v)))
 }
 
 /// The corrections to a draft or rejected order; absent fields stay as they are.
