@@ -104,6 +104,22 @@ pub fn charge_of_order(conn: &mut DbConn, order_id: &str) -> StoreResult<Option<
         .optional()?)
 }
 
+/// The charges of the orders `ids` (an order has at most one), by order id.
+pub fn charges_of_orders(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> StoreResult<std::collections::HashMap<String, Charge>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let rows: Vec<Charge> = ch::charges
+            .filter(ch::order_id.eq_any(chunk))
+            .select(Charge::as_select())
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|c| (c.order_id.clone(), c)));
+    }
+    Ok(out)
+}
+
 /// Locks a charge's row until the transaction ends (PostgreSQL; SQLite's writers are
 /// serialized already): payments and adjustments of one charge queue here.
 pub fn lock_charge(conn: &mut DbConn, id: &str) -> StoreResult<()> {

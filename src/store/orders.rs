@@ -527,6 +527,41 @@ pub fn lines(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<Line>> {
         .load(conn)?)
 }
 
+/// The orders `ids` (those that exist), in no particular order.
+pub fn many(conn: &mut DbConn, ids: &[&str]) -> StoreResult<Vec<WorkOrder>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        out.extend(
+            o::work_orders
+                .filter(o::id.eq_any(chunk))
+                .select(WorkOrder::as_select())
+                .load::<WorkOrder>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// The plates of the vehicles on each order of `ids`, in line order, by order id.
+pub fn plates_of_orders(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> StoreResult<std::collections::HashMap<String, Vec<String>>> {
+    use super::schema::vehicles::dsl as v;
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let rows: Vec<(String, String)> = l::work_order_lines
+            .inner_join(v::vehicles.on(v::id.eq(l::vehicle_id)))
+            .filter(l::order_id.eq_any(chunk))
+            .order((l::order_id.asc(), l::position.asc()))
+            .select((l::order_id, v::plate_no))
+            .load(conn)?;
+        for (order, plate) in rows {
+            out.entry(order).or_default().push(plate);
+        }
+    }
+    Ok(out)
+}
+
 pub fn line(conn: &mut DbConn, order_id: &str, line_id: &str) -> StoreResult<Line> {
     Ok(l::work_order_lines
         .filter(l::order_id.eq(order_id))

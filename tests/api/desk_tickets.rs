@@ -219,7 +219,7 @@ async fn the_list_takes_several_statuses_and_names_customers_and_owners() {
 #[tokio::test]
 async fn the_follow_up_list_counts_failed_attempts_and_names_the_customer() {
     let s = zz().await;
-    let o = completed_order(&s, &s.customer, &s.lead, 0).await;
+    let o = completed_order(&s, &s.customer, &s.lead, 3500).await;
     let list = expect(
         s.app
             .get(
@@ -237,6 +237,19 @@ async fn the_follow_up_list_counts_failed_attempts_and_names_the_customer() {
         .clone();
     assert_eq!(call["attempts"], 0);
     assert_eq!(call["customer_name"], "郑州宇通物流有限公司");
+    // the order's summary comes with the call (the desk needs no read per call)
+    let brief = &call["order"];
+    assert_eq!(brief["id"], o["id"], "{call}");
+    assert_eq!(brief["number"], o["number"]);
+    assert_eq!(brief["kind"], "install");
+    assert_eq!(brief["status"], o["status"]);
+    assert_eq!(brief["plates"], json!([o["lines"][0]["plate_no"]]));
+    assert_eq!(brief["lead_technician_id"], o["lead_technician_id"]);
+    assert!(brief["lead_technician_name"].is_string(), "{brief}");
+    assert_eq!(brief["completed_at"], o["completed_at"]);
+    assert_eq!(brief["amount_fen"], 3500, "{brief}");
+    assert_eq!(brief["charge_status"], "open", "{brief}");
+    assert_eq!(brief["contact_phone"], o["contact_phone"]);
     let r = expect(
         s.app
             .req(

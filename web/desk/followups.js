@@ -7,7 +7,7 @@
 import { api, all, me, explain, ApiProblem } from '/lib/api.js';
 import { h, mount, toast, onPress } from '/lib/dom.js';
 import { dateTime, yuan, KIND, ORDER_STATUS } from '/lib/fmt.js';
-import { guarded, field, centerParam, personName } from './util.js';
+import { guarded, field, centerParam } from './util.js';
 
 const SCORE = { 1: '很不满意', 2: '不满意', 3: '一般', 4: '满意', 5: '很满意' };
 const FU_KIND = { completion: '完工回访', revisit: '定期回访' };
@@ -24,18 +24,18 @@ function refusalText(e) {
   return explain(e);
 }
 
-/** The order a call follows, in one line of facts. */
-async function orderFacts(o) {
+/** The order a call follows (the list's `order` brief), in one line of facts. */
+function orderFacts(o) {
   if (!o) return [['工单', '定期回访（无关联工单）']];
-  const plates = (o.lines || []).map((l) => l.plate_no).filter(Boolean);
-  const amount = o.charge ? o.charge.amount_fen - (o.charge.adjusted_fen || 0) : o.fee_fen;
+  const plates = o.plates || [];
+  const amount = o.amount_fen;
   return [
     ['工单', h('span', {}, h('a', { href: `#/orders/${o.id}` }, o.number), ` · ${KIND[o.kind] || o.kind} · ${ORDER_STATUS[o.status] || o.status}`)],
     ['车辆', plates.length ? (plates.length > 4 ? `${plates.slice(0, 4).join('、')} 等 ${plates.length} 辆` : plates.join('、')) : '—'],
-    ['技术员', o.lead_technician_id ? await personName(o.lead_technician_id) : '—'],
+    ['技术员', o.lead_technician_name || '—'],
     ['完工时间', dateTime(o.completed_at)],
     ['金额', amount === null || amount === undefined ? '—' : amount === 0 ? '无费用'
-      : h('span', {}, h('span', { class: 'money' }, yuan(amount)), o.charge ? ` · ${CHARGE[o.charge.status] || o.charge.status}` : '')],
+      : h('span', {}, h('span', { class: 'money' }, yuan(amount)), o.charge_status ? ` · ${CHARGE[o.charge_status] || o.charge_status}` : '')],
   ];
 }
 
@@ -50,9 +50,6 @@ export async function list(ctx) {
     ? new Date(a.due_at) - new Date(b.due_at)
     : new Date(b.done_at || 0) - new Date(a.done_at || 0)) || a.id.localeCompare(b.id));
   const shown = rows.slice(0, 60);
-  const orders = new Map(await Promise.all(shown.filter((f) => f.order_id).map((f) => api(`/work-orders/${f.order_id}`)
-    .then((r) => [f.order_id, r.data]).catch(() => [f.order_id, null]))));
-  if (!ctx.alive()) return;
 
   const setQuery = (patch) => ctx.go(`#/follow-ups?${new URLSearchParams({ who, status, ...patch })}`, { replace: true });
   const sel = (id, label, options, value, key) => {
@@ -62,7 +59,7 @@ export async function list(ctx) {
   };
   const now = Date.now();
   const overdue = rows.filter((f) => f.status === 'open' && new Date(f.due_at).getTime() < now).length;
-  const cards = await Promise.all(shown.map((f) => callCard(ctx, f, orders.get(f.order_id))));
+  const cards = await Promise.all(shown.map((f) => callCard(ctx, f, f.order)));
   if (!ctx.alive()) return;
   mount(ctx.root,
     h('div', { class: 'pagehead' },
@@ -79,7 +76,7 @@ export async function list(ctx) {
 async function callCard(ctx, f0, order) {
   let f = f0;
   const card = h('article', { class: 'card call', role: 'listitem', 'data-follow-up': f.id, 'aria-labelledby': `fu-h-${f.id}` });
-  const facts = await orderFacts(order);
+  const facts = orderFacts(order);
   const complaintLink = async (ticketId, note) => {
     const t = await api(`/tickets/${ticketId}`).then((r) => r.data).catch(() => null);
     return h('p', { class: 'banner bad complaint-link' }, note || '', '已自动生成投诉：',

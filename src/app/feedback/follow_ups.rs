@@ -9,9 +9,10 @@ use crate::domain::feedback::{
     self as rules, FollowUpStatus, TicketChannel, TicketKind, TicketUrgency,
 };
 use crate::store::feedback::{self as store, FollowUp, FollowUpAttempt, FollowUpFilter, Ticket};
-use crate::store::{DbConn, Page, PageReq, names, new_id, now, orders};
+use crate::store::{DbConn, Page, PageReq, money, names, new_id, now, orders};
 
-/// A follow-up call in a list, with its customer's name and the failed attempts so far.
+/// A follow-up call in a list, with its customer's name, the failed attempts so far and
+/// what the caller needs of its order.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FollowUpRow {
     #[serde(flatten)]
@@ -19,6 +20,31 @@ pub struct FollowUpRow {
     pub customer_name: Option<String>,
     /// failed attempts to reach the customer so far
     pub attempts: i64,
+    /// the order the call is about (none for a revisit)
+    pub order: Option<OrderBrief>,
+}
+
+/// What the caller says of an order on a follow-up call.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderBrief {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub status: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    /// the vehicles' plates, in line order
+    pub plates: Vec<String>,
+    pub lead_technician_id: Option<String>,
+    pub lead_technician_name: Option<String>,
+    #[serde(with = "crate::store::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<chrono::NaiveDateTime>,
+    /// what the job costs the customer: the charge less its adjustments, else the fee;
+    /// null when not priced
+    pub amount_fen: Option<i64>,
+    /// the charge's status, when there is one
+    pub charge_status: Option<String>,
 }
 
 /// A page of follow-ups (the filter's center already narrowed to the caller's scope).
@@ -28,6 +54,7 @@ pub fn list(c: &mut DbConn, f: &FollowUpFilter, page: &PageReq) -> Result<Page<F
     let custs: Vec<&str> = page.items.iter().map(|f| f.customer_id.as_str()).collect();
     let counts = store::attempt_counts(c, &ids)?;
     let names = names::customer_names(c, &custs)?;
+    let mut briefs = order_briefs(c, &page.items)?;
     Ok(Page {
         next_cursor: page.next_cursor,
         items: page
@@ -36,10 +63,57 @@ pub fn list(c: &mut DbConn, f: &FollowUpFilter, page: &PageReq) -> Result<Page<F
             .map(|f| FollowUpRow {
                 attempts: counts.get(&f.id).copied().unwrap_or(0),
                 customer_name: names.get(&f.customer_id).cloned(),
+                order: f.order_id.as_ref().and_then(|o| briefs.remove(o)),
                 follow_up: f,
             })
             .collect(),
     })
+}
+
+/// The orders of `calls`, by id: four statements for the whole page.
+fn order_briefs(
+    c: &mut DbConn,
+    calls: &[FollowUp],
+) -> Result<std::collections::HashMap<String, OrderBrief>> {
+    let ids: Vec<&str> = calls.iter().filter_map(|f| f.order_id.as_deref()).collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let found = orders::many(c, &ids)?;
+    let mut plates = orders::plates_of_orders(c, &ids)?;
+    let mut charges = money::charges_of_orders(c, &ids)?;
+    let leads: Vec<&str> = found
+        .iter()
+        .filter_map(|o| o.lead_technician_id.as_deref())
+        .collect();
+    let lead_names = names::user_names(c, &leads)?;
+    Ok(found
+        .into_iter()
+        .map(|o| {
+            let charge = charges.remove(&o.id);
+            let brief = OrderBrief {
+                plates: plates.remove(&o.id).unwrap_or_default(),
+                lead_technician_name: o
+                    .lead_technician_id
+                    .as_ref()
+                    .and_then(|t| lead_names.get(t).cloned()),
+                amount_fen: match &charge {
+                    Some(ch) => Some(ch.amount_fen - ch.adjusted_fen),
+                    None => o.fee_fen,
+                },
+                charge_status: charge.map(|ch| ch.status),
+                id: o.id.clone(),
+                number: o.number,
+                kind: o.kind,
+                status: o.status,
+                contact_name: o.contact_name,
+                contact_phone: o.contact_phone,
+                lead_technician_id: o.lead_technician_id,
+                completed_at: o.completed_at,
+            };
+            (o.id, brief)
+        })
+        .collect())
 }
 
 pub fn get(c: &mut DbConn, p: &Principal, id: &str) -> Result<FollowUp> {
