@@ -6,31 +6,14 @@
 // is checked through the REST API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, launchBrowser, desk, signIn, shot, Client } from './harness.mjs';
+import { desk, signIn, shot, Client, withApp, watch } from './harness.mjs';
 
-const pageErrors = [];
-
-async function withApp(fn) {
-  const app = await startApp();
-  const browser = await launchBrowser();
-  pageErrors.length = 0;
-  try {
-    await fn(app, browser);
-    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
-  } catch (e) {
-    console.error(app.log().split('\n').slice(-30).join('\n'));
-    throw e;
-  } finally {
-    await browser.close();
-    await app.stop();
-  }
-}
 
 /** zz.agent1 signed in on a desk-sized page (script errors kept). */
 async function agentPage(app, browser) {
   const ctx = await desk(browser, app.base);
   const page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  watch(page);
   await signIn(page, 'zz.agent1');
   return page;
 }

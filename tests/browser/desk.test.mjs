@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startApp, launchBrowser, desk, signIn, shot, Client } from './harness.mjs';
+import { desk, signIn, shot, Client, withApp, watch } from './harness.mjs';
 
 const SIGNATURE = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const READINESS = ['info_verified', 'tools', 'spare_parts', 'documents'];
@@ -21,31 +21,15 @@ function beijingMinute(d = new Date()) {
 }
 
 /** Script errors of the pages opened through `deskPage` (each test asserts none). */
-const pageErrors = [];
 
 /** A new desk-sized page (1440×900, zh-CN, Beijing time) whose script errors are kept. */
 async function deskPage(browser, base, ctx = null) {
   const page = await (ctx || await desk(browser, base)).newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  watch(page);
   return page;
 }
 
 /** Runs `fn(app, browser)` on a fresh app and browser, always stopping both. */
-async function withApp(fn) {
-  const app = await startApp();
-  const browser = await launchBrowser();
-  pageErrors.length = 0;
-  try {
-    await fn(app, browser);
-    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
-  } catch (e) {
-    console.error(app.log().split('\n').slice(-30).join('\n'));
-    throw e;
-  } finally {
-    await browser.close();
-    await app.stop();
-  }
-}
 
 /** The people of ZZ as API clients, the technicians' ids by username and a cash customer. */
 async function people(base) {

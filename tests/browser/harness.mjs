@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -109,6 +110,46 @@ export async function launchBrowser() {
     headless: true,
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=zh-CN'],
   });
+}
+
+/** Script errors of the pages handed to `watch` in this test file's process. */
+export const pageErrors = [];
+
+/** Records `page`'s uncaught script errors; `withApps` fails a test that had any. */
+export function watch(page) {
+  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+/**
+ * Runs `fn(apps, browser, dir)` with `n` instances of the app on one fresh database (the
+ * second and later `beside` the first; `opts` go to the first's `startApp`), a browser and
+ * a scratch directory; fails when a watched page had a script error; prints the apps' last
+ * log lines when the test failed; stops everything.
+ */
+export async function withApps(n, fn, opts = {}) {
+  const first = await startApp(opts);
+  const apps = [first];
+  const browser = await launchBrowser();
+  const dir = mkdtempSync(path.join(tmpdir(), 'dispatch-scratch-'));
+  pageErrors.length = 0;
+  try {
+    for (let i = 1; i < n; i++) apps.push(await startApp({ beside: first }));
+    await fn(apps, browser, dir);
+    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
+  } catch (e) {
+    for (const a of apps) console.error(a.log().split('\n').slice(-30).join('\n'));
+    throw e;
+  } finally {
+    await browser.close();
+    for (const a of apps.reverse()) await a.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `withApps` with one instance: `fn(app, browser, dir)`. */
+export async function withApp(fn, opts = {}) {
+  return withApps(1, (apps, browser, dir) => fn(apps[0], browser, dir), opts);
 }
 
 /** A phone: 390×844, touch, zh-CN, Beijing time, geolocation allowed at a Zhengzhou garage. */

@@ -7,36 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startApp, launchBrowser, desk, signIn, shot, Client, ROOT } from './harness.mjs';
+import { desk, signIn, shot, Client, ROOT, withApp, watch } from './harness.mjs';
 
 const XLSX = createRequire(import.meta.url)(path.join(ROOT, 'web/vendor/sheetjs/xlsx.mini.min.js'));
 
-const pageErrors = [];
-
-async function withApp(fn) {
-  const app = await startApp();
-  const browser = await launchBrowser();
-  const dir = mkdtempSync(path.join(tmpdir(), 'dispatch-intake-'));
-  pageErrors.length = 0;
-  try {
-    await fn(app, browser, dir);
-    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
-  } catch (e) {
-    console.error(app.log().split('\n').slice(-30).join('\n'));
-    throw e;
-  } finally {
-    await browser.close();
-    await app.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function deskPage(browser, base) {
   const page = await (await desk(browser, base)).newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  watch(page);
   return page;
 }
 

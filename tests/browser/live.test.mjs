@@ -4,36 +4,17 @@
 // PostgreSQL the same across two app instances on one database.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, launchBrowser, desk, phone, signIn, shot, Client } from './harness.mjs';
+import { desk, phone, signIn, shot, Client, withApps, watch } from './harness.mjs';
 
 const HOUR = 3600_000;
 const at = (ms) => new Date(Date.now() + ms).toISOString();
 const rand = () => Math.floor(Math.random() * 9000 + 1000);
 const PG = !!process.env.DISPATCH_TEST_DATABASE_URL;
 
-const pageErrors = [];
 async function page(ctx) {
   const p = await ctx.newPage();
-  p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.message}`));
+  watch(p);
   return p;
-}
-
-async function withApps(n, fn) {
-  const first = await startApp();
-  const apps = [first];
-  const browser = await launchBrowser();
-  pageErrors.length = 0;
-  try {
-    for (let i = 1; i < n; i++) apps.push(await startApp({ beside: first }));
-    await fn(apps, browser);
-    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
-  } catch (e) {
-    for (const a of apps) console.error(a.log().split('\n').slice(-20).join('\n'));
-    throw e;
-  } finally {
-    await browser.close();
-    for (const a of apps.reverse()) await a.stop();
-  }
 }
 
 /** A submitted install order for one new vehicle, filed by the agent. */

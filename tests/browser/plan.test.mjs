@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import zlib from 'node:zlib';
-import { startApp, launchBrowser, desk, signIn, shot, Client } from './harness.mjs';
+import { desk, signIn, shot, Client, withApp, watch } from './harness.mjs';
 import { wgsToGcj, gcjToWgs, haversineKm, travelMinutes } from '../../web/desk/geo.js';
 
 /** A drawn signature (the sign-off takes SVG, PNG or JPEG data URLs). */
@@ -25,25 +25,9 @@ function beijingDay(n = 0) {
 /** The ISO instant of `HH:MM` Beijing time on `day`. */
 const bj = (day, hm) => new Date(`${day}T${hm}:00+08:00`).toISOString();
 
-const pageErrors = [];
-async function withApp(fn, opts = {}) {
-  const app = await startApp(opts);
-  const browser = await launchBrowser();
-  pageErrors.length = 0;
-  try {
-    await fn(app, browser);
-    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
-  } catch (e) {
-    console.error(app.log().split('\n').slice(-30).join('\n'));
-    throw e;
-  } finally {
-    await browser.close();
-    await app.stop();
-  }
-}
 async function deskPage(browser, base) {
   const page = await (await desk(browser, base)).newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  watch(page);
   return page;
 }
 const settled = (page) => page.waitForFunction(() => !document.querySelector('#view')?.hasAttribute('aria-busy'));

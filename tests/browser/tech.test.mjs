@@ -11,7 +11,7 @@
 //   plus unit checks of geo.js (WGS-84 → GCJ-02 → BD-09) and ids.js (IMEI/ICCID)
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
 import { startApp, launchBrowser, phone, signIn, shot, Client, ROOT } from './harness.mjs';
@@ -170,7 +170,7 @@ async function onPhone(f) {
 
 // ------------------------------------------------------------------ 0. unit checks
 
-const moduleOf = (file) => import('data:text/javascript,' + encodeURIComponent(readFileSync(path.join(ROOT, 'web/app', file), 'utf8')));
+const moduleOf = (file) => import(pathToFileURL(path.join(ROOT, 'web/app', file)).href);
 
 test('geo.js converts WGS-84 to GCJ-02 and BD-09 as the reference implementations do', async () => {
   const g = await moduleOf('geo.js');

@@ -6,7 +6,7 @@
 // low score that shows the complaint it opened, and a call where nobody answered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, launchBrowser, desk, signIn, shot, Client } from './harness.mjs';
+import { desk, signIn, shot, Client, withApp, watch } from './harness.mjs';
 
 const SIGNATURE = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const READINESS = ['info_verified', 'tools', 'spare_parts', 'documents'];
@@ -14,29 +14,12 @@ const HOUR = 3600_000;
 const at = (ms) => new Date(Date.now() + ms).toISOString();
 const rand = () => Math.floor(Math.random() * 9000 + 1000);
 
-const pageErrors = [];
 async function deskPage(browser, base) {
   const page = await (await desk(browser, base)).newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  watch(page);
   return page;
 }
 const settled = (page) => page.waitForFunction(() => !document.querySelector('#view')?.hasAttribute('aria-busy'));
-
-async function withApp(fn) {
-  const app = await startApp();
-  const browser = await launchBrowser();
-  pageErrors.length = 0;
-  try {
-    await fn(app, browser);
-    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
-  } catch (e) {
-    console.error(app.log().split('\n').slice(-30).join('\n'));
-    throw e;
-  } finally {
-    await browser.close();
-    await app.stop();
-  }
-}
 
 /** Polls the API until `check(ticket)` holds (the page's write has landed). */
 async function ticketWhere(client, id, check, what) {

@@ -2,19 +2,12 @@
 // only, the length, ICCID's "89" prefix, then the Luhn check digit. Each answers null
 // when the number is good, else the Chinese sentence to show under the field.
 
-const DIGITS = /^[0-9]+$/;
+// The Luhn check is the desk's (web/lib/ids.js), one copy for both.
+import { luhnValid } from '../lib/ids.js';
 
-/** Whether `digits` (check digit last) passes the Luhn check. */
-export function luhnValid(digits) {
-  if (!DIGITS.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
+export { luhnValid };
+
+const DIGITS = /^[0-9]+$/;
 
 /** The Luhn check digit to append to `payload` (for tests and scanners). */
 export function luhnDigit(payload) {

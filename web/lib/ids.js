@@ -92,10 +92,12 @@ function landline(s) {
   return ok(`${area}-${number}${ext !== null ? `-${ext}` : ''}`);
 }
 
-function luhnValid(digits) {
+/** Whether `digits` (ASCII digits, check digit last) passes the Luhn check (IMEI, ICCID). */
+export function luhnValid(digits) {
+  if (!/^[0-9]+$/.test(digits)) return false;
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
     if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
     sum += d;
   }
