@@ -247,3 +247,74 @@ async fn a_technician_with_stock_in_the_van_keeps_their_center_until_it_is_retur
         .unwrap();
     assert_eq!(profile["active"], false);
 }
+
+/// The service desk's reads (issue 16) with odd parameters and odd ids: a problem for the
+/// client's mistake or a plain 404, never a 5xx.
+#[tokio::test]
+async fn the_desk_reads_answer_odd_input_without_a_500() {
+    let app = spawn_app().await;
+    let odd_ids = ["x", "%00", "%E9%A1%BA", "..%2F..%2Fetc", &"9".repeat(300)];
+    let mut paths: Vec<String> = Vec::new();
+    for id in odd_ids {
+        paths.push(format!("/api/v1/customers/{id}/archive"));
+        paths.push(format!("/api/v1/tickets/{id}/handover-targets"));
+        paths.push(format!("/api/v1/work-orders/{id}/signature"));
+    }
+    for q in [
+        "q=%00",
+        "q=%FF%FE",
+        "q=%25%25%25",
+        "q=%E8%B1%AB",
+        "q=0",
+        "q=a&kinds=",
+        "q=a&kinds=,,,",
+        "q=a&limit=-1",
+        "q=a&limit=99999999999999999999",
+        "q=a&center_id=%00",
+        "q=a&q=b",
+    ] {
+        paths.push(format!("/api/v1/search?{q}"));
+    }
+    for q in [
+        "status=open,nope",
+        "status=,",
+        "status=%00",
+        "kind=x",
+        "limit=0",
+        "cursor=%FF",
+    ] {
+        paths.push(format!("/api/v1/tickets?{q}"));
+        paths.push(format!("/api/v1/follow-ups?{q}"));
+    }
+    paths.push("/api/v1/map-config?x=%00".into());
+    for path in &paths {
+        let res = app.req(Method::GET, path, &app.admin).send().await.unwrap();
+        let status = res.status();
+        assert!(
+            status.is_success() || status.is_client_error(),
+            "GET {path} answered {status}"
+        );
+        if status.is_client_error() {
+            assert_eq!(
+                res.headers()["content-type"],
+                "application/problem+json",
+                "GET {path}"
+            );
+        }
+    }
+    // the event stream with a Last-Event-ID it never issued
+    for last in ["-1", "x", "99999999999999999999", "1e3"] {
+        let res = app
+            .req(Method::GET, "/api/v1/events", &app.admin)
+            .header("Last-Event-ID", last)
+            .timeout(std::time::Duration::from_secs(5))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        assert!(
+            status.is_success() || status.is_client_error(),
+            "events after {last:?} answered {status}"
+        );
+    }
+}

@@ -56,6 +56,10 @@ pub const TABLES: &[&str] = &[
     "tickets",
     "ticket_events",
     "follow_ups",
+    "follow_up_attempts",
+    "kpi_order_days",
+    "customer_initials",
+    "live_events",
 ];
 
 pub struct TestApp {

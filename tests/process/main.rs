@@ -633,3 +633,83 @@ async fn piped_logs_carry_no_colour_codes() {
     assert!(out.contains("dispatch is serving"), "{out}");
     assert!(!out.contains('\u{1b}'), "ANSI codes in: {out:?}");
 }
+
+/// Issue 16: the map's tile settings are checked when the binary starts: a template that
+/// is no http(s) URL, lacks {z}/{x}/{y} or an unknown datum stops it with a message naming
+/// the setting; a good 高德 template serves the desk's map settings and the pages' CSP.
+#[tokio::test]
+async fn map_tile_settings_are_checked_at_start_up() {
+    for (env, says) in [
+        (
+            [
+                (
+                    "DISPATCH_MAP_TILES",
+                    "ftp://tiles.example.cn/{z}/{x}/{y}.png",
+                ),
+                ("DISPATCH_MAP_DATUM", "wgs84"),
+            ],
+            "not an http(s) URL",
+        ),
+        (
+            [
+                ("DISPATCH_MAP_TILES", "https://tiles.example.cn/{z}/{x}.png"),
+                ("DISPATCH_MAP_DATUM", "wgs84"),
+            ],
+            "the template needs {y}",
+        ),
+        (
+            [
+                (
+                    "DISPATCH_MAP_TILES",
+                    "https://tiles.example.cn/{z}/{x}/{y}.png",
+                ),
+                ("DISPATCH_MAP_DATUM", "bd09"),
+            ],
+            "DISPATCH_MAP_DATUM",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = Instance::start_in(dir.path(), None, &[], &env);
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = app.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "dispatch kept running with {env:?}:\n{}",
+                app.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let out = app.output();
+        assert!(!status.success(), "{env:?} started:\n{out}");
+        assert!(out.contains(says), "{env:?} should say {says:?}:\n{out}");
+        assert!(!out.contains("panicked"), "{out}");
+    }
+
+    let site = Site::sqlite();
+    let template = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}";
+    let mut app = Instance::start(
+        &site,
+        &["--demo", "--demo-registry-only"],
+        &[
+            ("DISPATCH_MAP_TILES", template),
+            ("DISPATCH_MAP_DATUM", "gcj02"),
+            ("DISPATCH_MAP_SUBDOMAINS", "1234"),
+        ],
+    );
+    app.ready().await;
+    let agent = app.token("zz.agent1").await;
+    let map = app.get("/api/v1/map-config", &agent).await;
+    assert_eq!(map["tiles"], template, "{map}");
+    assert_eq!(map["datum"], "gcj02", "{map}");
+    assert_eq!(map["subdomains"], "1234", "{map}");
+    let res = app.client.get(app.url("/desk/")).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("*.is.autonavi.com"), "{csp}");
+}
