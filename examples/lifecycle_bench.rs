@@ -153,6 +153,13 @@ async fn one_order(ctx: &Ctx) {
 
 #[tokio::main]
 async fn main() {
+    // the server's warnings and errors (an internal error's cause), on stderr
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+        ))
+        .with_writer(std::io::stderr)
+        .init();
     let dir = tempfile::tempdir().unwrap();
     let target = match std::env::var("BENCH_DATABASE_URL") {
         Ok(url) => DbTarget::parse(&url).unwrap(),

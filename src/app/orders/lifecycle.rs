@@ -291,11 +291,12 @@ pub fn travel(
             }
         };
         let m = next(p, order, action)?;
-        transition(c, p, order, m, patch, None, at)?;
+        // the technician's row before the order's KPI rows, as an assignment locks them
+        // (technician, then the order's update): one order everywhere, no deadlock
         if let Some((lat, lng)) = position {
             technicians::report_position(c, &p.id, lat, lng)?;
         }
-        Ok(())
+        transition(c, p, order, m, patch, None, at)
     })
 }
 
