@@ -109,7 +109,12 @@ async function openJob(page) {
 
 /** the box of a locator, asserted on screen */
 async function box(locator, what) {
-  const b = await locator.boundingBox();
+  // a live event may redraw the screen just now: give the new one a moment
+  let b = null;
+  for (let i = 0; i < 20 && !b; i++) {
+    b = await locator.boundingBox().catch(() => null);
+    if (!b) await new Promise((r) => setTimeout(r, 100));
+  }
   assert.ok(b, `${what} is shown`);
   return b;
 }

@@ -71,7 +71,14 @@ async function laneAt(lane, hm) {
 /** Drags `source` onto `lane` at `hm` with the mouse (HTML5 drag and drop in Chromium);
  *  `whileOver(page)` runs before the drop. */
 async function drag(page, source, lane, hm, whileOver) {
-  await lane.scrollIntoViewIfNeeded();
+  // the plan redraws when a live event arrives (the previous assignment's): wait it out
+  for (let i = 0; ; i++) {
+    try { await lane.scrollIntoViewIfNeeded({ timeout: 2000 }); break; } catch (e) {
+      if (i >= 5) throw e;
+      await page.waitForTimeout(200);
+    }
+  }
+  await page.waitForTimeout(300);
   const s = await source.boundingBox();
   await page.mouse.move(s.x + s.width / 2, s.y + s.height / 2);
   await page.mouse.down();

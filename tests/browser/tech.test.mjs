@@ -131,7 +131,15 @@ async function signOff(page, name) {
 }
 
 /** opens a folded form (<details id>) of the job screen */
-const unfold = (page, id) => page.locator(`#${id}`).evaluate((d) => { d.open = true; });
+// opens a fold; a redraw by a live event (the previous action's) right after keeps it open,
+// but one in flight may replace it: open it again until it stays
+const unfold = async (page, id) => {
+  for (let i = 0; i < 5; i++) {
+    await page.locator(`#${id}`).evaluate((d) => { d.open = true; });
+    await page.waitForTimeout(300);
+    if (await page.locator(`#${id}`).evaluate((d) => d.open)) return;
+  }
+};
 
 function countBy(list) {
   const m = {};
