@@ -256,7 +256,7 @@ fn receipt_items(
                     .trim()
                     .to_string(),
                 quantity: None,
-                amount: Fen(ch.amount_fen - ch.adjusted_fen),
+                amount: Fen(ch.net_fen()),
             });
         }
         let total = money::invoice(c, inv)?.total_fen;
@@ -309,7 +309,7 @@ fn receipt_items(
             });
         }
     }
-    Ok((items, Some(Fen(charge.amount_fen - charge.adjusted_fen))))
+    Ok((items, Some(Fen(charge.net_fen()))))
 }
 
 pub fn receipt(c: &mut DbConn, p: &money::Payment, company: &str) -> StoreResult<ReceiptDoc> {
@@ -384,7 +384,7 @@ pub fn invoice(
             description,
             amount: Fen(ch.amount_fen),
             adjusted: Fen(ch.adjusted_fen),
-            due: Fen(ch.amount_fen - ch.adjusted_fen),
+            due: Fen(ch.net_fen()),
         });
     }
     Ok(InvoiceDoc {

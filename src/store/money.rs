@@ -89,6 +89,14 @@ pub fn insert_charge(conn: &mut DbConn, row: &Charge) -> StoreResult<()> {
     Ok(())
 }
 
+impl Charge {
+    /// What the job costs the customer: the amount less approved adjustments (before any
+    /// payment).
+    pub fn net_fen(&self) -> i64 {
+        self.amount_fen - self.adjusted_fen
+    }
+}
+
 pub fn charge(conn: &mut DbConn, id: &str) -> StoreResult<Charge> {
     Ok(ch::charges
         .find(id)

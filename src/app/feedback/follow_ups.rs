@@ -98,7 +98,7 @@ fn order_briefs(
                     .as_ref()
                     .and_then(|t| lead_names.get(t).cloned()),
                 amount_fen: match &charge {
-                    Some(ch) => Some(ch.amount_fen - ch.adjusted_fen),
+                    Some(ch) => Some(ch.net_fen()),
                     None => o.fee_fen,
                 },
                 charge_status: charge.map(|ch| ch.status),
