@@ -189,6 +189,10 @@ async fn main() {
             )),
             mail: None,
             map: Default::default(),
+            objects: dispatch::media::objects::Objects::local(
+                &std::env::temp_dir().join("dispatch-bench-objects"),
+            )
+            .unwrap(),
         },
         pool,
     )

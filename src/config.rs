@@ -212,6 +212,12 @@ pub struct ServeArgs {
     /// The tiles' attribution shown on the map, e.g. © 高德地图.
     #[arg(long, env = "DISPATCH_MAP_ATTRIBUTION")]
     pub map_attribution: Option<String>,
+    /// Where photos are kept: s3://bucket[/prefix] for any S3-compatible store (with the
+    /// AWS_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and
+    /// AWS_ALLOW_HTTP variables; what several instances share), or file:///dir.
+    /// Default: files in <data-dir>/objects.
+    #[arg(long, env = "DISPATCH_OBJECT_STORE")]
+    pub object_store: Option<String>,
 }
 
 /// The JWT secret: the configured one, or the one kept in the data directory (created with

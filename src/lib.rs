@@ -13,6 +13,7 @@ pub mod demo_day;
 pub mod documents;
 pub mod domain;
 pub mod live;
+pub mod media;
 pub mod notify;
 pub mod password;
 pub mod startup;

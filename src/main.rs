@@ -107,6 +107,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("DISPATCH_MAIL_FROM {:?}: {e}", args.mail_from))?;
     let smtp_url = args.smtp_url.clone();
     let mail_dir = args.db.data_dir.join("mail");
+    let objects = dispatch::media::objects::Objects::from_env(
+        args.object_store.as_deref(),
+        &args.db.data_dir,
+    )?;
+    tracing::info!(store = %objects.describe, "photos are kept in");
     let mut settings = Settings {
         target,
         bind: args.bind.clone(),
@@ -117,6 +122,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         documents,
         mail: None,
         map,
+        objects,
     };
     actix_web::rt::System::new().block_on(async move {
         // inside the runtime: lettre's pooled SMTP transport starts its pool's tasks on the

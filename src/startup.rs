@@ -26,6 +26,8 @@ pub struct Settings {
     pub mail: Option<MailSettings>,
     /// the map's tile settings (none: the desk draws its plain plot)
     pub map: api::tiles::MapTiles,
+    /// where photos are kept
+    pub objects: crate::media::objects::Objects,
 }
 
 /// Opens the pool and runs the migrations.
@@ -69,6 +71,7 @@ pub fn app_state(
         documents: settings.documents.clone(),
         map: Arc::new(settings.map.clone()),
         live: crate::live::Hub::new(pool.clone(), &settings.target),
+        objects: settings.objects.clone(),
     }))
 }
 

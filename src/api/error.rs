@@ -86,6 +86,12 @@ pub enum ApiError {
     /// printing is not possible (no CJK font installed); the detail says what to install
     #[error("{0}")]
     DocumentsUnavailable(String),
+    /// a photo refused by its content (`media::photo`): 413 when too large, else 422
+    #[error("{0}")]
+    Photo(crate::media::photo::Refusal),
+    /// the object store (photos) cannot be reached
+    #[error("object store unavailable: {0}")]
+    ObjectsUnavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -128,6 +134,8 @@ impl ApiError {
             ApiError::Unprocessable { code, .. } => (*code).into(),
             ApiError::Unavailable(_) => "unavailable".into(),
             ApiError::DocumentsUnavailable(_) => "documents_unavailable".into(),
+            ApiError::Photo(r) => r.code().into(),
+            ApiError::ObjectsUnavailable(_) => "objects_unavailable".into(),
             ApiError::Internal(_) => "internal".into(),
         }
     }
@@ -160,6 +168,11 @@ impl ApiError {
                 m.insert("current_version".into(), (*current).into());
                 (Vec::new(), Some(m))
             }
+            ApiError::Photo(r) => {
+                let mut m = serde_json::Map::new();
+                m.insert("message_zh".into(), r.message_zh().into());
+                (Vec::new(), Some(m))
+            }
             _ => (Vec::new(), None),
         };
         let detail = match self {
@@ -167,6 +180,9 @@ impl ApiError {
             ApiError::Internal(_) => Some("an internal error occurred".to_string()),
             ApiError::Unavailable(_) => Some("the database is unavailable".to_string()),
             ApiError::DocumentsUnavailable(d) => Some(d.clone()),
+            ApiError::ObjectsUnavailable(_) => {
+                Some("the photo store is unavailable; try again later".to_string())
+            }
             other => Some(other.to_string()),
         };
         Problem {
@@ -199,9 +215,13 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::Unavailable(_) | ApiError::DocumentsUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
+            ApiError::Photo(crate::media::photo::Refusal::TooLarge { .. }) => {
+                StatusCode::PAYLOAD_TOO_LARGE
             }
+            ApiError::Photo(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_)
+            | ApiError::DocumentsUnavailable(_)
+            | ApiError::ObjectsUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -210,6 +230,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            ApiError::ObjectsUnavailable(cause) => {
+                tracing::warn!(%cause, "object store unavailable")
+            }
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
@@ -220,7 +243,7 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthenticated { .. } = self {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        if let ApiError::Unavailable(_) = self {
+        if let ApiError::Unavailable(_) | ApiError::ObjectsUnavailable(_) = self {
             // the database is expected back soon; a client may try again after this long
             res.insert_header((
                 header::RETRY_AFTER,
@@ -271,6 +294,25 @@ impl From<StoreError> for ApiError {
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         StoreError::from(e).into()
+    }
+}
+
+impl From<crate::media::photo::Refusal> for ApiError {
+    fn from(r: crate::media::photo::Refusal) -> Self {
+        ApiError::Photo(r)
+    }
+}
+
+impl From<crate::media::objects::ObjectError> for ApiError {
+    fn from(e: crate::media::objects::ObjectError) -> Self {
+        match e {
+            crate::media::objects::ObjectError::NotFound => {
+                ApiError::Internal("a recorded photo is missing from the object store".into())
+            }
+            crate::media::objects::ObjectError::Unavailable(cause) => {
+                ApiError::ObjectsUnavailable(cause)
+            }
+        }
     }
 }
 

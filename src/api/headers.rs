@@ -95,6 +95,8 @@ pub const HEADERS: &[(&str, &str, Needs)] = &[
         ORDER_ACTION,
     ),
     ("POST", "/work-orders/{id}/parts", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/photos", ORDER_ACTION),
+    ("POST", "/work-orders/{id}/waive-photos", ORDER_ACTION),
     ("PATCH", "/work-orders/{id}/parts/{part_id}", ORDER_ACTION),
     ("DELETE", "/work-orders/{id}/parts/{part_id}", ORDER_ACTION),
     ("POST", "/work-orders/{id}/verbal-approvals", ORDER_ACTION),

@@ -16,4 +16,6 @@ pub struct AppState {
     pub map: std::sync::Arc<super::tiles::MapTiles>,
     /// the live event streams of this instance
     pub live: std::sync::Arc<crate::live::Hub>,
+    /// where photos are kept (`DISPATCH_OBJECT_STORE`, else files in the data directory)
+    pub objects: crate::media::objects::Objects,
 }

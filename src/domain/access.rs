@@ -58,6 +58,11 @@ pub enum Resource {
     Feedback,
     /// the service KPIs of a center (managers) or all centers (admins)
     Kpis,
+    /// photos from the site: taken by the technicians on the order (and managers, for
+    /// paperwork brought back), seen by whoever sees the order
+    Photos,
+    /// what a center requires before an order may be completed (photo kinds)
+    ProofRules,
     /// charges, payments, remittances and invoices; one part at a time, since who may
     /// read and write differs between them
     Money(Money),
@@ -116,6 +121,10 @@ pub fn allowed(role: Role, resource: Resource, op: Op) -> bool {
         (Feedback, _) => matches!(role, Admin | Manager | Agent),
         (Kpis, Read) => matches!(role, Admin | Manager),
         (Kpis, Write) => false,
+        (Photos, Read) => true,
+        (Photos, Write) => matches!(role, Admin | Manager | Technician),
+        (ProofRules, Read) => true,
+        (ProofRules, Write) => matches!(role, Admin | Manager),
         (Money(part), op) => money_allowed(role, part, op),
     }
 }

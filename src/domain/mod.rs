@@ -41,6 +41,7 @@ pub mod ledger;
 pub mod money;
 pub mod notice;
 pub mod order;
+pub mod photos;
 pub mod ranking;
 pub mod registry;
 pub mod reported_time;

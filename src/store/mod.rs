@@ -41,6 +41,7 @@ pub mod numbers;
 pub mod order_view;
 pub mod orders;
 pub mod outbox;
+pub mod photos;
 pub mod schema;
 pub mod search;
 pub mod technicians;

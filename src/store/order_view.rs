@@ -11,9 +11,10 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use super::equipment::Fitted;
 use super::money::Charge;
 use super::orders::{Assignment, Line, PartUsed, VerbalApproval, WorkOrder};
+use super::photos::{ProofRules, Waiver};
 use super::schema::{
-    charges as ch, customers as cu, sim_cards as s, terminals as t, vehicles as v,
-    work_order_lines as l, work_orders as o,
+    charges as ch, customers as cu, photo_waivers as pw, proof_rules as pr, sim_cards as s,
+    terminals as t, vehicles as v, work_order_lines as l, work_orders as o,
 };
 use super::{DbConn, StoreResult, db::per_backend};
 
@@ -32,6 +33,27 @@ pub struct OrderViewRows {
     pub parts: Vec<PartUsed>,
     /// in the order they were recorded
     pub verbal_approvals: Vec<VerbalApproval>,
+    /// in the order they were uploaded
+    pub photos: Vec<PhotoBrief>,
+    /// the center's proof rules (none stored: nothing required)
+    pub rules: ProofRules,
+    /// a manager's waiver of missing photos
+    pub waiver: Option<Waiver>,
+}
+
+/// A photo on the order, as its view lists it (`GET /work-orders/{id}/photos` has the
+/// rest: size in pixels, position).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PhotoBrief {
+    pub id: String,
+    pub line_id: Option<String>,
+    pub kind: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub sha256: String,
+    pub taken_at: Option<NaiveDateTime>,
+    pub uploaded_by: String,
+    pub uploaded_at: NaiveDateTime,
 }
 
 /// A line with its vehicle's plate and what is in that vehicle now.
@@ -46,9 +68,9 @@ pub struct LineRows {
 
 /// The order `order_id` and everything on it; `NotFound` if there is no such order.
 pub fn load(conn: &mut DbConn, order_id: &str) -> StoreResult<OrderViewRows> {
-    let (order, customer_name, charge) = head(conn, order_id)?;
+    let (order, customer_name, charge, rules, waiver) = head(conn, order_id)?;
     let lines = lines(conn, order_id)?;
-    let (technicians, parts, verbal_approvals) = children(conn, order_id)?;
+    let (technicians, parts, verbal_approvals, photos) = children(conn, order_id)?;
     Ok(OrderViewRows {
         order,
         customer_name: customer_name.unwrap_or_default(),
@@ -57,21 +79,35 @@ pub fn load(conn: &mut DbConn, order_id: &str) -> StoreResult<OrderViewRows> {
         technicians,
         parts,
         verbal_approvals,
+        photos,
+        rules: rules.unwrap_or_default(),
+        waiver,
     })
 }
 
-type Head = (WorkOrder, Option<String>, Option<Charge>);
+type Head = (
+    WorkOrder,
+    Option<String>,
+    Option<Charge>,
+    Option<ProofRules>,
+    Option<Waiver>,
+);
 
-/// Statement 1: the order, its customer's name, its charge (one per order at most).
+/// Statement 1: the order, its customer's name, its charge (one per order at most), its
+/// center's proof rules and its photo waiver.
 fn head(conn: &mut DbConn, order_id: &str) -> StoreResult<Head> {
     Ok(per_backend!(conn, |c| o::table
         .left_join(cu::table.on(cu::id.eq(o::customer_id)))
         .left_join(ch::table.on(ch::order_id.eq(o::id)))
+        .left_join(pr::table.on(pr::center_id.eq(o::center_id)))
+        .left_join(pw::table.on(pw::order_id.eq(o::id)))
         .filter(o::id.eq(order_id))
         .select((
             WorkOrder::as_select(),
             cu::name.nullable(),
             Option::<Charge>::as_select(),
+            Option::<ProofRules>::as_select(),
+            Option::<Waiver>::as_select(),
         ))
         .first::<Head>(c))?)
 }
@@ -136,8 +172,8 @@ fn lines(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<LineRows>> {
     Ok(out)
 }
 
-/// One row of statement 3: a technician (kind 0), a part used (1) or a verbal approval
-/// (2) in the columns their union has in common.
+/// One row of statement 3: a technician (kind 0), a part used (1), a verbal approval
+/// (2) or a photo (3) in the columns their union has in common.
 #[derive(QueryableByName)]
 struct ChildRow {
     #[diesel(sql_type = Integer)]
@@ -181,12 +217,21 @@ SELECT 1, wp.id, wp.line_id, p.code, p.name, wp.verbal_approval_id, wp.recorded_
 UNION ALL
 SELECT 2, id, approver_id, content, recorded_by, confirmed_by, NULL,
        approved_at, recorded_at, confirmed_at, NULL, NULL
-  FROM verbal_approvals WHERE order_id = $1";
+  FROM verbal_approvals WHERE order_id = $1
+UNION ALL
+SELECT 3, id, line_id, kind, content_type, uploaded_by, sha256,
+       uploaded_at, taken_at, NULL, NULL, bytes
+  FROM order_photos WHERE order_id = $1";
 
-type Children = (Vec<Assignment>, Vec<PartUsed>, Vec<VerbalApproval>);
+type Children = (
+    Vec<Assignment>,
+    Vec<PartUsed>,
+    Vec<VerbalApproval>,
+    Vec<PhotoBrief>,
+);
 
-/// Statement 3: the order's technicians, parts used and verbal approvals, in the orders
-/// their own reads in `store::orders` give.
+/// Statement 3: the order's technicians, parts used, verbal approvals and photos, in the
+/// orders their own reads in `store::orders` and `store::photos` give.
 fn children(conn: &mut DbConn, order_id: &str) -> StoreResult<Children> {
     let rows: Vec<ChildRow> = match conn {
         DbConn::Pg(c) => diesel::sql_query(CHILDREN_SQL)
@@ -201,7 +246,8 @@ fn children(conn: &mut DbConn, order_id: &str) -> StoreResult<Children> {
                 .load(c)?
         }
     };
-    let (mut technicians, mut parts, mut approvals) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut technicians, mut parts, mut approvals, mut photos) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in rows {
         match r.kind {
             0 => technicians.push(Assignment {
@@ -226,6 +272,17 @@ fn children(conn: &mut DbConn, order_id: &str) -> StoreResult<Children> {
                     recorded_at: r.t1,
                 })
             }
+            3 => photos.push(PhotoBrief {
+                id: r.a,
+                line_id: r.b,
+                kind: r.c.unwrap_or_default(),
+                content_type: r.d.unwrap_or_default(),
+                bytes: r.price.unwrap_or_default(),
+                sha256: r.f.unwrap_or_default(),
+                taken_at: r.t2,
+                uploaded_by: r.e.unwrap_or_default(),
+                uploaded_at: r.t1,
+            }),
             _ => approvals.push(VerbalApproval {
                 id: r.a,
                 order_id: order_id.to_string(),
@@ -247,5 +304,6 @@ fn children(conn: &mut DbConn, order_id: &str) -> StoreResult<Children> {
     });
     parts.sort_by(|x, y| x.id.cmp(&y.id));
     approvals.sort_by(|x, y| x.id.cmp(&y.id));
-    Ok((technicians, parts, approvals))
+    photos.sort_by(|x, y| x.id.cmp(&y.id));
+    Ok((technicians, parts, approvals, photos))
 }

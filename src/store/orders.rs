@@ -562,6 +562,20 @@ pub fn plates_of_orders(
     Ok(out)
 }
 
+/// The plate of each line of the order, by line id.
+pub fn plates_of_lines(
+    conn: &mut DbConn,
+    order_id: &str,
+) -> StoreResult<std::collections::HashMap<String, String>> {
+    use super::schema::vehicles::dsl as v;
+    let rows: Vec<(String, String)> = l::work_order_lines
+        .inner_join(v::vehicles.on(v::id.eq(l::vehicle_id)))
+        .filter(l::order_id.eq(order_id))
+        .select((l::id, v::plate_no))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 pub fn line(conn: &mut DbConn, order_id: &str, line_id: &str) -> StoreResult<Line> {
     Ok(l::work_order_lines
         .filter(l::order_id.eq(order_id))

@@ -549,6 +549,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     remittance_items,
     discrepancies,
     customer_initials,
+    order_photos,
+    proof_rules,
+    photo_waivers,
 );
 
 diesel::table! {
@@ -696,5 +699,45 @@ diesel::table! {
         action -> Text,
         at -> Timestamp,
         audience -> Text,
+    }
+}
+
+diesel::table! {
+    order_photos (id) {
+        id -> Text,
+        order_id -> Text,
+        line_id -> Nullable<Text>,
+        kind -> Text,
+        content_type -> Text,
+        object_key -> Text,
+        thumb_key -> Text,
+        bytes -> BigInt,
+        width -> Integer,
+        height -> Integer,
+        sha256 -> Text,
+        taken_at -> Nullable<Timestamp>,
+        lat -> Nullable<Double>,
+        lng -> Nullable<Double>,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    proof_rules (center_id) {
+        center_id -> Text,
+        install_photos -> Text,
+        repair_photos -> Text,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    photo_waivers (order_id) {
+        order_id -> Text,
+        reason -> Text,
+        waived_by -> Text,
+        waived_at -> Timestamp,
     }
 }

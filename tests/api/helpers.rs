@@ -60,6 +60,9 @@ pub const TABLES: &[&str] = &[
     "kpi_order_days",
     "customer_initials",
     "live_events",
+    "order_photos",
+    "proof_rules",
+    "photo_waivers",
 ];
 
 pub struct TestApp {
@@ -87,6 +90,8 @@ pub struct AppOptions {
     /// the app reaches its (fresh) database through this target instead, e.g. a proxy
     #[allow(clippy::type_complexity)]
     pub reach: Option<Box<dyn FnOnce(&DbTarget) -> DbTarget + Send>>,
+    /// the object store (default: [`test_objects`])
+    pub objects: Option<dispatch::media::objects::Objects>,
     /// another instance on this app's database (its centers and admin are reused)
     pub beside: Option<(DbTarget, std::sync::Arc<TestDb>, Center, Center)>,
 }
@@ -140,6 +145,36 @@ impl Drop for PgDatabase {
             ))
             .execute(&mut admin);
         }
+    }
+}
+
+/// The object store of a test's app: files in its temp dir, or (DISPATCH_TEST_S3_URL
+/// set, e.g. `http://127.0.0.1:9000/dispatch-test`, a bucket of an S3-compatible server
+/// that scripts/test starts) a prefix of its own in that bucket.
+pub fn test_objects(dir: &std::path::Path) -> dispatch::media::objects::Objects {
+    use dispatch::media::objects::Objects;
+    match std::env::var("DISPATCH_TEST_S3_URL") {
+        Ok(url) if !url.is_empty() => {
+            let (endpoint, bucket) = url
+                .trim_end_matches('/')
+                .rsplit_once('/')
+                .expect("endpoint/bucket");
+            let options = vec![
+                ("aws_endpoint".to_string(), endpoint.to_string()),
+                ("aws_access_key_id".to_string(), "test".to_string()),
+                ("aws_secret_access_key".to_string(), "test".to_string()),
+                ("aws_region".to_string(), "us-east-1".to_string()),
+                ("aws_allow_http".to_string(), "true".to_string()),
+                (
+                    "aws_virtual_hosted_style_request".to_string(),
+                    "false".to_string(),
+                ),
+            ];
+            // the prefix: the test's temp dir's name, shared by apps beside this one
+            let prefix = dir.file_name().unwrap().to_string_lossy().replace('.', "");
+            Objects::from_url(&format!("s3://{bucket}/{prefix}"), options).unwrap()
+        }
+        _ => Objects::local(&dir.join("objects")).unwrap(),
     }
 }
 
@@ -356,6 +391,7 @@ pub async fn spawn_app_with(opts: AppOptions) -> TestApp {
         documents,
         mail: opts.mail,
         map: Default::default(),
+        objects: opts.objects.unwrap_or_else(|| test_objects(dir.path())),
     };
     let app = Application::build(settings).expect("app starts");
     let port = app.port();

@@ -20,6 +20,7 @@ mod openapi;
 mod order_view;
 mod orders;
 mod outage;
+mod photos;
 mod plan;
 mod protocol;
 mod roles;

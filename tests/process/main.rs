@@ -713,3 +713,53 @@ async fn map_tile_settings_are_checked_at_start_up() {
         .to_string();
     assert!(csp.contains("*.is.autonavi.com"), "{csp}");
 }
+
+/// The object store is built at start: an S3 URL starts (its HTTP client needs the
+/// process's TLS provider, which a test inside the app's own runtime would not notice is
+/// missing), and a URL it cannot use stops the start with the setting named.
+#[tokio::test]
+async fn the_object_store_setting_is_checked_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = Instance::start_in(
+        dir.path(),
+        None,
+        &[],
+        &[("DISPATCH_OBJECT_STORE", "ftp://photos.example.cn/x")],
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = bad.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "dispatch kept running:\n{}",
+            bad.output()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let out = bad.output();
+    assert!(!status.success(), "{out}");
+    assert!(out.contains("object store URL"), "{out}");
+    assert!(!out.contains("panicked"), "{out}");
+
+    let site = Site::sqlite();
+    let mut app = Instance::start(
+        &site,
+        &["--demo", "--demo-registry-only"],
+        &[
+            ("DISPATCH_OBJECT_STORE", "s3://photos/dispatch"),
+            ("AWS_ENDPOINT", "http://127.0.0.1:9"),
+            ("AWS_ACCESS_KEY_ID", "k"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+            ("AWS_REGION", "cn-north-1"),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_PROFILE", "not-the-store's"),
+        ],
+    );
+    app.ready().await;
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert!(res.status().is_success());
+    assert!(!app.output().contains("panicked"), "{}", app.output());
+}

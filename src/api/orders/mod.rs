@@ -13,6 +13,7 @@ mod lifecycle;
 mod line_work;
 mod media;
 mod parts;
+mod photos;
 mod ranking;
 mod reading;
 
@@ -22,6 +23,7 @@ pub use lifecycle::*;
 pub use line_work::*;
 pub use media::*;
 pub use parts::*;
+pub use photos::*;
 pub use ranking::*;
 pub use reading::*;
 

@@ -333,6 +333,7 @@ pub fn complete(
                 extra: Some(extra),
             });
         }
+        super::photos::require_complete(c, order)?;
         let parts: Vec<PartUse> = store::parts_used(c, &order.id)?
             .iter()
             .map(|p| PartUse {

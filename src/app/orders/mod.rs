@@ -11,6 +11,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod line_work;
 pub mod parts;
+pub mod photos;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -88,6 +89,12 @@ pub struct OrderView {
     pub verbal_approvals: Vec<VerbalApproval>,
     /// what the customer owes, once the order is completed
     pub charge: Option<crate::store::money::Charge>,
+    /// the photos from the site, oldest first
+    pub photos: Vec<order_view::PhotoBrief>,
+    /// the photos the center requires that are not there yet (empty once waived)
+    pub photos_missing: Vec<crate::domain::photos::Missing>,
+    /// a manager's waiver of missing photos
+    pub photo_waiver: Option<crate::store::photos::Waiver>,
     /// the actions the caller may take now, by endpoint name (`POST …/{id}/<action>`)
     pub allowed_actions: Vec<&'static str>,
 }
@@ -170,6 +177,25 @@ pub fn view(c: &mut DbConn, p: &Principal, id: &str) -> Result<OrderView> {
 
 fn view_of(p: &Principal, rows: order_view::OrderViewRows) -> Result<OrderView> {
     let order = Order::read(rows.order)?;
+    let photos_missing = {
+        let line_refs: Vec<(&str, &str)> = rows
+            .lines
+            .iter()
+            .map(|l| (l.line.id.as_str(), l.line.status.as_str()))
+            .collect();
+        let have: Vec<(Option<&str>, &str)> = rows
+            .photos
+            .iter()
+            .map(|p| (p.line_id.as_deref(), p.kind.as_str()))
+            .collect();
+        photos::missing_of(
+            order.kind,
+            &rows.rules,
+            rows.waiver.is_some(),
+            &line_refs,
+            &have,
+        )?
+    };
     let lines = rows
         .lines
         .into_iter()
@@ -198,6 +224,9 @@ fn view_of(p: &Principal, rows: order_view::OrderViewRows) -> Result<OrderView> 
         parts: rows.parts,
         verbal_approvals: rows.verbal_approvals,
         charge: rows.charge,
+        photos: rows.photos,
+        photos_missing,
+        photo_waiver: rows.waiver,
         allowed_actions,
         order: order.row,
     })

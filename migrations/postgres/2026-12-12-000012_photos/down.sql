@@ -1,0 +1,3 @@
+DROP TABLE photo_waivers;
+DROP TABLE proof_rules;
+DROP TABLE order_photos;
