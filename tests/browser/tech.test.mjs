@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
+import zlib from 'node:zlib';
 import { startApp, launchBrowser, phone, signIn, shot, Client, ROOT } from './harness.mjs';
 
 // ------------------------------------------------------------------ test data
@@ -542,5 +543,77 @@ test('a first visit draws the job list (with the customers) from the order list,
     assert.ok(!text.includes('正在下载详情'), `the card filled in: ${text}`);
     await page.getByText(/更新于/).waitFor();
     assert.equal(lists.length, 1, `the job list asked for once (boot.js's answer is the one used): ${lists.join(' ')}`);
+  });
+});
+
+// ------------------------------------------------------------------ 8. photos from the site
+
+/** A `w` × `h` PNG (a gradient), as a file the camera might hand over. */
+function pngFile(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * (w * 3 + 1) + 1 + x * 3;
+      raw[i] = (x * 255 / w) | 0; raw[i + 1] = (y * 255 / h) | 0; raw[i + 2] = 128;
+    }
+  }
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('photos taken offline wait on the phone through a reload and are uploaded once each', { timeout: 90_000 }, async () => {
+  await onPhone(async (page, app, ctx) => {
+    const { s, order } = await repairScene(app.base);
+    // the center wants the installed unit of every vehicle and the site
+    await s.mgr.ok('PUT', `/centers/${s.zz.id}/proof-rules`, { install_photos: [], repair_photos: ['unit', 'site'] });
+    await signIn(page, 'zz.tech1');
+    await openJob(page, '郑州顺风快运有限公司');
+    await goOnSite(page);
+    await page.locator('#photos-missing', { hasText: '还缺 2 张必拍照片' }).waitFor();
+    await page.waitForFunction(() => navigator.serviceWorker?.controller, null, { timeout: 15000 });
+    await ctx.setOffline(true);
+    await page.getByText('离线模式').waitFor();
+    const line = order.lines[0].id;
+    await page.locator(`input[data-photo="${line}:unit"]`).setInputFiles({ name: 'unit.png', mimeType: 'image/png', buffer: pngFile(2400, 1800) });
+    await page.getByText('1 张照片保存在手机上，待上传').waitFor();
+    await page.locator('input[data-photo="order:site"]').setInputFiles({ name: 'site.png', mimeType: 'image/png', buffer: pngFile(800, 600) });
+    await page.getByText('2 张照片保存在手机上，待上传').waitFor();
+    await page.locator('#photos-missing').waitFor({ state: 'detached' });
+    const indicator = page.locator('#sync');
+    await indicator.filter({ hasText: '待同步 2 项' }).waitFor();
+    assert.equal((await s.admin.get(`/work-orders/${order.id}/photos`)).length, 0, 'nothing reached the server');
+    // a reload in the garage: the pictures are still on the phone
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: '郑州顺风快运有限公司' }).waitFor();
+    await page.getByText('2 张照片保存在手机上，待上传').waitFor();
+    await ctx.setOffline(false);
+    await indicator.waitFor({ state: 'hidden', timeout: 30000 });
+    const photos = await s.admin.get(`/work-orders/${order.id}/photos`);
+    assert.deepEqual(photos.map((p) => [p.kind, p.line_id]).sort(), [['site', null], ['unit', line]]);
+    const unit = photos.find((p) => p.kind === 'unit');
+    assert.ok(Math.max(unit.width, unit.height) <= 1600, `shrunk in the phone: ${unit.width}×${unit.height}`);
+    assert.ok(unit.bytes <= 400 * 1024, `${unit.bytes} bytes`);
+    assert.ok(unit.taken_at, 'the time it was taken');
+    const added = (await s.admin.get(`/work-orders/${order.id}/timeline`)).items.filter((e) => e.action === 'photo_added');
+    assert.equal(added.length, 2, 'each uploaded once');
+    assert.deepEqual((await s.admin.get(`/work-orders/${order.id}`)).photos_missing, []);
+    await unfold(page, 'fold-photos');
+    await page.getByText('终端安装位置 ✓').first().waitFor();
+    await page.getByRole('heading', { name: '现场照片' }).evaluate((el) => el.scrollIntoView());
+    await shot(page, 'phone-photos');
   });
 });

@@ -19,6 +19,7 @@ const lazy = {
   ids: () => import('./ids.js'),
   scan: () => import('./scan.js'),
   signature: () => import('./signature.js'),
+  photo: () => import('./photo.js'),
 };
 
 const LINE_STATUS = { pending: '待处理', done: '已完成', not_done: '未完成' };
@@ -382,6 +383,11 @@ async function jobScreen(id) {
     v.status === 'on_site' && lead && l.status !== 'not_done' && !(v.kind === 'install' && l.status === 'done')
       ? h('a', { class: 'button', href: `#/job/${v.id}/line/${l.id}`, 'aria-label': `处理 ${l.plate_no}` }, '处理')
       : null))));
+  const onSiteAny = v.status === 'on_site' || v.status === 'on_hold';
+  if (onSiteAny || (v.photos || []).length || (v.photos_missing || []).length) {
+    const photo = await lazy.photo().catch(() => null);
+    if (photo) sections.push(photosSection(v, onSiteAny, photo));
+  }
   if (onSite || (v.parts || []).length) sections.push(partsSection(v, onSite, await db.kvGet('parts', [])));
   if (onSite || (v.verbal_approvals || []).length) sections.push(verbalSection(v, onSite));
   if (v.status === 'on_site' && lead) {
@@ -431,6 +437,64 @@ async function jobScreen(id) {
     sections,
     next.length ? h('div', { id: 'nextbar', role: 'region', 'aria-label': '下一步' }, h('div', { class: 'inner' }, next)) : null,
   ];
+}
+
+/**
+ * 现场照片: per vehicle line and for the order, a button per kind with how many were taken
+ * (必拍 when the center requires it and it is missing). A picture is shrunk and stamped
+ * in the phone, then queued like any action (sent in order, kept through a reload).
+ */
+function photosSection(v, editable, photo) {
+  const photos = v.photos || [];
+  const missing = v.photos_missing || [];
+  const count = (kind, lineId) => photos.filter((p) => p.kind === kind && (p.line_id || null) === lineId).length;
+  const isMissing = (kind, lineId) => missing.some((m) => m.kind === kind && (m.line_id || null) === lineId);
+  const take = (kind, lineId, plate) => {
+    const label = `${plate ? `${plate} ` : ''}${photo.KINDS[kind]}`;
+    const input = h('input', {
+      type: 'file', accept: 'image/*', capture: 'environment', hidden: true,
+      'aria-label': `拍照：${label}`, 'data-photo': `${lineId || 'order'}:${kind}`,
+      onchange: async (ev) => {
+        const file = ev.target.files?.[0];
+        if (!file) return;
+        const takenAt = new Date();
+        try {
+          const pos = await position();
+          const blob = await photo.shrink(file, { takenAt, pos, label });
+          await act(v, photo.uploadAction(kind, lineId, takenAt, pos), `照片：${label}`, blob);
+        } catch (e) {
+          note(`照片：${label}未保存：${e.message || e}`, 'error');
+        }
+        ev.target.value = '';
+        rerender();
+      },
+    });
+    const n = count(kind, lineId);
+    const need = isMissing(kind, lineId);
+    // the label is the button (a hidden file input still opens the camera from its label)
+    return h('label', {
+      class: `button photo${need ? ' need' : ''}`, role: 'button', tabindex: '0',
+      onkeydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); input.click(); } },
+    }, input,
+      `${photo.KINDS[kind]}${n ? ` ✓${n > 1 ? n : ''}` : ''}${need ? '（必拍）' : ''}`);
+  };
+  const row = (title, kinds, lineId, plate) => h('div', { class: 'line photos' },
+    h('div', { class: 'grow' }, h('div', { class: 'plate' }, title),
+      editable ? h('div', { class: 'photo-buttons' }, kinds.map((k) => take(k, lineId, plate)))
+        : h('div', { class: 'muted' }, kinds.filter((k) => count(k, lineId)).map((k) => `${photo.KINDS[k]} ${count(k, lineId)} 张`).join('、') || '无')));
+  const pending = photos.filter((p) => p._pending).length;
+  // the buttons fold away unless the center still needs a picture: the on-site screen
+  // stays short
+  const taken = photos.length ? `已拍 ${photos.length} 张` : '可选';
+  return [h('h2', {}, '现场照片'), h('div', { class: 'card' },
+    missing.length ? h('p', { class: 'hint', id: 'photos-missing' }, `还缺 ${missing.length} 张必拍照片：`,
+      missing.map((m) => `${m.line_id ? `${v.lines.find((l) => l.id === m.line_id)?.plate_no || ''} ` : ''}${photo.KINDS[m.kind] || m.kind}`).join('、'))
+      : v.photo_waiver ? h('p', { class: 'muted' }, `经理已豁免照片：${v.photo_waiver.reason}`) : null,
+    pending ? h('p', { class: 'pending' }, `${pending} 张照片保存在手机上，待上传`) : null,
+    h('details', { id: 'fold-photos', open: missing.length > 0 && editable },
+      h('summary', {}, editable ? `拍照（${taken}）…` : `照片（${taken}）`),
+      v.lines.filter((l) => l.status !== 'not_done').map((l) => row(l.plate_no, photo.LINE_KINDS, l.id, l.plate_no)),
+      row('本单', photo.ORDER_KINDS, null, '')))];
 }
 
 /** What is in the vehicle now (a repair line): its terminal and SIM card, from the server. */

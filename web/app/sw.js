@@ -6,12 +6,12 @@
 // Strategy: answer from the cache at once and refresh the cache in the background
 // (stale-while-revalidate); when a refreshed file differs, the open pages are told so they
 // can offer to reload. A new version of this file replaces the whole cache.
-const VERSION = 'tech-shell-v5';
+const VERSION = 'tech-shell-v6';
 // every file of the app, including the modules the first screen does not load (geo, ids,
 // scan, signature: app.js imports them when a job, vehicle or sign-off screen needs them)
 const SHELL = [
   '/app/', '/app/boot.js', '/app/app.js', '/app/app.css', '/app/db.js', '/app/sync.js', '/app/geo.js', '/app/ids.js',
-  '/app/scan.js', '/app/signature.js', '/app/live.js', '/app/manifest.webmanifest', '/app/icon.svg',
+  '/app/scan.js', '/app/signature.js', '/app/live.js', '/app/photo.js', '/app/manifest.webmanifest', '/app/icon.svg',
   '/lib/api.js', '/lib/problems.js', '/lib/dom.js', '/lib/fmt.js', '/lib/session.js', '/lib/ids.js', '/lib/ui.css',
 ];
 

@@ -92,6 +92,13 @@ export function applyLocal(v, e, me) {
     v.fee_fen = v.kind === 'repair' && v.warranty_in ? 0 : parts;
     v._fee_estimated = true;
   }
+  if (a.startsWith('photos?')) {
+    // a photo waiting to go: on the view at once, and no longer missing
+    const q = new URLSearchParams(a.slice(7));
+    const kind = q.get('kind'); const line = q.get('line_id') || null;
+    v.photos = [...(v.photos || []), { id: `local:${e.seq}`, kind, line_id: line, taken_at: q.get('taken_at'), _pending: true }];
+    v.photos_missing = (v.photos_missing || []).filter((x) => !(x.kind === kind && (x.line_id || null) === (['site', 'paperwork'].includes(kind) ? null : line)));
+  }
   const lm = a.match(/^lines\/([^/]+)\/(.+)$/);
   if (lm) {
     v.lines = (v.lines || []).map((l) => {
@@ -229,7 +236,8 @@ export function stamped(e, body) {
 
 async function send(e) {
   const rec = await db.get('orders', e.orderId);
-  const body = stamped(e, await resolveBody(e));
+  // a photo is its Blob, sent as it is
+  const body = e.body instanceof Blob ? e.body : stamped(e, await resolveBody(e));
   let r;
   try {
     r = await Promise.race([api(`/work-orders/${e.orderId}/${e.action}`, {

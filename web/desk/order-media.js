@@ -79,16 +79,29 @@ export function documentsSection(ctx, o) {
     mount(sig, h('p', { class: 'muted' }, '客户尚未签字。'));
   }
 
-  // photos: the API lists none yet; shown when an order carries them
+  // photos: thumbnails (fetched with the token, as the signature), the full picture on a click
+  const KINDS = { before: '施工前车况', unit: '终端安装位置', wiring: '接线及ACC', sim_label: 'SIM卡及标签', plate: '车牌', site: '现场', paperwork: '单据' };
+  const plate = (lineId) => (o.lines || []).find((l) => l.id === lineId)?.plate_no || '';
   const photos = Array.isArray(o.photos) ? o.photos : [];
   const photoBox = h('div', { class: 'photos', id: 'order-photos' });
-  if (!photos.length) mount(photoBox, h('p', { class: 'muted' }, '暂无现场照片。'));
+  const missing = o.photos_missing || [];
+  if (missing.length) {
+    photoBox.append(h('p', { class: 'banner warn', id: 'photos-missing' }, `还缺 ${missing.length} 张必拍照片（完工前需补拍，或由经理豁免）：`,
+      missing.map((m) => `${m.line_id ? `${plate(m.line_id)} ` : ''}${KINDS[m.kind] || m.kind}`).join('、')));
+  }
+  if (o.photo_waiver) photoBox.append(h('p', { class: 'muted' }, `照片已豁免：${o.photo_waiver.reason}（${dateTime(o.photo_waiver.waived_at)}）`));
+  if (!photos.length) photoBox.append(h('p', { class: 'muted' }, '暂无现场照片。'));
   for (const p of photos) {
-    const img = h('img', { alt: p.caption || p.kind || '现场照片' });
-    const fig = h('figure', {}, img, h('figcaption', { class: 'small muted' }, [p.caption || p.kind || '', p.taken_at ? dateTime(p.taken_at) : ''].filter(Boolean).join(' · ')));
+    const caption = [p.line_id ? plate(p.line_id) : '本单', KINDS[p.kind] || p.kind].join(' ');
+    const img = h('img', { alt: `现场照片：${caption}`, loading: 'lazy' });
+    const link = h('a', { href: '#', title: '查看原图' }, img);
+    link.addEventListener('click', async (ev) => {
+      ev.preventDefault();
+      try { window.open(blobUrl((await api(`/work-orders/${o.id}/photos/${p.id}`, { raw: true })).data), '_blank', 'noopener'); } catch (e) { alert(explain(e)); }
+    });
+    const fig = h('figure', {}, link, h('figcaption', { class: 'small muted' }, [caption, p.taken_at ? dateTime(p.taken_at) : ''].filter(Boolean).join(' · ')));
     photoBox.append(fig);
-    const path = p.url ? p.url.replace(/^\/api\/v1/, '') : `/work-orders/${o.id}/photos/${p.id}`;
-    api(path, { raw: true }).then((r) => { img.src = blobUrl(r.data); }).catch(() => { fig.append(h('span', { class: 'bad-text small' }, '图片读取失败')); });
+    api(`/work-orders/${o.id}/photos/${p.id}?size=thumb`, { raw: true }).then((r) => { img.src = blobUrl(r.data); }).catch(() => { fig.append(h('span', { class: 'bad-text small' }, '图片读取失败')); });
   }
 
   return h('section', { class: 'card order-media', 'aria-labelledby': 'o-docs' },

@@ -61,7 +61,9 @@ export async function signIn(username, password) {
 export async function api(path, opts = {}) {
   const headers = { Accept: 'application/json' };
   if (!opts.anonymous && token()) headers.Authorization = 'Bearer ' + token();
-  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  // a Blob (a photo) goes as it is, with its own type; anything else as JSON
+  const blob = typeof Blob !== 'undefined' && opts.body instanceof Blob;
+  if (opts.body !== undefined) headers['Content-Type'] = blob ? (opts.body.type || 'application/octet-stream') : 'application/json';
   if (opts.ifMatch !== undefined && opts.ifMatch !== null) headers['If-Match'] = typeof opts.ifMatch === 'number' ? `"${opts.ifMatch}"` : opts.ifMatch;
   if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
   let res;
@@ -69,7 +71,7 @@ export async function api(path, opts = {}) {
     res = await fetch('/api/v1' + path, {
       method: opts.method || 'GET',
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.body === undefined ? undefined : blob ? opts.body : JSON.stringify(opts.body),
     });
   } catch (e) {
     heard(false);
