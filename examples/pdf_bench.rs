@@ -11,8 +11,8 @@ use std::time::Instant;
 use chrono::{NaiveDate, NaiveDateTime};
 use dispatch::documents::fonts::FontSet;
 use dispatch::documents::render::{
-    self, BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, ReceiptDoc, ReceiptItemDoc,
-    SignoffDoc, WorkOrderDoc,
+    self, BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, PhotoDoc, ReceiptDoc,
+    ReceiptItemDoc, SignoffDoc, WorkOrderDoc,
 };
 use dispatch::domain::ids::luhn_check_digit;
 use dispatch::domain::money::Fen;
@@ -90,6 +90,7 @@ pub fn install_order(vehicles: usize) -> WorkOrderDoc {
         parts: vec![],
         parts_total: None,
         fee: None,
+        photos: Vec::new(),
         signoff: Some(SignoffDoc {
             name: "张喆".into(),
             at: Some(t(5, 38)),
@@ -209,6 +210,41 @@ pub fn invoice() -> InvoiceDoc {
     }
 }
 
+/// Six thumbnails as the upload makes them (a 1600×1200 photo-like JPEG through
+/// `media::photo::process`).
+fn six_photos() -> Vec<PhotoDoc> {
+    let (w, h) = (1600u32, 1200u32);
+    let mut seed: u32 = 0x2468_ace1;
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let n = (seed & 0x1f) as u8;
+        image::Rgb([
+            ((x * 255 / w) as u8).saturating_add(n),
+            ((y * 255 / h) as u8).saturating_add(n),
+            128u8.saturating_add(n),
+        ])
+    });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+        .encode_image(&img)
+        .unwrap();
+    let p =
+        dispatch::media::photo::process(jpeg.get_ref(), Default::default(), &Default::default())
+            .unwrap();
+    ["终端安装位置", "接线及ACC", "SIM卡及标签"]
+        .iter()
+        .flat_map(|k| ["豫A10000", "豫A10001"].map(|plate| format!("{plate} {k}")))
+        .map(|caption| PhotoDoc {
+            caption,
+            taken_at: Some(t(5, 30)),
+            thumb_key: String::new(),
+            thumb: Some(p.thumb.clone()),
+        })
+        .collect()
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
@@ -216,6 +252,8 @@ fn main() {
     let fonts = FontSet::load(std::env::var("DISPATCH_PDF_FONTS").ok().as_deref())
         .expect("a CJK font (apt-get install fonts-wqy-microhei)");
     let one = install_order(3);
+    let mut with_photos = install_order(3);
+    with_photos.photos = six_photos();
     let sixty = install_order(60);
     let repair = repair_order();
     let rec = receipt();
@@ -225,6 +263,10 @@ fn main() {
         (
             "install, 3 vehicles (1 page)",
             Box::new(|| render::work_order(&fonts, &one)),
+        ),
+        (
+            "install, 3 vehicles + 6 photos",
+            Box::new(|| render::work_order(&fonts, &with_photos)),
         ),
         (
             "install, 60 vehicles",

@@ -77,6 +77,18 @@ pub struct SignoffDoc {
     pub image_png: Option<Vec<u8>>,
 }
 
+/// A photo from the site on the printed order: its caption (plate and kind), when it was
+/// taken, and its thumbnail, read from the object store by whoever prints (none: the
+/// caption says so).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct PhotoDoc {
+    pub caption: String,
+    pub taken_at: Option<NaiveDateTime>,
+    pub thumb_key: String,
+    #[serde(skip)]
+    pub thumb: Option<Vec<u8>>,
+}
+
 /// 安装任务派工单 or 维修服务单.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct WorkOrderDoc {
@@ -115,6 +127,9 @@ pub struct WorkOrderDoc {
     pub parts_total: Option<Fen>,
     pub fee: Option<Fen>,
     pub signoff: Option<SignoffDoc>,
+    /// photos from the site, as thumbnails (a snapshot keeps their keys, not their bytes)
+    #[serde(default)]
+    pub photos: Vec<PhotoDoc>,
     /// printed from a snapshot: the moment its content is of
     pub as_of: Option<NaiveDateTime>,
     pub printed_at: NaiveDateTime,
@@ -433,6 +448,7 @@ pub fn work_order(fonts: &FontSet, d: &WorkOrderDoc) -> Rendered {
         );
     }
 
+    photos(&mut cv, &d.photos);
     signoff(&mut cv, d.signoff.as_ref());
     let footer = format!(
         "{} {}{} · 打印时间 {}",
@@ -448,6 +464,49 @@ pub fn work_order(fonts: &FontSet, d: &WorkOrderDoc) -> Rendered {
 fn as_of(t: Option<NaiveDateTime>) -> String {
     t.map(|t| format!(" · 内容截至 {}", beijing(t)))
         .unwrap_or_default()
+}
+
+/// 现场照片: thumbnails three to a row, each with its caption and time; a row never
+/// splits across pages.
+fn photos(cv: &mut Canvas, list: &[PhotoDoc]) {
+    if list.is_empty() {
+        return;
+    }
+    const PER_ROW: usize = 3;
+    let gap = 4.0;
+    let w = (CONTENT_W - gap * (PER_ROW as f32 - 1.0)) / PER_ROW as f32;
+    let img_h = w * 0.75;
+    let row_h = img_h + 10.0;
+    cv.ensure(8.0 + row_h);
+    cv.heading(&format!("现场照片（{} 张）", list.len()));
+    for row in list.chunks(PER_ROW) {
+        cv.ensure(row_h);
+        let top = cv.y + 1.0;
+        for (i, p) in row.iter().enumerate() {
+            let x = MARGIN + i as f32 * (w + gap);
+            let printed = p
+                .thumb
+                .as_deref()
+                .is_some_and(|b| cv.image(x, top, w, img_h, b));
+            if !printed {
+                cv.fill_rect(x, top, w, img_h, 0.93);
+                cv.text_in(
+                    x,
+                    w,
+                    top + img_h / 2.0,
+                    8.0,
+                    "（图片暂不可用，见系统记录）",
+                    Align::Center,
+                );
+            }
+            let caption = match p.taken_at {
+                Some(t) => format!("{} · {}", p.caption, beijing(t)),
+                None => p.caption.clone(),
+            };
+            cv.text_in(x, w, top + img_h + 5.0, 7.5, &caption, Align::Left);
+        }
+        cv.y = top + row_h;
+    }
 }
 
 fn signoff(cv: &mut Canvas, s: Option<&SignoffDoc>) {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use base64::Engine;
 
 use super::render::{
-    BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, ReceiptDoc, ReceiptItemDoc,
-    SignoffDoc, WorkOrderDoc,
+    BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, PhotoDoc, ReceiptDoc,
+    ReceiptItemDoc, SignoffDoc, WorkOrderDoc,
 };
 use crate::domain::ledger::PaymentMethod;
 use crate::domain::ledger::{AdjustmentKind, AdjustmentStatus};
@@ -217,6 +217,26 @@ pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> StoreResult<WorkOrderDoc
         parts_total: order.parts_total_fen.map(Fen),
         fee: order.fee_fen.map(Fen),
         signoff,
+        photos: crate::store::photos::of_order(c, &order.id)?
+            .into_iter()
+            .map(|p| {
+                let plate = p
+                    .line_id
+                    .as_ref()
+                    .and_then(|l| lines.iter().find(|x| &x.id == l))
+                    .and_then(|l| plates.get(&l.vehicle_id).cloned())
+                    .unwrap_or_else(|| "本单".into());
+                let kind = crate::domain::photos::PhotoKind::parse(&p.kind)
+                    .map(|k| k.label_zh())
+                    .unwrap_or("照片");
+                PhotoDoc {
+                    caption: format!("{plate} {kind}"),
+                    taken_at: p.taken_at,
+                    thumb_key: p.thumb_key,
+                    thumb: None,
+                }
+            })
+            .collect(),
         as_of: None,
         printed_at: now(),
     })

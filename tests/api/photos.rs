@@ -750,3 +750,49 @@ async fn an_unreachable_object_store_is_a_503_and_nothing_is_recorded() {
     let v = get_order(&s.app, &s.lead.token, &id_of(&o)).await;
     assert_eq!(v["photos"], json!([]));
 }
+
+#[tokio::test]
+async fn the_printed_order_carries_the_photos_as_thumbnails() {
+    let s = zz().await;
+    let app = &s.app;
+    let mut o = on_site(&s).await;
+    let (l0, l1) = (id_of(line(&o, 0)), id_of(line(&o, 1)));
+    for l in [&l0, &l1] {
+        for kind in ["unit", "wiring", "sim_label"] {
+            let res = upload(
+                &s,
+                &s.lead.token,
+                &o,
+                kind,
+                Some(l),
+                jpeg(1600, 1200),
+                "&taken_at=2026-12-05T02:30:00Z",
+                None,
+            )
+            .await;
+            o = expect(res, StatusCode::OK).await;
+        }
+    }
+    let res = app
+        .get(&format!("{ORDERS}/{}/pdf", id_of(&o)), &s.agent)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap().to_vec();
+    assert!(
+        bytes.len() < 400 * 1024,
+        "the PDF with 6 photos is {} bytes",
+        bytes.len()
+    );
+    crate::documents::qpdf_check(&bytes);
+    let (text, _) = crate::documents::pdf_text(&bytes);
+    assert!(text.contains("现场照片（6张）"), "{text}");
+    assert!(
+        text.contains("豫A10001终端安装位置·2026-12-0510:30"),
+        "{text}"
+    );
+    assert!(text.contains("豫A10002SIM卡及标签"), "{text}");
+    assert!(
+        !text.contains("图片暂不可用"),
+        "every thumbnail printed: {text}"
+    );
+}

@@ -115,11 +115,18 @@ pub async fn pdf(
     caller.require(Resource::Orders, Op::Read)?;
     documents::ready(&state.documents)?;
     let docs = state.documents.clone();
-    let doc = with_db(&state.pool, caller.session(), move |c| {
+    let mut doc = with_db(&state.pool, caller.session(), move |c| {
         let order = uc::load(c, caller.principal(), &id)?;
         Ok(docs.work_order(c, &order.row)?)
     })
     .await?;
+    // the photos' thumbnails from the object store (one missing or the store down: the
+    // order prints with the caption saying so)
+    if let crate::documents::Doc::WorkOrder(d) = &mut doc {
+        for p in &mut d.photos {
+            p.thumb = state.objects.get(&p.thumb_key).await.ok();
+        }
+    }
     documents::respond(state.documents.clone(), doc).await
 }
 
