@@ -59,19 +59,23 @@ async fn on_site(s: &Zz) -> Value {
     go_on_site(&s.app, &s.lead, &o).await
 }
 
-async fn set_rules(s: &Zz, install: &[&str]) {
-    let res = s
-        .app
+/// PUT the ZZ center's proof rules as `token`.
+async fn put_rules(s: &Zz, token: &str, body: Value) -> reqwest::Response {
+    s.app
         .req(
             Method::PUT,
             &format!("/api/v1/centers/{}/proof-rules", s.app.zz.id),
-            &s.mgr,
+            token,
         )
-        .json(&json!({"install_photos": install, "repair_photos": []}))
+        .json(&body)
         .send()
         .await
-        .unwrap();
-    expect(res, StatusCode::OK).await;
+        .unwrap()
+}
+
+async fn set_rules(s: &Zz, install: &[&str]) {
+    let body = json!({"install_photos": install, "repair_photos": []});
+    expect(put_rules(s, &s.mgr, body).await, StatusCode::OK).await;
 }
 
 /// Uploads `bytes` as `kind` (on `line`), at the order's version, with `extra` query.
@@ -474,41 +478,31 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
 async fn completion_waits_for_the_photos_the_center_requires() {
     let s = zz().await;
     let app = &s.app;
-    // the rules: only managers and admins set them, in their own center
-    let res = app
-        .req(
-            Method::PUT,
-            &format!("/api/v1/centers/{}/proof-rules", app.zz.id),
-            &s.lead.token,
-        )
-        .json(&json!({"install_photos": ["unit"], "repair_photos": []}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // the rules: only managers and admins set them, in their own center, with known kinds
     let (_, bj_mgr) = app.user("manager", &app.bj.id).await;
-    let res = app
-        .req(
-            Method::PUT,
-            &format!("/api/v1/centers/{}/proof-rules", app.zz.id),
-            &bj_mgr,
-        )
-        .json(&json!({"install_photos": ["unit"], "repair_photos": []}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = app
-        .req(
-            Method::PUT,
-            &format!("/api/v1/centers/{}/proof-rules", app.zz.id),
+    let before = app.snapshot();
+    let unit = json!({"install_photos": ["unit"], "repair_photos": []});
+    for (token, body, status) in [
+        (&s.lead.token, unit.clone(), StatusCode::FORBIDDEN),
+        (&bj_mgr, unit.clone(), StatusCode::NOT_FOUND),
+        (
             &s.mgr,
-        )
-        .json(&json!({"install_photos": ["selfie"], "repair_photos": []}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            json!({"install_photos": ["selfie"], "repair_photos": []}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &s.mgr,
+            json!({"install_photos": ["unit"], "repair_photos": [], "acc": true}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        assert_eq!(
+            put_rules(&s, token, body.clone()).await.status(),
+            status,
+            "{body}"
+        );
+    }
+    app.assert_unchanged(&before);
     set_rules(&s, &["unit", "paperwork"]).await;
     let r = expect(
         app.get(

@@ -333,7 +333,7 @@ pub fn complete(
                 extra: Some(extra),
             });
         }
-        super::photos::require_complete(c, order)?;
+        super::photos::require_complete(c, order, &lines)?;
         let parts: Vec<PartUse> = store::parts_used(c, &order.id)?
             .iter()
             .map(|p| PartUse {

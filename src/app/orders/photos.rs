@@ -211,13 +211,17 @@ fn required_of(kind: OrderKind, rules: &ProofRules) -> Result<Required> {
 
 /// For `complete`: 409 `photos_missing` with the list (each with its line's plate) unless
 /// every required photo is there or a manager waived them.
-pub fn require_complete(c: &mut DbConn, order: &Order) -> Result<()> {
+/// `lines` are the order's lines, as `complete` has already read them.
+pub fn require_complete(
+    c: &mut DbConn,
+    order: &Order,
+    lines: &[crate::store::orders::Line],
+) -> Result<()> {
     let rules = store::rules(c, &order.center_id)?;
-    if rules.install_photos.is_empty() && rules.repair_photos.is_empty() {
+    if required_of(order.kind, &rules)?.0.is_empty() {
         return Ok(());
     }
     let waived = store::waiver(c, &order.id)?.is_some();
-    let lines = order_store::lines(c, &order.id)?;
     let photos = store::of_order(c, &order.id)?;
     let line_refs: Vec<(&str, &str)> = lines
         .iter()
@@ -254,6 +258,15 @@ pub fn require_complete(c: &mut DbConn, order: &Order) -> Result<()> {
 
 /// A manager of the order's center (or an admin) waives the photos it lacks, with the
 /// reason; once per order, until it is completed.
+/// `Forbidden` unless the role could ever waive photos (managers, admins): asked first.
+pub fn may_waive_any(p: &Principal) -> Result<()> {
+    if matches!(p.role, Role::Manager | Role::Admin) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
 pub fn waive(
     c: &mut DbConn,
     p: &Principal,
@@ -261,9 +274,7 @@ pub fn waive(
     version: i32,
     reason: String,
 ) -> Result<OrderView> {
-    if !matches!(p.role, Role::Manager | Role::Admin) {
-        return Err(Error::Forbidden);
-    }
+    may_waive_any(p)?;
     act(c, p, id, version, |c, order| {
         if !may_approve(p.role, true, &p.center_id, &order.center_id) {
             return Err(Error::Forbidden);
@@ -302,6 +313,7 @@ pub fn waive(
 
 /// A center's proof rules, as lists of kinds.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Rules {
     pub install_photos: Vec<PhotoKind>,
     pub repair_photos: Vec<PhotoKind>,
