@@ -762,4 +762,12 @@ async fn the_object_store_setting_is_checked_at_start_up() {
     let res = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert!(res.status().is_success());
     assert!(!app.output().contains("panicked"), "{}", app.output());
+
+    // a directory named by a file:// URL is made at start
+    let dir = tempfile::tempdir().unwrap();
+    let objects = dir.path().join("photos-here");
+    let url = format!("file://{}", objects.display());
+    let mut local = Instance::start_in(dir.path(), None, &[], &[("DISPATCH_OBJECT_STORE", &url)]);
+    local.ready().await;
+    assert!(objects.is_dir(), "{}", local.output());
 }
