@@ -97,7 +97,8 @@ export function applyLocal(v, e, me) {
     const q = new URLSearchParams(a.slice(7));
     const kind = q.get('kind'); const line = q.get('line_id') || null;
     v.photos = [...(v.photos || []), { id: `local:${e.seq}`, kind, line_id: line, taken_at: q.get('taken_at'), _pending: true }];
-    v.photos_missing = (v.photos_missing || []).filter((x) => !(x.kind === kind && (x.line_id || null) === (['site', 'paperwork'].includes(kind) ? null : line)));
+    // (a photo of the order is taken without a line, as its missing entry has none)
+    v.photos_missing = (v.photos_missing || []).filter((x) => !(x.kind === kind && (x.line_id || null) === line));
   }
   const lm = a.match(/^lines\/([^/]+)\/(.+)$/);
   if (lm) {
