@@ -193,6 +193,7 @@ async fn main() {
                 &std::env::temp_dir().join("dispatch-bench-objects"),
             )
             .unwrap(),
+            tracking: None,
         },
         pool,
     )

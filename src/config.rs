@@ -218,6 +218,48 @@ pub struct ServeArgs {
     /// Default: files in <data-dir>/objects.
     #[arg(long, env = "DISPATCH_OBJECT_STORE")]
     pub object_store: Option<String>,
+    /// The tracking platform's REST API (Traccar), watched for each fitted terminal's
+    /// first report (上线检测), e.g. `https://user%40example.com:password@gps.example.com`
+    /// (HTTP Basic with an account of the platform). Default: off.
+    #[arg(long, env = "DISPATCH_TRACKING_URL", hide_env_values = true)]
+    pub tracking_url: Option<String>,
+    /// A bearer token for the tracking platform instead of the URL's user and password.
+    #[arg(long, env = "DISPATCH_TRACKING_TOKEN", hide_env_values = true)]
+    pub tracking_token: Option<String>,
+    /// The shared secret a platform that forwards positions (Traccar's `forward.url`,
+    /// `forward.json`, with `forward.header` = `Authorization: Bearer <secret>`) sends to
+    /// `POST /tracking/traccar/positions`; at least 16 characters. Default: no push.
+    #[arg(long, env = "DISPATCH_TRACKING_PUSH_SECRET", hide_env_values = true)]
+    pub tracking_push_secret: Option<String>,
+    /// Seconds between two looks at the tracking platform for waiting checks.
+    #[arg(long, env = "DISPATCH_TRACKING_POLL", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub tracking_poll: u64,
+}
+
+/// The tracking settings the arguments give (`None`: neither a platform nor a push
+/// secret, tracking off).
+pub fn tracking(
+    url: Option<&str>,
+    token: Option<String>,
+    push_secret: Option<String>,
+    poll_seconds: u64,
+) -> Result<Option<crate::tracking::TrackingSettings>, String> {
+    let url = url.filter(|u| !u.is_empty());
+    let push_secret = push_secret.filter(|s| !s.is_empty());
+    if let Some(s) = &push_secret
+        && s.chars().count() < 16
+    {
+        return Err("DISPATCH_TRACKING_PUSH_SECRET must be at least 16 characters".into());
+    }
+    if url.is_none() && push_secret.is_none() {
+        return Ok(None);
+    }
+    let platform = url
+        .map(|u| crate::tracking::Traccar::new(u, token))
+        .transpose()?;
+    let mut t = crate::tracking::TrackingSettings::new(platform, push_secret);
+    t.poll = std::time::Duration::from_secs(poll_seconds);
+    Ok(Some(t))
 }
 
 /// The JWT secret: the configured one, or the one kept in the data directory (created with

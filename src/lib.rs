@@ -18,3 +18,4 @@ pub mod notify;
 pub mod password;
 pub mod startup;
 pub mod store;
+pub mod tracking;

@@ -112,6 +112,15 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         &args.db.data_dir,
     )?;
     tracing::info!(store = %objects.describe, "photos are kept in");
+    let tracking = dispatch::config::tracking(
+        args.tracking_url.as_deref(),
+        args.tracking_token.clone(),
+        args.tracking_push_secret.clone(),
+        args.tracking_poll,
+    )?;
+    if let Some(t) = &tracking {
+        tracing::info!(tracking = %t.describe(), "terminals' first reports are watched");
+    }
     let mut settings = Settings {
         target,
         bind: args.bind.clone(),
@@ -123,6 +132,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         mail: None,
         map,
         objects,
+        tracking,
     };
     actix_web::rt::System::new().block_on(async move {
         // inside the runtime: lettre's pooled SMTP transport starts its pool's tasks on the

@@ -28,6 +28,8 @@ pub struct Settings {
     pub map: api::tiles::MapTiles,
     /// where photos are kept
     pub objects: crate::media::objects::Objects,
+    /// the tracking platform watched for terminals' first reports (`None`: off)
+    pub tracking: Option<crate::tracking::TrackingSettings>,
 }
 
 /// Opens the pool and runs the migrations.
@@ -72,6 +74,11 @@ pub fn app_state(
         map: Arc::new(settings.map.clone()),
         live: crate::live::Hub::new(pool.clone(), &settings.target),
         objects: settings.objects.clone(),
+        first_report: settings.tracking.is_some(),
+        push_secret: settings
+            .tracking
+            .as_ref()
+            .and_then(|t| t.push_secret.clone()),
     }))
 }
 
@@ -97,6 +104,9 @@ impl Application {
         let state = app_state(&settings, &pool, workers)?;
         if let Some(mail) = settings.mail {
             worker::spawn(pool.clone(), settings.documents.clone(), mail);
+        }
+        if let Some(tracking) = settings.tracking {
+            crate::tracking::worker::spawn(pool.clone(), tracking);
         }
         let mut server = HttpServer::new(move || {
             App::new()

@@ -26,6 +26,7 @@ pub mod state;
 pub mod support;
 pub mod technicians;
 pub mod tiles;
+pub mod tracking;
 pub mod users;
 pub mod vehicles;
 
@@ -155,6 +156,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(orders::list_photos)
                 .service(orders::photo_file)
                 .service(orders::waive_photos)
+                .service(orders::waive_first_report)
+                .service(tracking::push_position)
                 .service(orders::get_proof_rules)
                 .service(orders::put_proof_rules)
                 .service(orders::correct_part)

@@ -11,7 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, centers, customers, equipment, money, orders, reports, technicians, users, vehicles,
+    auth, centers, customers, equipment, money, orders, reports, technicians, tracking, users,
+    vehicles,
 };
 
 #[derive(OpenApi)]
@@ -42,7 +43,7 @@ use super::{
         orders::reassign, orders::accept, orders::decline, orders::readiness, orders::depart,
         orders::arrive, orders::hold, orders::resume, orders::complete, orders::close, orders::cancel,
         orders::line_install, orders::line_terminal_swap, orders::line_sim_swap, orders::line_repair,
-        orders::line_not_done, orders::add_part, orders::add_photo, orders::list_photos, orders::photo_file, orders::waive_photos, orders::get_proof_rules, orders::put_proof_rules, orders::correct_part, orders::remove_part, orders::add_verbal_approval,
+        orders::line_not_done, orders::add_part, orders::add_photo, orders::list_photos, orders::photo_file, orders::waive_photos, orders::waive_first_report, tracking::push_position, orders::get_proof_rules, orders::put_proof_rules, orders::correct_part, orders::remove_part, orders::add_verbal_approval,
         orders::confirm_verbal_approval, orders::sign_off,
         money::list_charges, money::get_charge, money::request_adjustment,
         money::approve_adjustment, money::reject_adjustment, money::collect,
@@ -237,6 +238,9 @@ pub const PROBLEM_CODES: &[&str] = &[
     "photo_pixels",
     "photo_corrupt",
     "objects_unavailable",
+    "terminal_not_reporting",
+    "bad_push_secret",
+    "invalid_position",
     "body_unreadable",
     "payment_not_remittable",
     "payment_remitted",

@@ -18,4 +18,9 @@ pub struct AppState {
     pub live: std::sync::Arc<crate::live::Hub>,
     /// where photos are kept (`DISPATCH_OBJECT_STORE`, else files in the data directory)
     pub objects: crate::media::objects::Objects,
+    /// the deployment watches a tracking platform: fitting a terminal starts its line's
+    /// first-report check (上线检测)
+    pub first_report: bool,
+    /// the shared secret of `POST /tracking/traccar/positions` (none: it answers 404)
+    pub push_secret: Option<String>,
 }

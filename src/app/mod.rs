@@ -20,6 +20,7 @@ pub mod orders;
 pub mod payments;
 pub mod remittances;
 pub mod search;
+pub mod tracking;
 
 pub use check::Check;
 pub use error::{Error, FieldError, Result};

@@ -46,6 +46,7 @@ pub mod ranking;
 pub mod registry;
 pub mod reported_time;
 pub mod search;
+pub mod tracking;
 pub mod warranty;
 
 pub use reported_time::reported_time;

@@ -45,6 +45,7 @@ pub mod photos;
 pub mod schema;
 pub mod search;
 pub mod technicians;
+pub mod tracking;
 pub mod users;
 pub mod vehicles;
 

@@ -13,9 +13,11 @@ use super::money::Charge;
 use super::orders::{Assignment, Line, PartUsed, VerbalApproval, WorkOrder};
 use super::photos::{ProofRules, Waiver};
 use super::schema::{
-    charges as ch, customers as cu, photo_waivers as pw, proof_rules as pr, sim_cards as s,
-    terminals as t, vehicles as v, work_order_lines as l, work_orders as o,
+    charges as ch, customers as cu, photo_waivers as pw, proof_rules as pr, report_waivers as rw,
+    sim_cards as s, terminal_checks as tc, terminals as t, vehicles as v, work_order_lines as l,
+    work_orders as o,
 };
+use super::tracking::{ReportWaiver, TerminalCheck};
 use super::{DbConn, StoreResult, db::per_backend};
 
 /// An order and everything on it, as stored.
@@ -39,6 +41,8 @@ pub struct OrderViewRows {
     pub rules: ProofRules,
     /// a manager's waiver of missing photos
     pub waiver: Option<Waiver>,
+    /// a manager's override of terminals not reporting
+    pub report_waiver: Option<ReportWaiver>,
 }
 
 /// A photo on the order, as its view lists it (`GET /work-orders/{id}/photos` has the
@@ -64,11 +68,13 @@ pub struct LineRows {
     /// the vehicle's installed terminal and that terminal's SIM card; `None` when no
     /// terminal is installed (as `equipment::fitted`)
     pub fitted: Option<Fitted>,
+    /// the terminal's first-report check (上线检测), once work fitted one
+    pub check: Option<TerminalCheck>,
 }
 
 /// The order `order_id` and everything on it; `NotFound` if there is no such order.
 pub fn load(conn: &mut DbConn, order_id: &str) -> StoreResult<OrderViewRows> {
-    let (order, customer_name, charge, rules, waiver) = head(conn, order_id)?;
+    let (order, customer_name, charge, rules, waiver, report_waiver) = head(conn, order_id)?;
     let lines = lines(conn, order_id)?;
     let (technicians, parts, verbal_approvals, photos) = children(conn, order_id)?;
     Ok(OrderViewRows {
@@ -82,6 +88,7 @@ pub fn load(conn: &mut DbConn, order_id: &str) -> StoreResult<OrderViewRows> {
         photos,
         rules: rules.unwrap_or_default(),
         waiver,
+        report_waiver,
     })
 }
 
@@ -91,6 +98,7 @@ type Head = (
     Option<Charge>,
     Option<ProofRules>,
     Option<Waiver>,
+    Option<ReportWaiver>,
 );
 
 /// Statement 1: the order, its customer's name, its charge (one per order at most), its
@@ -101,6 +109,7 @@ fn head(conn: &mut DbConn, order_id: &str) -> StoreResult<Head> {
         .left_join(ch::table.on(ch::order_id.eq(o::id)))
         .left_join(pr::table.on(pr::center_id.eq(o::center_id)))
         .left_join(pw::table.on(pw::order_id.eq(o::id)))
+        .left_join(rw::table.on(rw::order_id.eq(o::id)))
         .filter(o::id.eq(order_id))
         .select((
             WorkOrder::as_select(),
@@ -108,6 +117,7 @@ fn head(conn: &mut DbConn, order_id: &str) -> StoreResult<Head> {
             Option::<Charge>::as_select(),
             Option::<ProofRules>::as_select(),
             Option::<Waiver>::as_select(),
+            Option::<ReportWaiver>::as_select(),
         ))
         .first::<Head>(c))?)
 }
@@ -120,6 +130,7 @@ type LineJoin = (
     Option<String>,
     Option<(String, String, String)>,
     Option<(String, String, String, String)>,
+    Option<TerminalCheck>,
 );
 
 /// Statement 2: the lines with plate and fitted equipment.
@@ -132,6 +143,7 @@ fn lines(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<LineRows>> {
                 .and(t::status.eq("installed"))),
         )
         .left_join(s::table.on(s::terminal_id.eq(t::id.nullable())))
+        .left_join(tc::table.on(tc::line_id.eq(l::id)))
         .filter(l::order_id.eq(order_id))
         .order((l::position.asc(), t::id.desc(), s::id.asc()))
         .select((
@@ -139,10 +151,11 @@ fn lines(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<LineRows>> {
             v::plate_no.nullable(),
             (t::id, t::imei, t::model_code).nullable(),
             (s::id, s::iccid, s::msisdn, s::carrier).nullable(),
+            Option::<TerminalCheck>::as_select(),
         ))
         .load(c))?;
     let mut out: Vec<LineRows> = Vec::with_capacity(rows.len());
-    for (line, plate, terminal, sim) in rows {
+    for (line, plate, terminal, sim, check) in rows {
         // the first joined row of a line is the one `equipment::fitted` picks: the
         // installed terminal with the greatest id, its SIM card with the least
         if out.last().is_some_and(|prev| prev.line.id == line.id) {
@@ -167,6 +180,7 @@ fn lines(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<LineRows>> {
             line,
             plate_no: plate.unwrap_or_default(),
             fitted,
+            check,
         });
     }
     Ok(out)

@@ -63,11 +63,31 @@ pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<Photo> {
 }
 
 /// A center's proof rules: the photo kinds of installs and of repairs, as stored.
-#[derive(Debug, Clone, Default, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = super::schema::proof_rules)]
 pub struct ProofRules {
     pub install_photos: String,
     pub repair_photos: String,
+    /// complete requires every fitted terminal's first report (上线检测 passed)
+    pub report_required: bool,
+    /// the first report needs ACC seen on and off
+    pub report_acc: bool,
+    /// the first report needs the line's SIM card's ICCID reported
+    pub report_iccid: bool,
+}
+
+/// No rules stored: no photos, no first report required (but when a check runs, it
+/// compares the ICCID).
+impl Default for ProofRules {
+    fn default() -> Self {
+        ProofRules {
+            install_photos: String::new(),
+            repair_photos: String::new(),
+            report_required: false,
+            report_acc: false,
+            report_iccid: true,
+        }
+    }
 }
 
 /// The center's rules (none stored: nothing required).
@@ -87,6 +107,9 @@ pub fn set_rules(conn: &mut DbConn, center_id: &str, rules: &ProofRules) -> Stor
             pr::center_id.eq(center_id),
             pr::install_photos.eq(&rules.install_photos),
             pr::repair_photos.eq(&rules.repair_photos),
+            pr::report_required.eq(rules.report_required),
+            pr::report_acc.eq(rules.report_acc),
+            pr::report_iccid.eq(rules.report_iccid),
             pr::updated_at.eq(at),
         ))
         .on_conflict(pr::center_id)
@@ -94,6 +117,9 @@ pub fn set_rules(conn: &mut DbConn, center_id: &str, rules: &ProofRules) -> Stor
         .set((
             pr::install_photos.eq(&rules.install_photos),
             pr::repair_photos.eq(&rules.repair_photos),
+            pr::report_required.eq(rules.report_required),
+            pr::report_acc.eq(rules.report_acc),
+            pr::report_iccid.eq(rules.report_iccid),
             pr::version.eq(pr::version + 1),
             pr::updated_at.eq(at),
         ))

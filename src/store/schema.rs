@@ -552,6 +552,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_photos,
     proof_rules,
     photo_waivers,
+    terminal_checks,
+    report_waivers,
 );
 
 diesel::table! {
@@ -730,11 +732,57 @@ diesel::table! {
         repair_photos -> Text,
         version -> Integer,
         updated_at -> Timestamp,
+        report_required -> Bool,
+        report_acc -> Bool,
+        report_iccid -> Bool,
     }
 }
 
 diesel::table! {
     photo_waivers (order_id) {
+        order_id -> Text,
+        reason -> Text,
+        waived_by -> Text,
+        waived_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    terminal_checks (line_id) {
+        line_id -> Text,
+        order_id -> Text,
+        center_id -> Text,
+        terminal_id -> Text,
+        unique_id -> Text,
+        prev_unique_id -> Nullable<Text>,
+        imei -> Text,
+        iccid -> Text,
+        msisdn -> Text,
+        plate_no -> Text,
+        model -> Text,
+        started_at -> Timestamp,
+        require_acc -> Bool,
+        require_iccid -> Bool,
+        generation -> Integer,
+        device_id -> Nullable<BigInt>,
+        synced -> Bool,
+        first_fix_at -> Nullable<Timestamp>,
+        first_fix_server_at -> Nullable<Timestamp>,
+        fix_lat -> Nullable<Double>,
+        fix_lng -> Nullable<Double>,
+        seen_iccid -> Nullable<Text>,
+        iccid_at -> Nullable<Timestamp>,
+        acc_on_at -> Nullable<Timestamp>,
+        acc_off_at -> Nullable<Timestamp>,
+        passed_at -> Nullable<Timestamp>,
+        checked_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_waivers (order_id) {
         order_id -> Text,
         reason -> Text,
         waived_by -> Text,

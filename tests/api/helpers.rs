@@ -63,6 +63,8 @@ pub const TABLES: &[&str] = &[
     "order_photos",
     "proof_rules",
     "photo_waivers",
+    "terminal_checks",
+    "report_waivers",
 ];
 
 pub struct TestApp {
@@ -92,6 +94,8 @@ pub struct AppOptions {
     pub reach: Option<Box<dyn FnOnce(&DbTarget) -> DbTarget + Send>>,
     /// the object store (default: [`test_objects`])
     pub objects: Option<dispatch::media::objects::Objects>,
+    /// watch a tracking platform (default: off)
+    pub tracking: Option<dispatch::tracking::TrackingSettings>,
     /// another instance on this app's database (its centers and admin are reused)
     pub beside: Option<(DbTarget, std::sync::Arc<TestDb>, Center, Center)>,
 }
@@ -392,6 +396,7 @@ pub async fn spawn_app_with(opts: AppOptions) -> TestApp {
         mail: opts.mail,
         map: Default::default(),
         objects: opts.objects.unwrap_or_else(|| test_objects(dir.path())),
+        tracking: opts.tracking,
     };
     let app = Application::build(settings).expect("app starts");
     let port = app.port();

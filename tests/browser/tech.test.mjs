@@ -8,6 +8,9 @@
 //   4. another technician's job: the API answers 404 and the page says so
 //   5. a queued action that meets a changed order becomes a conflict, never dropped
 //   6. a first visit draws the job list from the order list, before the jobs' full views
+//   7. photos taken offline, uploaded once each after a reload
+//   8. a SIM swap waits for the terminal's first report (上线检测), which a pushed
+//      position passes; the desk shows it beside the photos, with the manager's release
 //   plus unit checks of geo.js (WGS-84 → GCJ-02 → BD-09) and ids.js (IMEI/ICCID)
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
 import zlib from 'node:zlib';
-import { startApp, launchBrowser, phone, signIn, shot, Client, ROOT } from './harness.mjs';
+import { startApp, launchBrowser, phone, desk, signIn, shot, Client, ROOT } from './harness.mjs';
 
 // ------------------------------------------------------------------ test data
 
@@ -155,8 +158,8 @@ test.before(async () => { browser = await launchBrowser(); });
 test.after(async () => { await browser?.close(); });
 
 /** Runs `f(page, app)` on a fresh app and phone; closes both whatever happens. */
-async function onPhone(f) {
-  const app = await startApp();
+async function onPhone(f, opts = {}) {
+  const app = await startApp(opts);
   const ctx = await phone(browser, app.base);
   const page = await ctx.newPage();
   const errors = [];
@@ -616,4 +619,67 @@ test('photos taken offline wait on the phone through a reload and are uploaded o
     await page.getByRole('heading', { name: '现场照片' }).evaluate((el) => el.scrollIntoView());
     await shot(page, 'phone-photos');
   });
+});
+
+test("a swapped SIM card waits for the terminal's first report, which the platform's push passes", { timeout: 90_000 }, async () => {
+  const secret = 'browser-push-secret-0123';
+  await onPhone(async (page, app) => {
+    const { s, order } = await repairScene(app.base);
+    await s.mgr.ok('PUT', `/centers/${s.zz.id}/proof-rules`, { install_photos: [], repair_photos: [], report_required: true });
+    await signIn(page, 'zz.tech1');
+    await openJob(page, '郑州顺风快运有限公司');
+    await goOnSite(page);
+    await page.getByRole('link', { name: '处理 豫A8R201' }).click();
+    await page.getByLabel('新SIM卡 ICCID').fill(iccid(12));
+    await page.getByRole('button', { name: '保存更换SIM卡' }).click();
+    const vehicle = page.locator('.vehicle', { hasText: '豫A8R201' });
+    await vehicle.getByText('已更换SIM卡').waitFor();
+    await vehicle.getByText('上线检测：等待终端上线').waitFor();
+    await vehicle.getByText('尚未收到有效定位').waitFor();
+    // a picture of the unit, online
+    await page.locator(`input[data-photo="${order.lines[0].id}:unit"]`).setInputFiles({ name: 'unit.png', mimeType: 'image/png', buffer: pngFile(1600, 1200) });
+    let view;
+    for (let i = 0; i < 100; i++) {
+      view = await s.admin.get(`/work-orders/${order.id}`);
+      if (view.photos.length) break;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    assert.equal(view.lines[0].first_report.status, 'waiting');
+    assert.equal(view.photos.length, 1);
+
+    // the desk: the line waits, the photo is there, the manager may release it
+    const dctx = await desk(browser, app.base);
+    try {
+      const d = await dctx.newPage();
+      await signIn(d, 'zz.manager');
+      await d.goto(`/desk/#/orders/${order.id}`);
+      await d.getByRole('cell', { name: /等待上线/ }).waitFor();
+      await d.getByText('上线检测放行').waitFor();
+      await d.locator('#order-photos img[src^="blob:"]').first().waitFor();
+      await d.locator('#o-lines').evaluate((el) => el.scrollIntoView());
+      await shot(d, 'desk-order-first-report');
+
+      // the platform forwards the terminal's first position with the new card
+      const now = new Date().toISOString();
+      const r = await fetch(`${app.base}/api/v1/tracking/traccar/positions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${secret}` },
+        body: JSON.stringify({
+          position: { deviceId: 7, protocol: 'huabao', serverTime: now, deviceTime: now, fixTime: now, outdated: false, valid: true,
+            latitude: 34.7466, longitude: 113.6253, attributes: { iccid: iccid(12), ignition: true } },
+          device: { id: 7, uniqueId: '1440000000012', name: '豫A8R201', status: 'online' },
+        }),
+      });
+      assert.equal(r.status, 200);
+      assert.deepEqual(await r.json(), { matched: 1 });
+      // the phone hears of it through the live stream
+      await vehicle.getByText(/上线检测：已通过/).waitFor({ timeout: 15000 });
+      await vehicle.evaluate((el) => el.scrollIntoView());
+      await shot(page, 'phone-first-report');
+      await d.getByRole('cell', { name: /已上线/ }).waitFor({ timeout: 15000 });
+      assert.equal(await d.getByText('上线检测放行').count(), 0, 'nothing left to release');
+    } finally {
+      await dctx.close();
+    }
+  }, { env: { DISPATCH_TRACKING_PUSH_SECRET: secret } });
 });

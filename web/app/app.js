@@ -322,6 +322,20 @@ function lineSummary(l) {
   return '待处理';
 }
 
+/**
+ * 上线检测 of a line: passed with the time of the terminal's first fix, or what it still
+ * lacks and what to do (the server's words). Null before a terminal is fitted.
+ */
+function firstReportNode(l) {
+  const r = l.first_report;
+  if (!r) return null;
+  if (r.status === 'passed') return h('div', { class: 'first-report ok' }, `上线检测：已通过（首次定位 ${time(r.first_fix_at)}）`);
+  const first = (r.missing || [])[0];
+  return h('div', { class: 'first-report wait' }, '上线检测：等待终端上线',
+    first ? h('div', { class: 'muted' }, first.message) : null,
+    r.platform_error ? h('div', { class: 'muted' }, '定位平台暂时连不上，恢复后自动检测，不影响其他操作') : null);
+}
+
 async function jobScreen(id) {
   const lo = await loadOrder(id);
   if (lo === 'not-yours') return notYours();
@@ -379,7 +393,8 @@ async function jobScreen(id) {
   sections.push(h('h2', {}, `车辆（${v.lines.length}）`), h('div', { class: 'card' }, v.lines.map((l) => h('div', { class: 'line vehicle' },
     h('div', { class: 'grow' }, h('div', { class: 'plate' }, l.plate_no),
       h('div', { class: l.status === 'not_done' ? 'muted' : '' }, lineSummary(l), l._pending ? h('span', { class: 'pending' }, ' · 待同步') : null),
-      v.kind === 'repair' && fittedText(l) ? h('div', { class: 'muted fitted' }, fittedText(l)) : null),
+      v.kind === 'repair' && fittedText(l) ? h('div', { class: 'muted fitted' }, fittedText(l)) : null,
+      firstReportNode(l)),
     v.status === 'on_site' && lead && l.status !== 'not_done' && !(v.kind === 'install' && l.status === 'done')
       ? h('a', { class: 'button', href: `#/job/${v.id}/line/${l.id}`, 'aria-label': `处理 ${l.plate_no}` }, '处理')
       : null))));

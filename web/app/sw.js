@@ -6,7 +6,7 @@
 // Strategy: answer from the cache at once and refresh the cache in the background
 // (stale-while-revalidate); when a refreshed file differs, the open pages are told so they
 // can offer to reload. A new version of this file replaces the whole cache.
-const VERSION = 'tech-shell-v6';
+const VERSION = 'tech-shell-v7';
 // every file of the app, including the modules the first screen does not load (geo, ids,
 // scan, signature: app.js imports them when a job, vehicle or sign-off screen needs them)
 const SHELL = [

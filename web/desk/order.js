@@ -25,6 +25,18 @@ async function humanize(text) {
   return out;
 }
 
+/** A line's 上线检测: passed with the first fix's time, or waiting with what it lacks. */
+function firstReportCell(l) {
+  const r = l.first_report;
+  if (!r) return '—';
+  if (r.status === 'passed') {
+    return h('span', { class: 'badge ok', title: r.reported_iccid ? `ICCID ${r.reported_iccid}` : '' }, `已上线 ${dateTime(r.first_fix_at)}`);
+  }
+  return h('div', {}, h('span', { class: 'badge warn' }, '等待上线'),
+    (r.missing || []).map((m) => h('div', { class: 'small muted' }, m.message)),
+    r.platform_error ? h('div', { class: 'small bad-text' }, '定位平台暂时连不上，恢复后自动检测') : null);
+}
+
 /** Calls an order action with the order's version and a fresh Idempotency-Key. */
 async function act(order, action, body = {}) {
   const r = await api(`/work-orders/${order.id}/${action}`, { method: 'POST', body, ifMatch: order.version, idempotencyKey: newKey() });
@@ -92,7 +104,8 @@ export async function detail(ctx) {
       h('td', {}, String(l.position)), h('td', {}, l.plate_no),
       h('td', {}, h('span', { class: `badge ${l.status === 'done' ? 'ok' : l.status === 'not_done' ? 'bad' : ''}` }, LINE_STATUS[l.status] || l.status)),
       h('td', {}, (l.work || []).map((w) => WORK[w] || w).join('、') || '—'),
-      h('td', {}, l.not_done_reason || '')));
+      h('td', {}, l.not_done_reason || ''),
+      h('td', {}, firstReportCell(l))));
     const timeline = h('ol', { class: 'timeline', 'aria-label': '工单时间线' }, events.map((e) => h('li', {},
       h('time', { datetime: e.at }, dateTime(e.at)),
       h('span', { class: 'who' }, e.who),
@@ -112,7 +125,7 @@ export async function detail(ctx) {
           h('section', { class: 'card', 'aria-labelledby': 'o-info' }, h('h2', { id: 'o-info' }, '工单信息'),
             h('dl', { class: 'facts' }, info.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))),
           h('section', { class: 'card', 'aria-labelledby': 'o-lines' }, h('h2', { id: 'o-lines' }, o.kind === 'install' ? `安装车辆明细（${lines.length}）` : '车辆'),
-            table('车辆明细', ['序号', '车牌号', '状态', '作业', '未完成原因'], lines, '无车辆')),
+            table('车辆明细', ['序号', '车牌号', '状态', '作业', '未完成原因', '上线检测'], lines, '无车辆')),
           partsSection(o),
           moneySection(ctx, o),
           documentsSection(ctx, o),
@@ -120,6 +133,34 @@ export async function detail(ctx) {
           h('section', { class: 'card', 'aria-labelledby': 'o-tl' }, h('h2', { id: 'o-tl' }, '时间线'), timeline)),
         h('div', { class: 'col-side' }, actions(o))));
     if (assignable(o)) await loadCandidates(o);
+  }
+
+  /**
+   * A manager's (or an admin's) releases before completion: the photos still missing, and
+   * terminals that have not reported yet (上线检测), each with the reason.
+   */
+  function waivers(o) {
+    if (!['manager', 'admin'].includes(ctx.user.role) || ['completed', 'closed', 'cancelled'].includes(o.status)) return [];
+    const waiting = (o.lines || []).filter((l) => l.first_report && l.first_report.status !== 'passed');
+    const out = [];
+    for (const [action, id, title, needed, done, hint] of [
+      ['waive-photos', 'waive-photos', '照片豁免', (o.photos_missing || []).length > 0, o.photo_waiver,
+        `还缺 ${(o.photos_missing || []).length} 张必拍照片。确实无法补拍时，写明原因后放行完工。`],
+      ['waive-first-report', 'waive-report', '上线检测放行', waiting.length > 0, o.first_report_waiver,
+        `${waiting.map((l) => l.plate_no).join('、')} 的终端尚未上线。中心要求上线才能完工时，确实无法等待的，写明原因后放行。`],
+    ]) {
+      if (!needed || done) continue;
+      const reason = h('input', { id: `${id}-reason`, maxlength: 200, placeholder: '如：车辆在地下车库，客户确认出库后自检' });
+      const btn = h('button', { type: 'button', class: 'small' }, '放行');
+      btn.addEventListener('click', () => busy(btn, async () => {
+        if (!reason.value.trim()) { toast('请填写放行原因', 'error'); reason.focus(); return; }
+        await rerender(await act(o, action, { reason: reason.value.trim() }));
+        toast(`${o.number} ${title}已记录`, 'ok');
+      }));
+      out.push(h('details', { class: 'card', id: `${id}-card` }, h('summary', {}, title),
+        h('p', { class: 'muted small' }, hint), field('放行原因', reason), h('div', { class: 'row' }, btn)));
+    }
+    return out;
   }
 
   const assignable = (o) => o.allowed_actions.includes('assign') || o.allowed_actions.includes('reassign');
@@ -185,6 +226,7 @@ export async function detail(ctx) {
       }));
       out.push(h('details', { class: 'card' }, h('summary', {}, '取消工单'), field('取消原因', reason), h('div', { class: 'row' }, btn)));
     }
+    out.push(...waivers(o));
     if (!out.length) out.push(h('p', { class: 'muted card' }, '当前状态下您没有可执行的操作。'));
     return out;
   }
@@ -279,4 +321,30 @@ export async function detail(ctx) {
   }
 
   await render();
+  // live: a change of this order (an act, or its terminal's first report) redraws the page,
+  // but not under the hands of someone typing in it: then once they leave the field
+  let soon = null;
+  let owed = false;
+  const editing = () => ['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement?.tagName) && ctx.root.contains(document.activeElement);
+  const refresh = () => {
+    if (!ctx.alive()) return;
+    if (editing()) { owed = true; return; }
+    owed = false;
+    rerender().catch(() => { /* the next event or a reload */ });
+  };
+  const onEvent = (ev) => {
+    if (ev.detail?.kind !== 'order' || ev.detail.id !== id) return;
+    // the page's own act is drawn already (same version); a report does not move the version
+    if (ev.detail.version === state.o.version && ev.detail.action !== 'first_report') return;
+    clearTimeout(soon);
+    soon = setTimeout(refresh, 150);
+  };
+  const onBlur = () => { if (owed) setTimeout(refresh, 0); };
+  document.addEventListener('dispatch-event', onEvent);
+  ctx.root.addEventListener('focusout', onBlur);
+  ctx.onLeave(() => {
+    clearTimeout(soon);
+    document.removeEventListener('dispatch-event', onEvent);
+    ctx.root.removeEventListener('focusout', onBlur);
+  });
 }

@@ -52,6 +52,7 @@ pub async fn line_install(
         notes,
         at,
     );
+    let watch = state.first_report;
     run(
         &state,
         caller,
@@ -63,6 +64,7 @@ pub async fn line_install(
                 version,
                 line_id: &line_id,
                 at,
+                first_report: watch,
             };
             uc::install(c, p, a, &imei, &iccid, notes)
         },
@@ -111,6 +113,7 @@ pub async fn line_terminal_swap(
         b.move_sim.unwrap_or(true),
         at,
     );
+    let watch = state.first_report;
     run(
         &state,
         caller,
@@ -122,6 +125,7 @@ pub async fn line_terminal_swap(
                 version,
                 line_id: &line_id,
                 at,
+                first_report: watch,
             };
             uc::terminal_swap(c, p, a, &imei, &fault, move_sim)
         },
@@ -177,6 +181,7 @@ pub async fn line_sim_swap(
     let (id, line_id) = path.into_inner();
     let old_status = old_status.unwrap_or(SimStatus::Suspended);
     let input = (line_id, iccid.unwrap_or_default(), old_status.as_str(), at);
+    let watch = state.first_report;
     run(
         &state,
         caller,
@@ -188,6 +193,7 @@ pub async fn line_sim_swap(
                 version,
                 line_id: &line_id,
                 at,
+                first_report: watch,
             };
             uc::sim_swap(c, p, a, &iccid, old_status)
         },
@@ -230,6 +236,7 @@ pub async fn line_repair(
     check.finish()?;
     let at = opt_when("at", b.at)?;
     let (id, line_id) = path.into_inner();
+    let watch = state.first_report;
     run(
         &state,
         caller,
@@ -241,6 +248,7 @@ pub async fn line_repair(
                 version,
                 line_id: &line_id,
                 at,
+                first_report: watch,
             };
             uc::repair(c, p, a, notes)
         },
@@ -265,6 +273,7 @@ pub async fn line_not_done(
     check.finish()?;
     let at = opt_when("at", b.at)?;
     let (id, line_id) = path.into_inner();
+    let watch = state.first_report;
     run(
         &state,
         caller,
@@ -276,6 +285,7 @@ pub async fn line_not_done(
                 version,
                 line_id: &line_id,
                 at,
+                first_report: watch,
             };
             uc::not_done(c, p, a, reason)
         },

@@ -8,6 +8,7 @@
 //! timeline, in one transaction. Actions take an optional `Idempotency-Key`.
 
 mod approvals;
+mod first_report;
 mod intake;
 mod lifecycle;
 mod line_work;
@@ -18,6 +19,7 @@ mod ranking;
 mod reading;
 
 pub use approvals::*;
+pub use first_report::*;
 pub use intake::*;
 pub use lifecycle::*;
 pub use line_work::*;

@@ -334,6 +334,7 @@ pub fn complete(
             });
         }
         super::photos::require_complete(c, order, &lines)?;
+        super::first_report::require_complete(c, order)?;
         let parts: Vec<PartUse> = store::parts_used(c, &order.id)?
             .iter()
             .map(|p| PartUse {

@@ -5,6 +5,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::first_report::{self, Fitted};
 use super::{Order, OrderView, act, on_site, record_act, reported_at};
 use crate::app::{Error, Principal, Result, stored};
 use crate::domain::order::{self, LineStatus, OrderKind};
@@ -22,6 +23,9 @@ pub struct LineAct<'a> {
     pub line_id: &'a str,
     /// when it was done, if the phone sends it late (see `reported_at`)
     pub at: Option<NaiveDateTime>,
+    /// the deployment watches terminals' first reports: fitting one starts the line's
+    /// check (上线检测)
+    pub first_report: bool,
 }
 
 /// Runs `work` on the line: the lead technician on site, the time within bounds (not
@@ -158,6 +162,7 @@ pub fn install(
     notes: Option<String>,
 ) -> Result<OrderView> {
     let line_id = a.line_id;
+    let watch = a.first_report;
     on_line(c, p, a, |c, order, at| {
         let mut line = workable_line(c, order, line_id, OrderKind::Install)?;
         if line_status(&line)? == LineStatus::Done {
@@ -178,6 +183,15 @@ pub fn install(
         line.sim_id = Some(sim.id.clone());
         line.notes = notes;
         finish(c, p, line, "install", at)?;
+        if watch {
+            let f = Fitted {
+                terminal: &terminal,
+                sim: &sim,
+                plate_no: &vehicle.plate_no,
+                old_sim: None,
+            };
+            first_report::start(c, order, line_id, f, at)?;
+        }
         let comment = format!(
             "{} IMEI {} ICCID {}",
             vehicle.plate_no, terminal.imei, sim.iccid
@@ -197,6 +211,7 @@ pub fn terminal_swap(
     move_sim: bool,
 ) -> Result<OrderView> {
     let line_id = a.line_id;
+    let watch = a.first_report;
     on_line(c, p, a, |c, order, at| {
         let mut line = workable_line(c, order, line_id, OrderKind::Repair)?;
         let old = current_terminal(c, order, &line)?.ok_or_else(|| {
@@ -236,6 +251,16 @@ pub fn terminal_swap(
         line.terminal_id = Some(new.id.clone());
         line.fault_tag = Some(tag.clone());
         finish(c, p, line, "terminal_swap", at)?;
+        // the new unit reports only with a SIM card in it
+        if watch && let Some(sim) = equipment::sim_in_terminal(c, &new.id)? {
+            let f = Fitted {
+                terminal: &new,
+                sim: &sim,
+                plate_no: &vehicle.plate_no,
+                old_sim: None,
+            };
+            first_report::start(c, order, line_id, f, at)?;
+        }
         Ok((
             "terminal_swap",
             format!("{} → {}; {}", old.imei, new.imei, tag),
@@ -253,6 +278,7 @@ pub fn sim_swap(
     old_status: SimStatus,
 ) -> Result<OrderView> {
     let line_id = a.line_id;
+    let watch = a.first_report;
     on_line(c, p, a, |c, order, at| {
         let mut line = workable_line(c, order, line_id, OrderKind::Repair)?;
         let terminal = current_terminal(c, order, &line)?.ok_or_else(|| {
@@ -272,7 +298,19 @@ pub fn sim_swap(
         line.old_sim_id = old.as_ref().map(|s| s.id.clone());
         line.sim_id = Some(new.id.clone());
         line.terminal_id.get_or_insert(terminal.id.clone());
+        let vehicle_id = line.vehicle_id.clone();
         finish(c, p, line, "sim_swap", at)?;
+        // the platform's device follows the new card (its 808 number and ICCID)
+        if watch {
+            let vehicle = vehicles::get(c, &vehicle_id)?;
+            let f = Fitted {
+                terminal: &terminal,
+                sim: &new,
+                plate_no: &vehicle.plate_no,
+                old_sim: old.as_ref(),
+            };
+            first_report::start(c, order, line_id, f, at)?;
+        }
         let comment = format!(
             "{} → {}",
             old.map(|s| s.iccid).unwrap_or_else(|| "—".into()),

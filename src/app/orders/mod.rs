@@ -7,6 +7,7 @@
 
 pub mod approvals;
 pub mod candidates;
+pub mod first_report;
 pub mod intake;
 pub mod lifecycle;
 pub mod line_work;
@@ -71,6 +72,81 @@ pub struct LineView {
     pub work: Vec<String>,
     /// what is in the vehicle now (its installed terminal and SIM card), null when nothing
     pub fitted: Option<crate::store::equipment::Fitted>,
+    /// the terminal's first report (上线检测), once work on the line fitted a terminal or
+    /// a SIM card and the deployment watches a tracking platform
+    pub first_report: Option<FirstReport>,
+}
+
+/// A line's 上线检测: waiting until the terminal's first valid, current fix (with the
+/// line's SIM reported and ACC seen on and off where the center asks), then passed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FirstReport {
+    /// waiting, passed
+    pub status: &'static str,
+    /// reports count from here (the arrival on site)
+    #[serde(with = "crate::store::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: chrono::NaiveDateTime,
+    /// the platform's device identifier (the 808 terminal number)
+    pub unique_id: String,
+    #[serde(with = "crate::store::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_fix_at: Option<chrono::NaiveDateTime>,
+    pub fix_lat: Option<f64>,
+    pub fix_lng: Option<f64>,
+    /// the ICCID the terminal reported last
+    pub reported_iccid: Option<String>,
+    #[serde(with = "crate::store::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acc_on_at: Option<chrono::NaiveDateTime>,
+    #[serde(with = "crate::store::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acc_off_at: Option<chrono::NaiveDateTime>,
+    #[serde(with = "crate::store::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub passed_at: Option<chrono::NaiveDateTime>,
+    /// what it still lacks, each with what to do (`message`)
+    pub missing: Vec<FirstReportMissing>,
+    /// the last look at the platform, and its error when it did not answer
+    #[serde(with = "crate::store::utc::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub checked_at: Option<chrono::NaiveDateTime>,
+    pub platform_error: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FirstReportMissing {
+    #[serde(flatten)]
+    pub missing: crate::domain::tracking::Missing,
+    pub message: String,
+}
+
+impl FirstReport {
+    fn of(ch: crate::store::tracking::TerminalCheck) -> FirstReport {
+        let missing = first_report::missing_of(&ch)
+            .into_iter()
+            .map(|(missing, message)| FirstReportMissing { missing, message })
+            .collect();
+        FirstReport {
+            status: if ch.passed_at.is_some() {
+                "passed"
+            } else {
+                "waiting"
+            },
+            started_at: ch.started_at,
+            unique_id: ch.unique_id,
+            first_fix_at: ch.first_fix_at,
+            fix_lat: ch.fix_lat,
+            fix_lng: ch.fix_lng,
+            reported_iccid: ch.seen_iccid,
+            acc_on_at: ch.acc_on_at,
+            acc_off_at: ch.acc_off_at,
+            passed_at: ch.passed_at,
+            missing,
+            checked_at: ch.checked_at,
+            platform_error: ch.last_error,
+        }
+    }
 }
 
 /// An order with everything on it, as every action answers.
@@ -95,6 +171,8 @@ pub struct OrderView {
     pub photos_missing: Vec<crate::domain::photos::Missing>,
     /// a manager's waiver of missing photos
     pub photo_waiver: Option<crate::store::photos::Waiver>,
+    /// a manager's override of terminals not reporting
+    pub first_report_waiver: Option<crate::store::tracking::ReportWaiver>,
     /// the actions the caller may take now, by endpoint name (`POST …/{id}/<action>`)
     pub allowed_actions: Vec<&'static str>,
 }
@@ -202,6 +280,7 @@ fn view_of(p: &Principal, rows: order_view::OrderViewRows) -> Result<OrderView> 
         .map(|l| LineView {
             work: l.line.work_list(),
             fitted: l.fitted,
+            first_report: l.check.map(FirstReport::of),
             plate_no: l.plate_no,
             line: l.line,
         })
@@ -227,6 +306,7 @@ fn view_of(p: &Principal, rows: order_view::OrderViewRows) -> Result<OrderView> 
         photos: rows.photos,
         photos_missing,
         photo_waiver: rows.waiver,
+        first_report_waiver: rows.report_waiver,
         allowed_actions,
         order: order.row,
     })

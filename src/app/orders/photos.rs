@@ -317,6 +317,20 @@ pub fn waive(
 pub struct Rules {
     pub install_photos: Vec<PhotoKind>,
     pub repair_photos: Vec<PhotoKind>,
+    /// complete requires every fitted terminal's first report (上线检测 passed; a
+    /// manager may override with a reason). Default false.
+    #[serde(default)]
+    pub report_required: bool,
+    /// the first report needs ACC seen on and off. Default false.
+    #[serde(default)]
+    pub report_acc: bool,
+    /// the first report needs the terminal to report the line's SIM (ICCID). Default true.
+    #[serde(default = "yes")]
+    pub report_iccid: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 pub fn rules(c: &mut DbConn, p: &Principal, center_id: &str) -> Result<Rules> {
@@ -327,6 +341,9 @@ pub fn rules(c: &mut DbConn, p: &Principal, center_id: &str) -> Result<Rules> {
     Ok(Rules {
         install_photos: required_of(OrderKind::Install, &r)?.0,
         repair_photos: required_of(OrderKind::Repair, &r)?.0,
+        report_required: r.report_required,
+        report_acc: r.report_acc,
+        report_iccid: r.report_iccid,
     })
 }
 
@@ -341,6 +358,9 @@ pub fn set_rules(c: &mut DbConn, p: &Principal, center_id: &str, rules: Rules) -
         &ProofRules {
             install_photos: Required(rules.install_photos).stored(),
             repair_photos: Required(rules.repair_photos).stored(),
+            report_required: rules.report_required,
+            report_acc: rules.report_acc,
+            report_iccid: rules.report_iccid,
         },
     )?;
     self::rules(c, p, center_id)
