@@ -14,6 +14,7 @@ mod equipment;
 mod events;
 mod feedback;
 mod hardening;
+mod ledger;
 mod mail;
 mod money;
 mod openapi;
