@@ -302,6 +302,7 @@ fn load_in(c: &mut DbConn, demo: Demo, hash: &str) -> Result<Summary, StoreError
             version: 1,
             created_at: t,
             updated_at: t,
+            plate_colour: None,
         };
         store::vehicles::insert(c, &v)?;
         for dr in d.drivers {

@@ -10,6 +10,21 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use super::error::ApiError;
 use crate::domain::money::Fen;
 
+/// The most rows one export holds (Excel's sheet ends at 1,048,576).
+pub const EXPORT_MAX_ROWS: i64 = 1_000_000;
+
+/// 422 `export_too_large` when a report read more rows than an export holds (it reads
+/// `EXPORT_MAX_ROWS + 1` to know).
+pub fn check_size(rows: usize) -> Result<(), ApiError> {
+    if rows as i64 > EXPORT_MAX_ROWS {
+        return Err(ApiError::Unprocessable {
+            code: "export_too_large",
+            detail: format!("more than {EXPORT_MAX_ROWS} rows: narrow the period"),
+        });
+    }
+    Ok(())
+}
+
 /// One cell of an exported table.
 #[derive(Debug, Clone)]
 pub enum Cell {

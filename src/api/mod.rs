@@ -12,6 +12,7 @@ pub mod export;
 pub mod feedback;
 pub mod headers;
 pub mod idempotency;
+pub mod install_ledger;
 pub mod json;
 pub mod map;
 pub mod money;
@@ -212,6 +213,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(outbox::get)
                 .service(outbox::retry)
                 .service(reports::reconciliation_report)
+                .service(install_ledger::install_ledger)
+                .service(install_ledger::install_sheet_pdf)
                 .service(search::search)
                 // h-plan: the map's tiles, an order's signature
                 .service(map::map_config)

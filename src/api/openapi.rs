@@ -59,6 +59,7 @@ use super::{
         super::feedback::get_follow_up, super::feedback::record_call, super::feedback::record_unreachable, super::feedback::get_settings,
         super::feedback::put_settings, super::feedback::kpis,
         reports::reconciliation_report, reports::export_payments, reports::aging,
+        super::install_ledger::install_ledger, super::install_ledger::install_sheet_pdf,
         super::search::search,
         super::map::map_config, orders::signature,
         super::events::stream,
@@ -150,6 +151,7 @@ pub const QUERY_ENUMS: &[(&str, &str, &[&str])] = &[
     ),
     ("/reconciliation", "format", &["json", "csv", "xlsx"]),
     ("/invoices/aging", "format", &["json", "csv", "xlsx"]),
+    ("/install-ledger", "format", &["json", "csv", "xlsx"]),
 ];
 
 /// Every problem `code` the server emits (top-level `code` of a problem, and the `code`

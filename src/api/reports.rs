@@ -8,7 +8,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::export::{self, Cell, ExportFormat, Table};
+use super::export::{self, Cell, EXPORT_MAX_ROWS, ExportFormat, Table};
 use super::money::input::{PaymentQuery, payment_filter};
 use super::session::Caller;
 use super::state::AppState;
@@ -18,9 +18,6 @@ use crate::domain::china_day;
 use crate::domain::ledger::{self, AgingBucket, PaymentMethod};
 use crate::store::money::{self as store, ReconFilter, ReconRow};
 use crate::store::{centers, now};
-
-/// The most rows one export holds (Excel's sheet ends at 1,048,576).
-pub const EXPORT_MAX_ROWS: i64 = 1_000_000;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -290,12 +287,7 @@ pub async fn export_payments(
         None => Ok(Vec::new()),
     })
     .await?;
-    if rows.len() as i64 > EXPORT_MAX_ROWS {
-        return Err(ApiError::Unprocessable {
-            code: "export_too_large",
-            detail: format!("more than {EXPORT_MAX_ROWS} rows: narrow the period"),
-        });
-    }
+    export::check_size(rows.len())?;
     export::download(&ledger_table(&rows), format, "payments", "收款明细")
 }
 

@@ -11,6 +11,7 @@ use super::support::{
 };
 use crate::domain::access::{Op, Resource};
 use crate::domain::ids::{Phone, PlateNo, Vin};
+use crate::domain::registry::PlateColour;
 use crate::store::vehicles::{
     self, Driver, DriverFilter, DriverPatch, Vehicle, VehicleFilter, VehiclePatch,
 };
@@ -33,6 +34,10 @@ pub struct NewVehicle {
     pub vin: Option<String>,
     pub model: Option<String>,
     pub notes: Option<String>,
+    /// 车牌颜色: blue, yellow, black, white, green (new energy), yellow_green (new energy,
+    /// large); optional
+    #[schema(value_type = Option<PlateColour>)]
+    pub plate_colour: Option<String>,
     #[serde(default)]
     pub drivers: Vec<DriverInput>,
 }
@@ -50,6 +55,10 @@ pub struct VehicleUpdate {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
+    /// 车牌颜色; null clears it
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<PlateColour>)]
+    pub plate_colour: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -91,6 +100,14 @@ fn check_driver(check: &mut Check, prefix: &str, d: &DriverInput) -> (String, St
         .map(String::from)
         .unwrap_or_default();
     (name, phone)
+}
+
+/// An optional plate colour (empty: none), one of `PlateColour`'s names.
+fn check_colour(check: &mut Check, value: Option<&str>) -> Option<String> {
+    let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+    check
+        .one_of("plate_colour", v, PlateColour::parse, &PlateColour::names())
+        .map(|c| c.as_str().to_string())
 }
 
 fn new_driver(center_id: &str, vehicle_id: &str, name: String, phone: String) -> Driver {
@@ -175,6 +192,7 @@ pub async fn create(
     );
     let model = check.opt_text("model", b.model.as_deref(), 50);
     let notes = check.opt_text("notes", b.notes.as_deref(), 2000);
+    let plate_colour = check_colour(&mut check, b.plate_colour.as_deref());
     if b.drivers.len() > 10 {
         check.add("drivers", "too_many", "at most 10 drivers");
     }
@@ -203,6 +221,7 @@ pub async fn create(
             version: 1,
             created_at: t,
             updated_at: t,
+            plate_colour,
         };
         vehicles::insert(c, &vehicle)?;
         let mut out = Vec::with_capacity(drivers.len());
@@ -248,6 +267,9 @@ pub async fn update(
     });
     let model = b.model.map(|m| check.opt_text("model", m.as_deref(), 50));
     let notes = b.notes.map(|n| check.opt_text("notes", n.as_deref(), 2000));
+    let plate_colour = b
+        .plate_colour
+        .map(|c| check_colour(&mut check, c.as_deref()));
     check.finish()?;
     let version = if_match(&req);
     let id = id.into_inner();
@@ -258,6 +280,7 @@ pub async fn update(
             vin,
             model,
             notes,
+            plate_colour,
         };
         vehicles::update(c, &id, version?, &patch)?;
         let vehicle = vehicles::get(c, &id)?;

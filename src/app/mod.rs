@@ -15,6 +15,7 @@ pub mod check;
 pub mod equipment;
 pub mod error;
 pub mod feedback;
+pub mod install_ledger;
 pub mod invoices;
 pub mod orders;
 pub mod payments;

@@ -1,4 +1,5 @@
-//! Printed documents: 安装任务派工单 / 维修服务单, 收据 and 账单 as PDF (printpdf).
+//! Printed documents: 安装任务派工单 / 维修服务单, 收据, 账单 and 车辆终端安装档案 (one
+//! vehicle of the install ledger) as PDF (printpdf).
 //!
 //! `render` lays out plain models, `sources` fills the models from the store, `layout`
 //! is the page machinery, `fonts` the font chain. The fonts are loaded once at start; a
@@ -18,6 +19,7 @@ pub use render::BankDetails;
 
 use chrono::NaiveDateTime;
 
+use crate::store::install_ledger::InstallRow;
 use crate::store::orders::WorkOrder;
 use crate::store::{DbConn, StoreError, money, now};
 use fonts::FontSet;
@@ -69,6 +71,7 @@ impl Documents {
             Doc::WorkOrder(d) => render::work_order(fonts, d),
             Doc::Receipt(d) => render::receipt(fonts, d),
             Doc::Invoice(d) => render::invoice(fonts, d),
+            Doc::InstallSheet(d) => render::install_sheet(fonts, d),
         };
         Ok(report(r, doc.number()))
     }
@@ -132,21 +135,32 @@ pub enum Doc {
     WorkOrder(Box<render::WorkOrderDoc>),
     Receipt(render::ReceiptDoc),
     Invoice(render::InvoiceDoc),
+    /// one vehicle of the install ledger (车辆终端安装档案)
+    InstallSheet(Box<render::InstallSheetDoc>),
 }
 
 impl Doc {
+    /// A vehicle's install sheet (车辆终端安装档案) from its ledger row (the caller has
+    /// checked that the reader may see it); photos' thumbnails are left to the printer.
+    pub fn install_sheet(c: &mut DbConn, row: &InstallRow) -> Result<Doc, StoreError> {
+        Ok(Doc::InstallSheet(Box::new(sources::install_sheet(c, row)?)))
+    }
+
     /// The number printed on it (and in its QR code).
     pub fn number(&self) -> &str {
         match self {
             Doc::WorkOrder(d) => &d.number,
             Doc::Receipt(d) => &d.receipt_no,
             Doc::Invoice(d) => &d.number,
+            Doc::InstallSheet(d) => &d.order_number,
         }
     }
 
-    /// The attachment's or download's file name, e.g. `收据-SJ-ZZ-2026-000001.pdf`.
+    /// The attachment's or download's file name, e.g. `收据-SJ-ZZ-2026-000001.pdf`; a
+    /// vehicle's install sheet by its plate, `车辆终端安装档案-豫A12345.pdf`.
     pub fn file_name(&self) -> String {
         let kind = match self {
+            Doc::InstallSheet(d) => return format!("车辆终端安装档案-{}.pdf", d.plate_no),
             Doc::WorkOrder(d) if d.install => "安装任务派工单",
             Doc::WorkOrder(_) => "维修服务单",
             Doc::Receipt(_) => "收据",

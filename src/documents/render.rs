@@ -1,5 +1,5 @@
-//! The four documents: 安装任务派工单, 维修服务单, 收据, 账单. Each takes a plain model
-//! (strings and amounts, already resolved from the database) and lays it out.
+//! The documents: 安装任务派工单, 维修服务单, 收据, 账单 and 车辆终端安装档案. Each takes a plain
+//! model (strings and amounts, already resolved from the database) and lays it out.
 
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -165,6 +165,33 @@ pub struct ReceiptDoc {
     pub void: Option<(NaiveDateTime, String)>,
     pub notes: Option<String>,
     pub as_of: Option<NaiveDateTime>,
+    pub printed_at: NaiveDateTime,
+}
+
+/// 车辆终端安装档案: one vehicle of the install ledger on one page.
+pub struct InstallSheetDoc {
+    pub center: String,
+    pub order_number: String,
+    pub customer: String,
+    pub plate_no: String,
+    /// the colour's Chinese name (蓝色…), none while unknown
+    pub plate_colour: Option<String>,
+    pub vin: Option<String>,
+    /// maker/model: the model's name and code
+    pub terminal_model: String,
+    pub imei: String,
+    pub terminal_808_id: Option<String>,
+    pub iccid: Option<String>,
+    pub msisdn: Option<String>,
+    /// the carrier's Chinese name
+    pub carrier: Option<String>,
+    pub installer: Option<String>,
+    pub installed_at: NaiveDateTime,
+    pub first_fix_at: Option<NaiveDateTime>,
+    pub photo_count: i64,
+    pub signoff: Option<SignoffDoc>,
+    /// the line's photos, as thumbnails (filled by whoever prints)
+    pub photos: Vec<PhotoDoc>,
     pub printed_at: NaiveDateTime,
 }
 
@@ -536,6 +563,61 @@ fn signoff(cv: &mut Canvas, s: Option<&SignoffDoc>) {
             }
         }
     }
+}
+
+/// 车辆终端安装档案: the ledger's fields as a table, the line's photos as thumbnails and the
+/// customer's signature.
+pub fn install_sheet(fonts: &FontSet, d: &InstallSheetDoc) -> Rendered {
+    let title = "车辆终端安装档案";
+    let mut cv = Canvas::new(fonts, &format!("{title} {}", d.plate_no));
+    masthead(&mut cv, &d.center, title, &d.order_number);
+    cv.heading("车辆与终端");
+    let signed = match &d.signoff {
+        Some(s) => format!("已签字（{}）", s.name),
+        None => "未签字".into(),
+    };
+    let fields: [(&str, String); 16] = [
+        ("车牌号", d.plate_no.clone()),
+        ("车牌颜色", or_dash(&d.plate_colour)),
+        ("VIN", or_dash(&d.vin)),
+        ("客户", d.customer.clone()),
+        ("终端厂家/型号", d.terminal_model.clone()),
+        ("IMEI", d.imei.clone()),
+        ("808终端号", or_dash(&d.terminal_808_id)),
+        ("ICCID", or_dash(&d.iccid)),
+        ("MSISDN", or_dash(&d.msisdn)),
+        ("运营商", or_dash(&d.carrier)),
+        ("安装人", or_dash(&d.installer)),
+        ("安装时间", beijing(d.installed_at)),
+        ("首次定位时间", opt_time(d.first_fix_at)),
+        ("工单号", d.order_number.clone()),
+        ("照片数", d.photo_count.to_string()),
+        ("客户签字", signed),
+    ];
+    let cols = [
+        col("项目", 26.0, Align::Left),
+        col("内容", 64.0, Align::Left),
+        col("项目", 26.0, Align::Left),
+        col("内容", 64.0, Align::Left),
+    ];
+    let rows: Vec<Vec<String>> = fields
+        .chunks(2)
+        .map(|pair| {
+            pair.iter()
+                .flat_map(|(k, v)| [k.to_string(), v.clone()])
+                .collect()
+        })
+        .collect();
+    cv.table(&cols, &rows);
+    photos(&mut cv, &d.photos);
+    signoff(&mut cv, d.signoff.as_ref());
+    let footer = format!(
+        "{title} {} · {} · 打印时间 {}",
+        d.plate_no,
+        d.order_number,
+        beijing(d.printed_at)
+    );
+    cv.finish(&footer)
 }
 
 pub fn receipt(fonts: &FontSet, d: &ReceiptDoc) -> Rendered {

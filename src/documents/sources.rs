@@ -6,13 +6,17 @@ use std::collections::HashMap;
 use base64::Engine;
 
 use super::render::{
-    BankDetails, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, PhotoDoc, ReceiptDoc,
-    ReceiptItemDoc, SignoffDoc, WorkOrderDoc,
+    BankDetails, InstallSheetDoc, InvoiceDoc, InvoiceLineDoc, LineDoc, PartDoc, PhotoDoc,
+    ReceiptDoc, ReceiptItemDoc, SignoffDoc, WorkOrderDoc,
 };
+use crate::domain::ids::Carrier;
+use crate::domain::jt808;
 use crate::domain::ledger::PaymentMethod;
 use crate::domain::ledger::{AdjustmentKind, AdjustmentStatus};
 use crate::domain::money::Fen;
 use crate::domain::order::{LineStatus, LineWork, OrderKind, OrderStatus, ReadinessItem};
+use crate::domain::registry::PlateColour;
+use crate::store::install_ledger::InstallRow;
 use crate::store::orders::WorkOrder;
 use crate::store::{
     DbConn, StoreResult, centers, customers, equipment, money, now, orders, vehicles,
@@ -238,6 +242,65 @@ pub fn work_order(c: &mut DbConn, order: &WorkOrder) -> StoreResult<WorkOrderDoc
             })
             .collect(),
         as_of: None,
+        printed_at: now(),
+    })
+}
+
+/// A vehicle of the install ledger, with its line's photos (thumbnails left to the
+/// printer) and the order's sign-off.
+pub fn install_sheet(c: &mut DbConn, row: &InstallRow) -> StoreResult<InstallSheetDoc> {
+    let center = centers::get(c, &row.center_id)?;
+    let order = orders::get(c, &row.order_id)?;
+    let plate_colour = row
+        .plate_colour
+        .as_deref()
+        .map(|v| crate::store::stored("plate colour", v, PlateColour::parse))
+        .transpose()?
+        .map(|p| p.label_zh().to_string());
+    let photos = crate::store::photos::of_line(c, &row.order_id, &row.line_id)?
+        .into_iter()
+        .map(|p| {
+            let kind = crate::domain::photos::PhotoKind::parse(&p.kind)
+                .map(|k| k.label_zh())
+                .unwrap_or("照片");
+            PhotoDoc {
+                caption: format!("{} {kind}", row.plate_no),
+                taken_at: p.taken_at,
+                thumb_key: p.thumb_key,
+                thumb: None,
+            }
+        })
+        .collect();
+    let signoff = order.signoff_name.as_ref().map(|n| SignoffDoc {
+        name: n.clone(),
+        at: order.signoff_at,
+        image_png: order.signoff_image.as_deref().and_then(signature_png),
+    });
+    Ok(InstallSheetDoc {
+        center: center.name,
+        order_number: row.order_number.clone(),
+        customer: row.customer_name.clone(),
+        plate_no: row.plate_no.clone(),
+        plate_colour,
+        vin: row.vin.clone(),
+        terminal_model: crate::domain::format::terminal_model(
+            row.terminal_model_name.as_deref(),
+            &row.terminal_model_code,
+        ),
+        imei: row.imei.clone(),
+        terminal_808_id: row.msisdn.as_deref().and_then(jt808::terminal_phone),
+        iccid: row.iccid.clone(),
+        msisdn: row.msisdn.clone(),
+        carrier: row
+            .carrier
+            .as_deref()
+            .map(|v| Carrier::parse(v).map_or(v, |c| c.label_zh()).to_string()),
+        installer: row.installer_name.clone(),
+        installed_at: row.installed_at,
+        first_fix_at: row.first_fix_at,
+        photo_count: row.photo_count,
+        signoff,
+        photos,
         printed_at: now(),
     })
 }

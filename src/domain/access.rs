@@ -63,6 +63,9 @@ pub enum Resource {
     Photos,
     /// what a center requires before an order may be completed (photo kinds)
     ProofRules,
+    /// the install ledger (安装台账): every vehicle fitted, with its terminal, SIM,
+    /// installer and proof, as audited for 两客一危 fleets; read-only
+    InstallLedger,
     /// charges, payments, remittances and invoices; one part at a time, since who may
     /// read and write differs between them
     Money(Money),
@@ -125,6 +128,8 @@ pub fn allowed(role: Role, resource: Resource, op: Op) -> bool {
         (Photos, Write) => matches!(role, Admin | Manager | Technician),
         (ProofRules, Read) => true,
         (ProofRules, Write) => matches!(role, Admin | Manager),
+        (InstallLedger, Read) => matches!(role, Admin | Manager | Agent),
+        (InstallLedger, Write) => false,
         (Money(part), op) => money_allowed(role, part, op),
     }
 }
@@ -232,6 +237,18 @@ mod tests {
         assert!(!allowed(Role::Finance, Resource::Customers, Op::Write));
         assert!(!allowed(Role::Technician, Resource::Customers, Op::Read));
         assert!(allowed(Role::Agent, Resource::Customers, Op::Write));
+    }
+
+    #[test]
+    fn the_install_ledger_is_read_by_the_office_but_finance_and_technicians() {
+        for r in Role::ALL {
+            assert_eq!(
+                allowed(r, Resource::InstallLedger, Op::Read),
+                matches!(r, Role::Admin | Role::Manager | Role::Agent),
+                "{r:?}"
+            );
+            assert!(!allowed(r, Resource::InstallLedger, Op::Write), "{r:?}");
+        }
     }
 
     #[test]

@@ -22,6 +22,15 @@ pub fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// A terminal model as the install ledger shows it (终端厂家/型号): the model's name
+/// (maker and model) with its code, `GT06N 终端（GT06N）`; the code alone without a name.
+pub fn terminal_model(name: Option<&str>, code: &str) -> String {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) if n != code => format!("{n}（{code}）"),
+        _ => code.to_string(),
+    }
+}
+
 /// ¥1,234.50
 pub fn yuan(f: Fen) -> String {
     let s = f.yuan_string();
@@ -38,4 +47,20 @@ pub fn yuan(f: Fen) -> String {
         grouped.push(ch);
     }
     format!("{sign}¥{grouped}.{frac}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_model_shows_its_name_and_code() {
+        assert_eq!(
+            terminal_model(Some("康凯斯 GT06N"), "GT06N"),
+            "康凯斯 GT06N（GT06N）"
+        );
+        assert_eq!(terminal_model(Some("GT06N"), "GT06N"), "GT06N");
+        assert_eq!(terminal_model(Some("  "), "BSJ-A6"), "BSJ-A6");
+        assert_eq!(terminal_model(None, "BSJ-A6"), "BSJ-A6");
+    }
 }

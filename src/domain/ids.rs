@@ -245,6 +245,16 @@ impl Carrier {
         }
     }
 
+    /// The carrier's name as printed (运营商).
+    pub fn label_zh(&self) -> &'static str {
+        match self {
+            Carrier::ChinaMobile => "中国移动",
+            Carrier::ChinaUnicom => "中国联通",
+            Carrier::ChinaTelecom => "中国电信",
+            Carrier::Other => "其他",
+        }
+    }
+
     /// Parses the snake_case name (ASCII case-insensitive, trimmed).
     pub fn parse(s: &str) -> Option<Carrier> {
         [

@@ -37,6 +37,7 @@ pub mod feedback;
 pub mod fees;
 pub mod format;
 pub mod ids;
+pub mod jt808;
 pub mod ledger;
 pub mod money;
 pub mod notice;

@@ -24,6 +24,33 @@ str_enum!(
 str_enum!(
     SimStatus { InStock = "in_stock", Active = "active", Suspended = "suspended", Cancelled = "cancelled" }
 );
+str_enum!(
+    /// 车牌颜色 (GA 36 / JT/T 697.7): blue 蓝 (small vehicles), yellow 黄 (large vehicles,
+    /// coaches, trucks), black 黑, white 白, green 绿 (new energy, small), yellow_green 黄绿
+    /// (new energy, large).
+    PlateColour {
+        Blue = "blue",
+        Yellow = "yellow",
+        Black = "black",
+        White = "white",
+        Green = "green",
+        YellowGreen = "yellow_green",
+    }
+);
+
+impl PlateColour {
+    /// The colour as the ledger prints it.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            PlateColour::Blue => "蓝色",
+            PlateColour::Yellow => "黄色",
+            PlateColour::Black => "黑色",
+            PlateColour::White => "白色",
+            PlateColour::Green => "绿色",
+            PlateColour::YellowGreen => "黄绿色",
+        }
+    }
+}
 
 /// A WGS-84 position as the database keeps it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -165,6 +192,21 @@ mod tests {
         }
         assert_eq!(Tier::parse("vip"), None);
         assert_eq!(Tier::names(), "key, major, normal");
+    }
+
+    #[test]
+    fn plate_colours_are_the_six_standard_ones_with_chinese_names() {
+        assert_eq!(
+            PlateColour::names(),
+            "blue, yellow, black, white, green, yellow_green"
+        );
+        for c in PlateColour::ALL {
+            assert_eq!(PlateColour::parse(c.as_str()), Some(*c));
+            assert!(c.label_zh().ends_with('色'));
+        }
+        assert_eq!(PlateColour::YellowGreen.label_zh(), "黄绿色");
+        assert_eq!(PlateColour::parse("Blue"), None);
+        assert_eq!(PlateColour::parse("蓝"), None);
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod db;
 pub mod equipment;
 pub mod feedback;
 pub mod idempotency;
+pub mod install_ledger;
 pub mod live_events;
 pub mod money;
 pub mod names;

@@ -54,6 +54,16 @@ pub fn of_order(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<Photo>> {
         .load(conn)?)
 }
 
+/// The photos of one vehicle line of the order, oldest first.
+pub fn of_line(conn: &mut DbConn, order_id: &str, line_id: &str) -> StoreResult<Vec<Photo>> {
+    Ok(ph::order_photos
+        .filter(ph::order_id.eq(order_id))
+        .filter(ph::line_id.eq(line_id))
+        .order(ph::id.asc())
+        .select(Photo::as_select())
+        .load(conn)?)
+}
+
 /// One photo; `NotFound` when there is none.
 pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<Photo> {
     Ok(ph::order_photos

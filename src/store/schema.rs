@@ -97,6 +97,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        plate_colour -> Nullable<Text>,
     }
 }
 

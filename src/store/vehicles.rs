@@ -25,6 +25,10 @@ pub struct Vehicle {
     #[serde(with = "super::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
+    /// 车牌颜色 (`PlateColour`): blue, yellow, black, white, green, yellow_green; null
+    /// while unknown
+    #[schema(value_type = Option<crate::domain::registry::PlateColour>)]
+    pub plate_colour: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
@@ -51,6 +55,7 @@ pub struct VehiclePatch {
     pub vin: Option<Option<String>>,
     pub model: Option<Option<String>>,
     pub notes: Option<Option<String>>,
+    pub plate_colour: Option<Option<String>>,
 }
 
 #[derive(Debug, Default, AsChangeset)]

@@ -15,6 +15,7 @@ mod events;
 mod feedback;
 mod first_report;
 mod hardening;
+mod ledger;
 mod mail;
 mod money;
 mod openapi;

@@ -206,8 +206,8 @@ async fn query_limits_and_enumerations_are_declared() {
     );
     // and each declared value is one the server takes, one outside is refused
     for (path, name, vals) in dispatch::api::openapi::QUERY_ENUMS {
-        // the KPIs need their period
-        let period = if *path == "/kpis" {
+        // the KPIs and the install ledger need their period
+        let period = if *path == "/kpis" || *path == "/install-ledger" {
             "&from=2026-01-01&to=2026-01-31"
         } else {
             ""

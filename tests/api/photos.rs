@@ -15,7 +15,7 @@ use crate::fixtures::{
 };
 
 /// A photo-like JPEG (noise over a gradient) of `w` × `h`.
-fn jpeg(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let mut seed: u32 = 0x1234_5678;
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         seed ^= seed << 13;

@@ -128,6 +128,7 @@ export const FIELD_PROBLEMS = {
   out_of_range: '超出范围',
   invalid_format: '格式不正确',
   invalid_choice: '不是可选的值',
+  after_to: '开始日期不能晚于结束日期',
   invalid_characters: '含有不允许的字符',
   incomplete: '请填写完整',
   unknown: '系统中没有此编号（本中心）',

@@ -275,6 +275,7 @@ fn register_vehicle(
         version: 1,
         created_at: t,
         updated_at: t,
+        plate_colour: None,
     };
     vehicles::insert(c, &x)?;
     Ok(x)
