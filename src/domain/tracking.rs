@@ -98,13 +98,6 @@ pub fn same_iccid(a: &str, b: &str) -> bool {
     !a.is_empty() && a == b
 }
 
-/// The JT/T 808 terminal phone number a terminal identifies itself with on the platform:
-/// here, its SIM card's MSISDN, digits only, zero-padded on the left to 12 digits.
-pub fn terminal_phone_808(msisdn: &str) -> String {
-    let digits: String = msisdn.chars().filter(char::is_ascii_digit).collect();
-    format!("{digits:0>12}")
-}
-
 fn earliest(slot: &mut Option<NaiveDateTime>, t: NaiveDateTime) -> bool {
     if slot.is_none_or(|s| t < s) {
         *slot = Some(t);
@@ -327,12 +320,5 @@ mod tests {
         assert!(same_iccid(" 8986ab ", "8986AB"));
         assert!(!same_iccid("", ""));
         assert!(!same_iccid("8986001", "8986002"));
-    }
-
-    #[test]
-    fn the_808_phone_is_the_msisdn_padded_to_12_digits() {
-        assert_eq!(terminal_phone_808("13800138000"), "013800138000");
-        assert_eq!(terminal_phone_808("1064812345678"), "1064812345678");
-        assert_eq!(terminal_phone_808("+86 138-0013-8000"), "8613800138000");
     }
 }

@@ -99,9 +99,8 @@ fn select() -> String {
             tm.name AS terminal_model_name, l.sim_id, s.iccid, s.msisdn, s.carrier,
             l.done_by AS installer_id, u.display_name AS installer_name,
             l.done_at AS installed_at,",
-        // first_fix_at: from terminal_checks (`tc.first_fix_at` once that table is joined
-        // below); unknown until then
-        "CAST(NULL AS TIMESTAMP) AS first_fix_at,",
+        // the terminal's first valid fix (上线检测), when its check saw one
+        "tc.first_fix_at AS first_fix_at,",
         "(SELECT COUNT(*) FROM order_photos ph
                 WHERE ph.order_id = l.order_id AND ph.line_id = l.id) AS photo_count,
             o.signoff_name, o.signoff_at
@@ -112,9 +111,8 @@ fn select() -> String {
         JOIN terminals t ON t.id = l.terminal_id
         LEFT JOIN terminal_models tm ON tm.code = t.model_code
         LEFT JOIN sim_cards s ON s.id = l.sim_id
-        LEFT JOIN users u ON u.id = l.done_by",
-        // first_fix_at: from terminal_checks —
-        // LEFT JOIN terminal_checks tc ON tc.line_id = l.id
+        LEFT JOIN users u ON u.id = l.done_by
+        LEFT JOIN terminal_checks tc ON tc.line_id = l.id",
         "WHERE o.kind = 'install' AND l.status = 'done' AND l.terminal_id IS NOT NULL
             AND l.done_at IS NOT NULL",
     ]

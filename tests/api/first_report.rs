@@ -38,7 +38,7 @@ async fn zz_tracking(fake: Option<&FakeTraccar>) -> Zz {
 
 /// The 808 number the platform knows test SIM `n` by.
 fn unique(n: u64) -> String {
-    dispatch::domain::tracking::terminal_phone_808(&msisdn(n))
+    dispatch::domain::jt808::terminal_phone(&msisdn(n)).unwrap()
 }
 
 /// An install order of one vehicle, on site, its terminal (`n`) and SIM (`n`) in stock.
@@ -392,6 +392,26 @@ async fn pushed_positions_need_the_secret_and_pass_the_check_with_acc_when_asked
     let o = get_order(&s.app, &s.mgr, &id).await;
     assert_eq!(report(&o)["status"], "passed", "{o}");
     assert!(report(&o)["acc_on_at"].is_string() && report(&o)["acc_off_at"].is_string());
+
+    // the install ledger prints the first fix's time
+    let today = (Utc::now() + Duration::hours(8)).date_naive();
+    let ledger = expect(
+        s.app
+            .get(
+                &format!("/api/v1/install-ledger?from={today}&to={today}"),
+                &s.mgr,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let row = ledger["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["plate_no"] == "豫A70004")
+        .expect("the vehicle in the ledger");
+    assert!(row["first_fix_at"].is_string(), "{row}");
 }
 
 #[tokio::test]

@@ -254,7 +254,11 @@ async fn each_installed_vehicle_is_a_row_with_its_terminal_sim_installer_and_pro
     assert_eq!(a["installer_id"], sc.s.lead.id.as_str());
     assert_eq!(a["installer_name"], sc.installer.as_str());
     assert!(a["installed_at"].as_str().unwrap().ends_with('Z'), "{a}");
-    assert_eq!(a["first_fix_at"], Value::Null, "not known yet");
+    assert_eq!(
+        a["first_fix_at"],
+        Value::Null,
+        "no first-report check (tracking off)"
+    );
     assert_eq!(a["photo_count"], 2);
     assert_eq!(a["signed"], true);
     assert_eq!(a["signoff_name"], "王喆");

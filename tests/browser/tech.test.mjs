@@ -667,7 +667,7 @@ test("a swapped SIM card waits for the terminal's first report, which the platfo
         body: JSON.stringify({
           position: { deviceId: 7, protocol: 'huabao', serverTime: now, deviceTime: now, fixTime: now, outdated: false, valid: true,
             latitude: 34.7466, longitude: 113.6253, attributes: { iccid: iccid(12), ignition: true } },
-          device: { id: 7, uniqueId: '1440000000012', name: '豫A8R201', status: 'online' },
+          device: { id: 7, uniqueId: '00000001440000000012', name: '豫A8R201', status: 'online' },
         }),
       });
       assert.equal(r.status, 200);

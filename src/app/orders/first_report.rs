@@ -8,8 +8,9 @@ use chrono::NaiveDateTime;
 use super::{Order, OrderView, act, record_act};
 use crate::app::{Error, Principal, Result};
 use crate::domain::access::may_approve;
+use crate::domain::jt808;
 use crate::domain::order::OrderStatus;
-use crate::domain::tracking::{self, Missing};
+use crate::domain::tracking::Missing;
 use crate::store::equipment::{SimCard, Terminal};
 use crate::store::tracking::{self as store, ReportWaiver, TerminalCheck};
 use crate::store::{DbConn, now};
@@ -21,6 +22,12 @@ pub struct Fitted<'a> {
     pub plate_no: &'a str,
     /// after a SIM swap, the card taken out: the platform knew the terminal by its number
     pub old_sim: Option<&'a SimCard>,
+}
+
+/// The identifier the platform knows the terminal by: its 808 terminal phone number (a
+/// stored MSISDN is validated digits, so it always has one; else the number as stored).
+fn platform_id(msisdn: &str) -> String {
+    jt808::terminal_phone(msisdn).unwrap_or_else(|| msisdn.to_string())
 }
 
 /// Starts (again) the line's check: reports count from the arrival on site (the work's
@@ -41,8 +48,8 @@ pub fn start(
             order_id: order.id.clone(),
             center_id: order.center_id.clone(),
             terminal_id: f.terminal.id.clone(),
-            unique_id: tracking::terminal_phone_808(&f.sim.msisdn),
-            prev_unique_id: f.old_sim.map(|s| tracking::terminal_phone_808(&s.msisdn)),
+            unique_id: platform_id(&f.sim.msisdn),
+            prev_unique_id: f.old_sim.map(|s| platform_id(&s.msisdn)),
             imei: f.terminal.imei.clone(),
             iccid: f.sim.iccid.clone(),
             msisdn: f.sim.msisdn.clone(),
