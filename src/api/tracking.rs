@@ -11,6 +11,7 @@ use super::error::ApiError;
 use super::state::AppState;
 use super::support::with_db_anon;
 use crate::app::tracking as uc;
+use crate::domain::tracking::valid_unique_id;
 use crate::store::now;
 use crate::tracking::traccar::Forwarded;
 
@@ -34,7 +35,9 @@ fn same_secret(given: &str, expected: &str) -> bool {
 
 /// A position forwarded by the tracking platform (Traccar `forward.json`), taken into
 /// the first-report checks waiting for its device. 404 when the deployment takes no
-/// pushes; 401 without the right secret; 422 for a body that is not a forwarded position.
+/// pushes; 401 without the right secret; 400 for JSON that does not parse, 422 for a body
+/// that is not a forwarded position (`invalid_body`) or a device identifier that cannot be
+/// one (`invalid_position`).
 #[utoipa::path(tag = "tracking", request_body(content = Object, description = "Traccar's forwarded position: {\"position\": {...}, \"device\": {...}}"), responses((status = 200, body = Received), (status = 401), (status = 404), (status = 422)), security(("bearer" = [])))]
 #[post("/tracking/traccar/positions")]
 pub async fn push_position(
@@ -57,10 +60,13 @@ pub async fn push_position(
             detail: "the push secret is missing or wrong (Authorization: Bearer <secret>)".into(),
         });
     }
-    let f: Forwarded = serde_json::from_slice(&body).map_err(|e| ApiError::Unprocessable {
-        code: "invalid_position",
-        detail: format!("not a forwarded position: {e}"),
-    })?;
+    let f: Forwarded = crate::api::json::parse(&body)?;
+    if !valid_unique_id(&f.device.unique_id) {
+        return Err(ApiError::Unprocessable {
+            code: "invalid_position",
+            detail: "device.uniqueId must be 1–64 printable characters without spaces".into(),
+        });
+    }
     let report = f.position.report(now());
     let device_id = f
         .device

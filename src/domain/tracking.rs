@@ -98,6 +98,20 @@ pub fn same_iccid(a: &str, b: &str) -> bool {
     !a.is_empty() && a == b
 }
 
+/// An ICCID as a terminal reported it, cleaned: padding NULs and spaces dropped; `None`
+/// unless what is left is 1–32 letters and digits (a garbled attribute is no ICCID).
+pub fn clean_iccid(raw: &str) -> Option<String> {
+    let s = raw.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    (!s.is_empty() && s.len() <= 32 && s.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| s.to_string())
+}
+
+/// A platform's device identifier as this product takes it: 1–64 printable ASCII
+/// characters without spaces.
+pub fn valid_unique_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic())
+}
+
 fn earliest(slot: &mut Option<NaiveDateTime>, t: NaiveDateTime) -> bool {
     if slot.is_none_or(|s| t < s) {
         *slot = Some(t);
@@ -127,11 +141,11 @@ impl Progress {
             self.fix_position = Some((r.lat, r.lng));
             changed = true;
         }
-        if let Some(iccid) = r.iccid.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        if let Some(iccid) = r.iccid.as_deref().and_then(clean_iccid)
             && self.iccid_at.is_none_or(|t| r.server_time >= t)
-            && self.seen_iccid.as_deref() != Some(iccid)
+            && self.seen_iccid.as_deref() != Some(iccid.as_str())
         {
-            self.seen_iccid = Some(iccid.to_string());
+            self.seen_iccid = Some(iccid);
             self.iccid_at = Some(r.server_time);
             changed = true;
         }
@@ -312,6 +326,22 @@ mod tests {
         r.iccid = None;
         p.fold(&r);
         assert!(p.passed());
+    }
+
+    #[test]
+    fn a_garbled_iccid_is_no_iccid() {
+        assert_eq!(clean_iccid("\0\089860012 \0").as_deref(), Some("89860012"));
+        assert_eq!(clean_iccid("8.986e19"), None);
+        assert_eq!(clean_iccid(&"8".repeat(33)), None);
+        assert_eq!(clean_iccid("89\u{0}86"), None);
+        let mut p = progress(false);
+        let mut r = fix(5, 5);
+        r.iccid = Some("\u{0}\u{0}".into());
+        p.fold(&r);
+        assert_eq!(p.seen_iccid, None);
+        assert!(
+            valid_unique_id("013800138000") && !valid_unique_id("01 38") && !valid_unique_id("")
+        );
     }
 
     #[test]

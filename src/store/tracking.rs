@@ -114,7 +114,12 @@ pub fn waiting(
     Ok(tc::terminal_checks
         .filter(tc::passed_at.is_null())
         .filter(tc::started_at.gt(since))
-        .order((tc::checked_at.asc(), tc::line_id.asc()))
+        // never looked at first, on both databases (PostgreSQL sorts NULLs last)
+        .order((
+            tc::checked_at.is_not_null().asc(),
+            tc::checked_at.asc(),
+            tc::line_id.asc(),
+        ))
         .limit(limit)
         .select(TerminalCheck::as_select())
         .load(conn)?)
@@ -167,14 +172,23 @@ pub fn save_progress(
     Ok(n == 1)
 }
 
+/// The line's check is gone (the work that fitted its terminal was undone by a later
+/// swap that fitted a unit without a SIM card).
+pub fn forget(conn: &mut DbConn, line_id: &str) -> StoreResult<()> {
+    diesel::delete(tc::terminal_checks.find(line_id)).execute(conn)?;
+    Ok(())
+}
+
 /// Records a look at the platform: when, the device (once synced), and the error if
-/// it failed (`None`: it answered).
+/// it failed (`None`: it answered). `resync`: the platform refused what it was asked
+/// (its device gone or changed): the device is looked up again next time.
 pub fn record_look(
     conn: &mut DbConn,
     line_id: &str,
     generation: i32,
     device: Option<i64>,
     error: Option<&str>,
+    resync: bool,
 ) -> StoreResult<()> {
     let at = now();
     let target = tc::terminal_checks
@@ -185,6 +199,13 @@ pub fn record_look(
             .set((
                 tc::device_id.eq(d),
                 tc::synced.eq(true),
+                tc::checked_at.eq(at),
+                tc::last_error.eq(error),
+            ))
+            .execute(conn)?,
+        None if resync => diesel::update(target)
+            .set((
+                tc::synced.eq(false),
                 tc::checked_at.eq(at),
                 tc::last_error.eq(error),
             ))
@@ -232,7 +253,23 @@ pub fn apply(
     reports: &[crate::domain::tracking::Report],
 ) -> StoreResult<Option<TerminalCheck>> {
     super::write_tx(conn, |c| {
-        let Some(mut check) = get(c, line_id)?.filter(|ch| ch.generation == generation) else {
+        // the row locked on PostgreSQL (SQLite's write transaction holds the database):
+        // a poll and a push of the same terminal fold one after the other, never over
+        // each other's progress
+        let current: Option<TerminalCheck> = match c {
+            DbConn::Pg(pg) => tc::terminal_checks
+                .find(line_id)
+                .select(TerminalCheck::as_select())
+                .for_update()
+                .first(pg)
+                .optional()?,
+            DbConn::Sqlite(lite) => tc::terminal_checks
+                .find(line_id)
+                .select(TerminalCheck::as_select())
+                .first(lite)
+                .optional()?,
+        };
+        let Some(mut check) = current.filter(|ch| ch.generation == generation) else {
             return Ok(None);
         };
         let mut sorted: Vec<&crate::domain::tracking::Report> = reports.iter().collect();

@@ -138,19 +138,14 @@ impl Traccar {
         if !matches!(base.scheme(), "http" | "https") {
             return Err(format!("tracking URL {url:?}: http or https only"));
         }
-        let user = url::form_urlencoded::parse(format!("u={}", base.username()).as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        let pass = base
-            .password()
-            .map(|p| {
-                url::form_urlencoded::parse(format!("p={p}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
-            })
-            .unwrap_or_default();
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|d| d.into_owned())
+                .map_err(|e| format!("tracking URL: credentials are not UTF-8: {e}"))
+        };
+        let user = decode(base.username())?;
+        let pass = decode(base.password().unwrap_or(""))?;
         let auth = match token.filter(|t| !t.is_empty()) {
             Some(t) => Auth::Bearer(t),
             None if !user.is_empty() => Auth::Basic(user, pass),
@@ -287,9 +282,9 @@ mod tests {
 
     #[test]
     fn credentials_leave_the_url_for_basic_auth() {
-        let t = Traccar::new("http://admin%40x.cn:p%40ss@127.0.0.1:8082", None).unwrap();
+        let t = Traccar::new("http://admin%40x.cn:p%40s+s%26@127.0.0.1:8082", None).unwrap();
         assert_eq!(t.describe(), "http://127.0.0.1:8082/");
-        assert!(matches!(&t.auth, Auth::Basic(u, p) if u == "admin@x.cn" && p == "p@ss"));
+        assert!(matches!(&t.auth, Auth::Basic(u, p) if u == "admin@x.cn" && p == "p@s+s&"));
         let t = Traccar::new("https://gps.example.com/traccar", Some("tok".into())).unwrap();
         assert!(matches!(&t.auth, Auth::Bearer(x) if x == "tok"));
         assert_eq!(

@@ -29,11 +29,19 @@ pub fn spawn(pool: Pool, settings: TrackingSettings) {
     });
     tokio::spawn(async move {
         loop {
-            w.round().await;
+            // each round its own task: a panic in one is logged, the next round runs
+            let round = w.clone();
+            if let Err(e) = tokio::spawn(async move { round.round().await }).await {
+                tracing::error!(error = %e, "a round of the tracking worker failed");
+            }
             tokio::time::sleep(w.settings.poll).await;
         }
     });
 }
+
+/// How far back a poll reads before the last look (a terminal uploads what it stored in
+/// a blind spot late): positions before it were taken in already.
+const OVERLAP: chrono::Duration = chrono::Duration::hours(1);
 
 struct Worker {
     pool: Pool,
@@ -56,8 +64,9 @@ impl Worker {
         .map_err(|e| e.to_string())?
     }
 
-    /// One look at every waiting check (up to `BATCH`).
-    async fn round(self: &Arc<Self>) {
+    /// One look at every waiting check (up to `BATCH`, never looked at first). A platform
+    /// that does not answer ends the round: the others would wait on it too.
+    async fn round(self: Arc<Self>) {
         let since = now() - self.settings.window;
         let checks = match self.db(move |c| store::waiting(c, since, BATCH)).await {
             Ok(v) => v,
@@ -67,12 +76,19 @@ impl Worker {
             }
         };
         for check in checks {
-            self.look(check).await;
+            if !self.look(check).await {
+                break;
+            }
         }
     }
 
-    async fn look(self: &Arc<Self>, check: TerminalCheck) {
+    /// Answers whether the platform answered.
+    async fn look(self: &Arc<Self>, check: TerminalCheck) -> bool {
         let (line, generation) = (check.line_id.clone(), check.generation);
+        let from = check
+            .checked_at
+            .filter(|_| check.synced)
+            .map_or(check.started_at, |t| (t - OVERLAP).max(check.started_at));
         let result = async {
             let device_id = match check.device_id.filter(|_| check.synced) {
                 Some(id) => id,
@@ -80,38 +96,44 @@ impl Worker {
             };
             let positions = self
                 .platform
-                .positions(
-                    device_id,
-                    check.started_at,
-                    now() + chrono::Duration::minutes(5),
-                )
+                .positions(device_id, from, now() + chrono::Duration::minutes(5))
                 .await?;
             Ok::<_, PlatformError>((device_id, positions))
         }
         .await;
-        let outcome = match result {
+        let (outcome, answered) = match result {
             Ok((device_id, positions)) => {
                 let received = now();
                 let reports: Vec<_> = positions.iter().map(|p| p.report(received)).collect();
                 let (l, g) = (line.clone(), generation);
-                self.db(move |c| {
-                    store::record_look(c, &l, g, Some(device_id), None)?;
-                    store::apply(c, &l, g, &reports)
-                })
-                .await
-                .map(|_| ())
+                let saved = self
+                    .db(move |c| {
+                        store::record_look(c, &l, g, Some(device_id), None, false)?;
+                        store::apply(c, &l, g, &reports)
+                    })
+                    .await
+                    .map(|_| ());
+                (saved, true)
             }
             Err(e) => {
-                tracing::info!(line = %line, error = %e, "terminal check waits: platform not answering");
+                let answered = matches!(e, PlatformError::Refused(_));
+                if answered {
+                    tracing::warn!(line = %line, error = %e, "the tracking platform refused a request");
+                } else {
+                    tracing::info!(line = %line, error = %e, "terminal checks wait: platform not answering");
+                }
                 let text = e.to_string();
                 let (l, g) = (line.clone(), generation);
-                self.db(move |c| store::record_look(c, &l, g, None, Some(&text)))
-                    .await
+                let saved = self
+                    .db(move |c| store::record_look(c, &l, g, None, Some(&text), answered))
+                    .await;
+                (saved, answered)
             }
         };
         if let Err(e) = outcome {
             tracing::warn!(line = %line, error = %e, "cannot record a terminal check");
         }
+        answered
     }
 }
 

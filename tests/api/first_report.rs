@@ -368,7 +368,29 @@ async fn pushed_positions_need_the_secret_and_pass_the_check_with_acc_when_asked
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
+    assert_eq!(p["code"], "invalid_body");
+    let mut garbled = FakeTraccar::forwarded("0138\u{0}", Fix::now(&iccid(4)));
+    garbled["position"]["attributes"]["iccid"] = json!("\u{0}\u{0}");
+    let p = expect(
+        push(Some(SECRET), garbled).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(p["code"], "invalid_position");
+    let r = s
+        .app
+        .client
+        .post(s.app.url("/api/v1/tracking/traccar/positions"))
+        .bearer_auth(SECRET)
+        .header("Content-Type", "application/json")
+        .body("{\"position\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expect(r, StatusCode::BAD_REQUEST).await["code"],
+        "malformed_json"
+    );
     s.app.assert_unchanged(&before);
 
     let r = expect(push(Some(SECRET), body.clone()).await, StatusCode::OK).await;
@@ -431,8 +453,8 @@ async fn a_platform_that_is_down_leaves_the_line_waiting_and_nothing_fails() {
         report(&o)["platform_error"]
             .as_str()
             .unwrap()
-            .contains("503"),
-        "{o}"
+            .contains("定位平台暂时连不上"),
+        "the reader learns what it means, not the platform's address: {o}"
     );
     assert!(fake.devices().is_empty());
     // the order goes on: signed off and completed (the center does not require the report)
@@ -533,5 +555,61 @@ async fn a_sim_swap_moves_the_platform_device_to_the_new_card() {
     .await;
     assert_eq!(missing_kinds(&o), ["iccid_mismatch"]);
     fake.report(&unique(7), Fix::now(&iccid(7)));
+    until(&s, &id, "passed", |o| report(o)["status"] == "passed").await;
+}
+
+#[tokio::test]
+async fn after_a_terminal_swap_only_the_new_unit_s_reports_count() {
+    let fake = FakeTraccar::start().await;
+    let s = zz_tracking(Some(&fake)).await;
+    let app = &s.app;
+    let vehicle = id_of(
+        &app.create_vehicle(&app.admin, &s.customer, "豫A70008")
+            .await,
+    );
+    let old = id_of(&app.create_terminal(&app.admin, &app.zz.id, 8).await);
+    let sim = id_of(&app.create_sim(&app.admin, &app.zz.id, 8).await);
+    fit(app, &old, &vehicle, &sim).await;
+    app.create_terminal(&app.admin, &app.zz.id, 9).await;
+    fake.add_device(&unique(8), "豫A70008", json!({"iccid": iccid(8)}));
+    let o = created_order(
+        app.post(
+            &format!("{ORDERS}/repair"),
+            &s.agent,
+            &repair_body(&s.customer, json!({"plate_no": "豫A70008"}), "终端不定位"),
+        )
+        .await,
+    )
+    .await;
+    let id = id_of(&o);
+    let lid = id_of(line(&o, 0));
+    let o = approve_and_assign(&s, &o, &s.lead, &[], 5).await;
+    let o = go_on_site(app, &s.lead, &o).await;
+    // the old unit still reports while the technician works, under the same number
+    fake.report(&unique(8), Fix::now(&iccid(8)));
+    tokio::time::sleep(StdDuration::from_millis(20)).await;
+    let o = act(
+        app,
+        &s.lead.token,
+        &o,
+        &format!("lines/{lid}/terminal-swap"),
+        json!({"new_imei": imei(9), "fault": "不定位"}),
+    )
+    .await;
+    assert_eq!(report(&o)["unique_id"], unique(8), "the card moved across");
+    let o = looked_after(&s, &id, Utc::now()).await;
+    assert_eq!(
+        report(&o)["status"],
+        "waiting",
+        "the old unit's report proves nothing: {o}"
+    );
+    let d = fake.device(&unique(8)).unwrap();
+    assert_eq!(
+        d["attributes"]["imei"],
+        imei(9),
+        "the device now names the new unit"
+    );
+    assert_eq!(fake.devices().len(), 1);
+    fake.report(&unique(8), Fix::now(&iccid(8)));
     until(&s, &id, "passed", |o| report(o)["status"] == "passed").await;
 }

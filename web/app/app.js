@@ -333,7 +333,7 @@ function firstReportNode(l) {
   const first = (r.missing || [])[0];
   return h('div', { class: 'first-report wait' }, '上线检测：等待终端上线',
     first ? h('div', { class: 'muted' }, first.message) : null,
-    r.platform_error ? h('div', { class: 'muted' }, '定位平台暂时连不上，恢复后自动检测，不影响其他操作') : null);
+    r.platform_error ? h('div', { class: 'muted' }, r.platform_error) : null);
 }
 
 async function jobScreen(id) {

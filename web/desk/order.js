@@ -34,7 +34,7 @@ function firstReportCell(l) {
   }
   return h('div', {}, h('span', { class: 'badge warn' }, '等待上线'),
     (r.missing || []).map((m) => h('div', { class: 'small muted' }, m.message)),
-    r.platform_error ? h('div', { class: 'small bad-text' }, '定位平台暂时连不上，恢复后自动检测') : null);
+    r.platform_error ? h('div', { class: 'small bad-text' }, r.platform_error) : null);
 }
 
 /** Calls an order action with the order's version and a fresh Idempotency-Key. */

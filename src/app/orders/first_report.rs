@@ -30,17 +30,28 @@ fn platform_id(msisdn: &str) -> String {
     jt808::terminal_phone(msisdn).unwrap_or_else(|| msisdn.to_string())
 }
 
-/// Starts (again) the line's check: reports count from the arrival on site (the work's
-/// start), with the center's rules as they are now.
+/// When reports start to count for work recorded at `at`: an install's from the arrival on
+/// site (the new unit is powered up during the work, and nothing else reports under its
+/// number); a swap's from the swap itself — the vehicle's unit and card reported under the
+/// same number until then, so their reports prove nothing about the new part.
+pub fn counts_from(order: &Order, at: NaiveDateTime, swap: bool) -> NaiveDateTime {
+    if swap {
+        at
+    } else {
+        order.arrived_at.unwrap_or(at).min(at)
+    }
+}
+
+/// Starts (again) the line's check, reports counting from `started_at` (see
+/// [`counts_from`]), with the center's rules as they are now.
 pub fn start(
     c: &mut DbConn,
     order: &Order,
     line_id: &str,
     f: Fitted,
-    at: NaiveDateTime,
+    started_at: NaiveDateTime,
 ) -> Result<()> {
     let rules = crate::store::photos::rules(c, &order.center_id)?;
-    let started_at = order.arrived_at.unwrap_or(at).min(at);
     store::start(
         c,
         &TerminalCheck {

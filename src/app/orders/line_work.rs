@@ -13,6 +13,7 @@ use crate::domain::registry::{self, BindRefusal, SimStatus, TerminalStatus};
 use crate::store::DbConn;
 use crate::store::equipment::{self, BindContext, SimCard, Terminal};
 use crate::store::orders::{self as store, Line};
+use crate::store::tracking;
 use crate::store::vehicles::{self, Vehicle};
 
 /// Which line of which order, by whom, reported when.
@@ -190,7 +191,8 @@ pub fn install(
                 plate_no: &vehicle.plate_no,
                 old_sim: None,
             };
-            first_report::start(c, order, line_id, f, at)?;
+            let from = first_report::counts_from(order, at, false);
+            first_report::start(c, order, line_id, f, from)?;
         }
         let comment = format!(
             "{} IMEI {} ICCID {}",
@@ -251,15 +253,22 @@ pub fn terminal_swap(
         line.terminal_id = Some(new.id.clone());
         line.fault_tag = Some(tag.clone());
         finish(c, p, line, "terminal_swap", at)?;
-        // the new unit reports only with a SIM card in it
-        if watch && let Some(sim) = equipment::sim_in_terminal(c, &new.id)? {
-            let f = Fitted {
-                terminal: &new,
-                sim: &sim,
-                plate_no: &vehicle.plate_no,
-                old_sim: None,
-            };
-            first_report::start(c, order, line_id, f, at)?;
+        // the new unit reports only with a SIM card in it; without one, the line's earlier
+        // check (of the unit taken out) no longer means anything
+        if watch {
+            match equipment::sim_in_terminal(c, &new.id)? {
+                Some(sim) => {
+                    let f = Fitted {
+                        terminal: &new,
+                        sim: &sim,
+                        plate_no: &vehicle.plate_no,
+                        old_sim: None,
+                    };
+                    let from = first_report::counts_from(order, at, true);
+                    first_report::start(c, order, line_id, f, from)?;
+                }
+                None => tracking::forget(c, line_id)?,
+            }
         }
         Ok((
             "terminal_swap",
@@ -309,7 +318,8 @@ pub fn sim_swap(
                 plate_no: &vehicle.plate_no,
                 old_sim: old.as_ref(),
             };
-            first_report::start(c, order, line_id, f, at)?;
+            let from = first_report::counts_from(order, at, true);
+            first_report::start(c, order, line_id, f, from)?;
         }
         let comment = format!(
             "{} → {}",

@@ -107,7 +107,8 @@ pub struct FirstReport {
     pub passed_at: Option<chrono::NaiveDateTime>,
     /// what it still lacks, each with what to do (`message`)
     pub missing: Vec<FirstReportMissing>,
-    /// the last look at the platform, and its error when it did not answer
+    /// the last look at the platform, and what went wrong with it (in Chinese) when it
+    /// did not answer or refused
     #[serde(with = "crate::store::utc::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub checked_at: Option<chrono::NaiveDateTime>,
@@ -119,6 +120,16 @@ pub struct FirstReportMissing {
     #[serde(flatten)]
     pub missing: crate::domain::tracking::Missing,
     pub message: String,
+}
+
+/// What the people reading the order are told of the platform's last failure (its text,
+/// with the platform's address, stays in the logs and the database).
+fn platform_trouble(error: &str) -> String {
+    if error.starts_with("tracking platform refused") {
+        "定位平台拒绝了请求：请管理员检查平台账号和设置；检测会自动重试".into()
+    } else {
+        "定位平台暂时连不上：恢复后自动检测，不影响其他操作".into()
+    }
 }
 
 impl FirstReport {
@@ -144,7 +155,7 @@ impl FirstReport {
             passed_at: ch.passed_at,
             missing,
             checked_at: ch.checked_at,
-            platform_error: ch.last_error,
+            platform_error: ch.last_error.as_deref().map(platform_trouble),
         }
     }
 }
