@@ -117,6 +117,11 @@ pub async fn add_photo(
         body.extend_from_slice(&chunk);
     }
     let given = Stamp { taken_at, position };
+    // CPU work, a bounded number at a time (`media::processing_slots`)
+    let _slot = crate::media::processing_slots()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let processed = web::block(move || photo::process(&body, given, &limits))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
