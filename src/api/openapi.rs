@@ -272,6 +272,23 @@ pub const PROBLEM_CODES: &[&str] = &[
     "validation_failed",
     "version_mismatch",
     "wrong_order_kind",
+    "wrong_place",
+    "invalid_route",
+    "same_place",
+    "not_in_your_stock",
+    "not_your_van",
+    "insufficient_quantity",
+    "invalid_quantity",
+    "not_faulty",
+    "unit_faulty",
+    "order_required",
+    "rma_batch_required",
+    "empty_fault_tag",
+    "note_required",
+    "manager_only",
+    "not_on_books",
+    "already_on_books",
+    "not_for_parts",
 ];
 
 /// The document as served: the annotations, completed from the tables above.

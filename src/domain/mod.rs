@@ -47,6 +47,7 @@ pub mod ranking;
 pub mod registry;
 pub mod reported_time;
 pub mod search;
+pub mod stock;
 pub mod tracking;
 pub mod warranty;
 

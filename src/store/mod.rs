@@ -45,6 +45,7 @@ pub mod outbox;
 pub mod photos;
 pub mod schema;
 pub mod search;
+pub mod stock;
 pub mod technicians;
 pub mod tracking;
 pub mod users;

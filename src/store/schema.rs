@@ -141,6 +141,10 @@ diesel::table! {
         updated_at -> Timestamp,
         fault_tag -> Nullable<Text>,
         fault_order_id -> Nullable<Text>,
+        /// generated from status/location/technician_id/vehicle_id/center_id (never written)
+        place_kind -> Text,
+        /// generated (never written)
+        place_id -> Text,
     }
 }
 
@@ -157,6 +161,46 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        stock_kind -> Nullable<Text>,
+        stock_ref -> Nullable<Text>,
+        faulty -> Bool,
+        /// generated: COALESCE(stock_kind, 'warehouse') (never written)
+        place_kind -> Text,
+        /// generated: COALESCE(stock_ref, center_id) (never written)
+        place_id -> Text,
+    }
+}
+
+diesel::table! {
+    part_stock (part_id, place_kind, place_id) {
+        part_id -> Text,
+        place_kind -> Text,
+        place_id -> Text,
+        center_id -> Text,
+        quantity -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_movements (id) {
+        id -> Text,
+        center_id -> Text,
+        kind -> Text,
+        terminal_id -> Nullable<Text>,
+        sim_id -> Nullable<Text>,
+        part_id -> Nullable<Text>,
+        quantity -> BigInt,
+        from_kind -> Text,
+        from_id -> Text,
+        to_kind -> Text,
+        to_id -> Text,
+        order_id -> Nullable<Text>,
+        rma_batch_id -> Nullable<Text>,
+        fault_tag -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        at -> Timestamp,
+        note -> Nullable<Text>,
     }
 }
 
@@ -555,6 +599,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     photo_waivers,
     terminal_checks,
     report_waivers,
+    part_stock,
+    stock_movements,
 );
 
 diesel::table! {

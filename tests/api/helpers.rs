@@ -65,6 +65,8 @@ pub const TABLES: &[&str] = &[
     "photo_waivers",
     "terminal_checks",
     "report_waivers",
+    "part_stock",
+    "stock_movements",
 ];
 
 pub struct TestApp {

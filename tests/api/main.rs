@@ -27,5 +27,6 @@ mod plan;
 mod protocol;
 mod roles;
 mod search;
+mod stock;
 mod traccar_fake;
 mod vendor;

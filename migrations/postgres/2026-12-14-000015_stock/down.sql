@@ -1,0 +1,12 @@
+DROP TABLE stock_movements;
+DROP FUNCTION stock_movements_immutable();
+DROP TABLE part_stock;
+DROP INDEX sim_cards_place_idx;
+ALTER TABLE sim_cards DROP COLUMN place_id;
+ALTER TABLE sim_cards DROP COLUMN place_kind;
+ALTER TABLE sim_cards DROP COLUMN faulty;
+ALTER TABLE sim_cards DROP COLUMN stock_ref;
+ALTER TABLE sim_cards DROP COLUMN stock_kind;
+DROP INDEX terminals_place_idx;
+ALTER TABLE terminals DROP COLUMN place_id;
+ALTER TABLE terminals DROP COLUMN place_kind;
