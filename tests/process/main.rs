@@ -771,3 +771,79 @@ async fn the_object_store_setting_is_checked_at_start_up() {
     local.ready().await;
     assert!(objects.is_dir(), "{}", local.output());
 }
+
+/// The tracking settings (上线检测) are checked at start: a refused one stops the binary with
+/// the reason; a good one starts it with the platform's worker and the push endpoint on.
+#[tokio::test]
+async fn the_tracking_settings_are_checked_at_start_up() {
+    for (env, reason) in [
+        (
+            ("DISPATCH_TRACKING_PUSH_SECRET", "short"),
+            "at least 16 characters",
+        ),
+        (
+            ("DISPATCH_TRACKING_URL", "ftp://gps.example.cn"),
+            "http or https only",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bad = Instance::start_in(dir.path(), None, &[], &[env]);
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = bad.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "dispatch kept running:\n{}",
+                bad.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let out = bad.output();
+        assert!(!status.success(), "{out}");
+        assert!(out.contains(reason), "{reason}: {out}");
+        assert!(!out.contains("panicked"), "{out}");
+    }
+
+    // a platform that does not answer (port 9) does not keep the service from running
+    let site = Site::sqlite();
+    let secret = "push-secret-0123456789";
+    let mut app = Instance::start(
+        &site,
+        &["--tracking-poll", "1"],
+        &[
+            (
+                "DISPATCH_TRACKING_URL",
+                "http://admin%40example.cn:pa%2Bss@127.0.0.1:9",
+            ),
+            ("DISPATCH_TRACKING_PUSH_SECRET", secret),
+        ],
+    );
+    app.ready().await;
+    let push = |token: &'static str| {
+        app.client
+            .post(app.url("/api/v1/tracking/traccar/positions"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({
+                "position": {"fixTime": "2026-12-06T02:00:00.000+00:00", "valid": true,
+                    "latitude": 34.7, "longitude": 113.6, "attributes": {}},
+                "device": {"id": 3, "uniqueId": "013800138000"},
+            }))
+            .send()
+    };
+    let res = push(secret).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["matched"], 0);
+    assert_eq!(push("wrong-secret-0123456789").await.unwrap().status(), 401);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let out = app.output();
+    assert!(out.contains("tracking worker started"), "{out}");
+    assert!(
+        !out.contains("pa+ss") && !out.contains("pa%2Bss"),
+        "no password in the logs: {out}"
+    );
+    assert!(!out.contains("panicked"), "{out}");
+}
