@@ -37,10 +37,19 @@ function firstReportCell(l) {
     r.platform_error ? h('div', { class: 'small bad-text' }, r.platform_error) : null);
 }
 
+/** Order actions of this page under way (a live redraw waits for them to be drawn). */
+let acting = 0;
+
 /** Calls an order action with the order's version and a fresh Idempotency-Key. */
 async function act(order, action, body = {}) {
-  const r = await api(`/work-orders/${order.id}/${action}`, { method: 'POST', body, ifMatch: order.version, idempotencyKey: newKey() });
-  return r.data;
+  acting++;
+  try {
+    const r = await api(`/work-orders/${order.id}/${action}`, { method: 'POST', body, ifMatch: order.version, idempotencyKey: newKey() });
+    return r.data;
+  } finally {
+    // after the caller's continuation has started drawing the answer
+    setTimeout(() => { acting--; }, 0);
+  }
 }
 
 function defaultVisit(o) {
@@ -62,10 +71,16 @@ export async function detail(ctx) {
     return { o, tl };
   };
   let state = await load();
+  let rendering = 0;
   const rerender = async (o) => {
-    state = o ? { o, tl: (await api(`/work-orders/${id}/timeline`)).data.items } : await load();
-    if (ctx.alive()) await render();
-    ctx.refreshStrip();
+    rendering++;
+    try {
+      state = o ? { o, tl: (await api(`/work-orders/${id}/timeline`)).data.items } : await load();
+      if (ctx.alive()) await render();
+      ctx.refreshStrip();
+    } finally {
+      rendering--;
+    }
   };
 
   async function render() {
@@ -325,21 +340,28 @@ export async function detail(ctx) {
   // but not under the hands of someone typing in it: then once they leave the field
   let soon = null;
   let owed = false;
+  let heard = null;
   const editing = () => ['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement?.tagName) && ctx.root.contains(document.activeElement);
-  const refresh = () => {
+  const refresh = (owedBefore = false) => {
     if (!ctx.alive()) return;
+    // the page's own act is still being drawn: look again once it is
+    if (acting || rendering) { soon = setTimeout(() => refresh(owedBefore), 200); return; }
+    // the page's own acts are drawn already, and an event of an older version (one that
+    // arrives after the page moved on) says nothing new; a report does not move the version
+    if (!owedBefore && heard && heard.version <= state.o.version && heard.action !== 'first_report') return;
     if (editing()) { owed = true; return; }
     owed = false;
+    heard = null;
     rerender().catch(() => { /* the next event or a reload */ });
   };
   const onEvent = (ev) => {
     if (ev.detail?.kind !== 'order' || ev.detail.id !== id) return;
-    // the page's own act is drawn already (same version); a report does not move the version
-    if (ev.detail.version === state.o.version && ev.detail.action !== 'first_report') return;
+    // the newest version heard (a report's event keeps its action)
+    if (!heard || ev.detail.version > heard.version || ev.detail.action === 'first_report') heard = ev.detail;
     clearTimeout(soon);
-    soon = setTimeout(refresh, 150);
+    soon = setTimeout(() => refresh(), 150);
   };
-  const onBlur = () => { if (owed) setTimeout(refresh, 0); };
+  const onBlur = () => { if (owed) setTimeout(() => refresh(true), 0); };
   document.addEventListener('dispatch-event', onEvent);
   ctx.root.addEventListener('focusout', onBlur);
   ctx.onLeave(() => {
