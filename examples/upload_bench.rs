@@ -194,6 +194,10 @@ async fn main() {
         ))
         .with_writer(std::io::stderr)
         .init();
+    // the app's --photo-slots (DISPATCH_PHOTO_SLOTS=64: as good as unbounded)
+    if let Ok(n) = std::env::var("DISPATCH_PHOTO_SLOTS") {
+        dispatch::media::set_processing_slots(n.parse().expect("DISPATCH_PHOTO_SLOTS: a number"));
+    }
     let dir = tempfile::tempdir().unwrap();
     let target = match std::env::var("BENCH_DATABASE_URL") {
         Ok(url) => DbTarget::parse(&url).unwrap(),

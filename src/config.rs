@@ -218,6 +218,10 @@ pub struct ServeArgs {
     /// Default: files in <data-dir>/objects.
     #[arg(long, env = "DISPATCH_OBJECT_STORE")]
     pub object_store: Option<String>,
+    /// How many uploaded photos are processed at once (decode, thumbnail; the rest wait
+    /// their turn). Default: the number of cores less one, at least 1.
+    #[arg(long, env = "DISPATCH_PHOTO_SLOTS", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub photo_slots: Option<u32>,
     /// The tracking platform's REST API (Traccar), watched for each fitted terminal's
     /// first report (上线检测), e.g. `https://user%40example.com:password@gps.example.com`
     /// (HTTP Basic with an account of the platform). Default: off.

@@ -112,6 +112,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         &args.db.data_dir,
     )?;
     tracing::info!(store = %objects.describe, "photos are kept in");
+    let slots = args
+        .photo_slots
+        .map_or_else(dispatch::media::default_processing_slots, |n| n as usize);
+    dispatch::media::set_processing_slots(slots);
     let tracking = dispatch::config::tracking(
         args.tracking_url.as_deref(),
         args.tracking_token.clone(),

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
+use super::json::Json;
 use super::state::AppState;
 use super::support::with_db_anon;
 use crate::app::tracking as uc;
@@ -43,7 +44,7 @@ fn same_secret(given: &str, expected: &str) -> bool {
 pub async fn push_position(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: Json<Forwarded>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(secret) = state.push_secret.clone() else {
         return Err(ApiError::NotFound);
@@ -60,7 +61,7 @@ pub async fn push_position(
             detail: "the push secret is missing or wrong (Authorization: Bearer <secret>)".into(),
         });
     }
-    let f: Forwarded = crate::api::json::parse(&body)?;
+    let f = body.parse()?;
     if !valid_unique_id(&f.device.unique_id) {
         return Err(ApiError::Unprocessable {
             code: "invalid_position",

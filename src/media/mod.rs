@@ -4,19 +4,23 @@
 pub mod objects;
 pub mod photo;
 
-/// How many photos are processed at once (decoding and the thumbnail are CPU work): one
-/// core left for everything else, at least one (`DISPATCH_PHOTO_SLOTS` overrides it).
-/// Uploads beyond it wait their turn, so a burst of uploads cannot starve the order actions
-/// of the same instance.
+static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+
+/// The default of [`processing_slots`]: one core left for everything else, at least one.
+pub fn default_processing_slots() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    cores.saturating_sub(1).max(1)
+}
+
+/// Sets how many photos are processed at once (`--photo-slots`); before the first upload,
+/// else the first setting stays.
+pub fn set_processing_slots(n: usize) {
+    let _ = SLOTS.set(tokio::sync::Semaphore::new(n.max(1)));
+}
+
+/// How many photos are processed at once (decoding and the thumbnail are CPU work).
+/// Uploads beyond it wait their turn, so a burst of uploads cannot starve the order
+/// actions of the same instance.
 pub fn processing_slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let n = std::env::var("DISPATCH_PHOTO_SLOTS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| (1..=1024).contains(n))
-            .unwrap_or_else(|| cores.saturating_sub(1).max(1));
-        tokio::sync::Semaphore::new(n)
-    });
-    &SLOTS
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(default_processing_slots()))
 }

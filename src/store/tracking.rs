@@ -89,14 +89,6 @@ pub fn start(conn: &mut DbConn, check: &TerminalCheck) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn get(conn: &mut DbConn, line_id: &str) -> StoreResult<Option<TerminalCheck>> {
-    Ok(tc::terminal_checks
-        .find(line_id)
-        .select(TerminalCheck::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 /// The order's checks.
 pub fn of_order(conn: &mut DbConn, order_id: &str) -> StoreResult<Vec<TerminalCheck>> {
     Ok(tc::terminal_checks

@@ -16,14 +16,24 @@ use serde_json::{Map, Value};
 
 use crate::domain::tracking::Report;
 
+/// How a refusal's text (as a check records it) begins.
+const REFUSED: &str = "tracking platform refused";
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
     /// not reached, or it answered 5xx: try again later
     #[error("tracking platform unavailable: {0}")]
     Unavailable(String),
     /// it refused the request (4xx): a configuration or data problem
-    #[error("tracking platform refused: {0}")]
+    #[error("{}: {}", REFUSED, .0)]
     Refused(String),
+}
+
+impl PlatformError {
+    /// Whether a recorded error text (`to_string()` of one) was a refusal, not an outage.
+    pub fn was_refusal(text: &str) -> bool {
+        text.starts_with(REFUSED)
+    }
 }
 
 #[derive(Clone)]

@@ -36,6 +36,27 @@ async fn zz_tracking(fake: Option<&FakeTraccar>) -> Zz {
     .await
 }
 
+/// The ZZ center's proof rules as its manager sets them: no photos, and `report`'s
+/// first-report rules. Answers the rules as stored.
+async fn set_rules(s: &Zz, report: Value) -> Value {
+    let mut body = json!({"install_photos": [], "repair_photos": []});
+    for (k, v) in report.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let res = s
+        .app
+        .req(
+            Method::PUT,
+            &format!("/api/v1/centers/{}/proof-rules", s.app.zz.id),
+            &s.mgr,
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect(res, StatusCode::OK).await
+}
+
 /// The 808 number the platform knows test SIM `n` by.
 fn unique(n: u64) -> String {
     dispatch::domain::jt808::terminal_phone(&msisdn(n)).unwrap()
@@ -203,20 +224,7 @@ async fn an_install_registers_the_terminal_and_only_a_current_fix_with_its_sim_p
 async fn the_center_may_require_the_first_report_and_a_manager_may_override_it() {
     // pushes only: nothing changes the database behind the test's back
     let s = zz_tracking(None).await;
-    let rules = expect(
-        s.app
-            .req(
-                Method::PUT,
-                &format!("/api/v1/centers/{}/proof-rules", s.app.zz.id),
-                &s.mgr,
-            )
-            .json(&json!({"install_photos": [], "repair_photos": [], "report_required": true}))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    let rules = set_rules(&s, json!({"report_required": true})).await;
     assert_eq!(rules["report_required"], true);
     assert_eq!(rules["report_acc"], false);
     assert_eq!(rules["report_iccid"], true);
@@ -321,20 +329,7 @@ async fn pushed_positions_need_the_secret_and_pass_the_check_with_acc_when_asked
     assert!(report(&o).is_null(), "no check without tracking: {o}");
 
     let s = zz_tracking(None).await;
-    expect(
-        s.app
-            .req(
-                Method::PUT,
-                &format!("/api/v1/centers/{}/proof-rules", s.app.zz.id),
-                &s.mgr,
-            )
-            .json(&json!({"install_photos": [], "repair_photos": [], "report_acc": true}))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    set_rules(&s, json!({"report_acc": true})).await;
     let o = on_site(&s, 4, "豫A70004").await;
     let id = id_of(&o);
     let o = install(&s, &o, 4).await;

@@ -142,6 +142,26 @@ impl Instance {
         }
     }
 
+    /// Waits (up to `PATIENCE`) for a start that must fail (`what` names it in the
+    /// failure); answers its exit status and everything it printed.
+    async fn exited(&mut self, what: &str) -> (std::process::ExitStatus, String) {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "dispatch kept running with {what}:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        // the output's readers catch up with the exit
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        (status, self.output())
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -670,20 +690,7 @@ async fn map_tile_settings_are_checked_at_start_up() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut app = Instance::start_in(dir.path(), None, &[], &env);
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = app.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                start.elapsed() < PATIENCE,
-                "dispatch kept running with {env:?}:\n{}",
-                app.output()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let out = app.output();
+        let (status, out) = app.exited(&format!("{env:?}")).await;
         assert!(!status.success(), "{env:?} started:\n{out}");
         assert!(out.contains(says), "{env:?} should say {says:?}:\n{out}");
         assert!(!out.contains("panicked"), "{out}");
@@ -726,20 +733,7 @@ async fn the_object_store_setting_is_checked_at_start_up() {
         &[],
         &[("DISPATCH_OBJECT_STORE", "ftp://photos.example.cn/x")],
     );
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = bad.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < PATIENCE,
-            "dispatch kept running:\n{}",
-            bad.output()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let out = bad.output();
+    let (status, out) = bad.exited("a bad object store URL").await;
     assert!(!status.success(), "{out}");
     assert!(out.contains("object store URL"), "{out}");
     assert!(!out.contains("panicked"), "{out}");
@@ -772,11 +766,13 @@ async fn the_object_store_setting_is_checked_at_start_up() {
     assert!(objects.is_dir(), "{}", local.output());
 }
 
-/// The tracking settings (上线检测) are checked at start: a refused one stops the binary with
-/// the reason; a good one starts it with the platform's worker and the push endpoint on.
+/// The tracking settings (上线检测) and the photo slots are checked at start: a refused one
+/// stops the binary with the reason; good ones start it with the platform's worker and
+/// the push endpoint on.
 #[tokio::test]
 async fn the_tracking_settings_are_checked_at_start_up() {
     for (env, reason) in [
+        (("DISPATCH_PHOTO_SLOTS", "0"), "--photo-slots"),
         (
             ("DISPATCH_TRACKING_PUSH_SECRET", "short"),
             "at least 16 characters",
@@ -788,20 +784,7 @@ async fn the_tracking_settings_are_checked_at_start_up() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut bad = Instance::start_in(dir.path(), None, &[], &[env]);
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = bad.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                start.elapsed() < PATIENCE,
-                "dispatch kept running:\n{}",
-                bad.output()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let out = bad.output();
+        let (status, out) = bad.exited(reason).await;
         assert!(!status.success(), "{out}");
         assert!(out.contains(reason), "{reason}: {out}");
         assert!(!out.contains("panicked"), "{out}");
@@ -819,6 +802,7 @@ async fn the_tracking_settings_are_checked_at_start_up() {
                 "http://admin%40example.cn:pa%2Bss@127.0.0.1:9",
             ),
             ("DISPATCH_TRACKING_PUSH_SECRET", secret),
+            ("DISPATCH_PHOTO_SLOTS", "2"),
         ],
     );
     app.ready().await;
@@ -846,4 +830,31 @@ async fn the_tracking_settings_are_checked_at_start_up() {
         "no password in the logs: {out}"
     );
     assert!(!out.contains("panicked"), "{out}");
+
+    // a bearer token instead of the URL's user and password: it starts, and the token
+    // stays out of the logs too
+    let site = Site::sqlite();
+    let mut app = Instance::start(
+        &site,
+        &["--tracking-poll", "1"],
+        &[
+            ("DISPATCH_TRACKING_URL", "http://127.0.0.1:9/traccar"),
+            ("DISPATCH_TRACKING_TOKEN", "token-0123456789abcdef"),
+        ],
+    );
+    app.ready().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let out = app.output();
+    assert!(out.contains("tracking worker started"), "{out}");
+    assert!(!out.contains("token-0123456789abcdef"), "{out}");
+    assert!(!out.contains("panicked"), "{out}");
+    // no push secret: no push endpoint
+    let res = app
+        .client
+        .post(app.url("/api/v1/tracking/traccar/positions"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }

@@ -5,13 +5,12 @@
 
 use chrono::NaiveDateTime;
 
-use super::{Order, OrderView, act, record_act};
+use super::{Order, OrderView};
 use crate::app::{Error, Principal, Result};
-use crate::domain::access::may_approve;
 use crate::domain::jt808;
-use crate::domain::order::OrderStatus;
 use crate::domain::tracking::Missing;
 use crate::store::equipment::{SimCard, Terminal};
+use crate::store::photos::ProofRules;
 use crate::store::tracking::{self as store, ReportWaiver, TerminalCheck};
 use crate::store::{DbConn, now};
 
@@ -92,8 +91,7 @@ pub fn start(
 /// `complete`'s check: where the center requires it and no manager overrode it, every
 /// line's check must have passed; else 409 `terminal_not_reporting` with each line's
 /// plate and what its check lacks.
-pub fn require_complete(c: &mut DbConn, order: &Order) -> Result<()> {
-    let rules = crate::store::photos::rules(c, &order.center_id)?;
+pub fn require_complete(c: &mut DbConn, order: &Order, rules: &ProofRules) -> Result<()> {
     if !rules.report_required || store::waiver(c, &order.id)?.is_some() {
         return Ok(());
     }
@@ -152,7 +150,7 @@ pub fn missing_of(check: &TerminalCheck) -> Vec<(Missing, String)> {
 }
 
 /// A manager (of the order's center) or an admin lets the order complete without its
-/// terminals' first report, with the reason; once per order, before completion.
+/// terminals' first report, with the reason (see `photos::release`).
 pub fn waive(
     c: &mut DbConn,
     p: &Principal,
@@ -160,39 +158,25 @@ pub fn waive(
     version: i32,
     reason: String,
 ) -> Result<OrderView> {
-    super::photos::may_waive_any(p)?;
-    act(c, p, id, version, |c, order| {
-        if !may_approve(p.role, true, &p.center_id, &order.center_id) {
-            return Err(Error::Forbidden);
-        }
-        if matches!(
-            order.status,
-            OrderStatus::Completed | OrderStatus::Closed | OrderStatus::Cancelled
-        ) {
-            return Err(Error::conflict(
-                "invalid_transition",
-                format!(
-                    "the order is {}: nothing left to waive",
-                    order.status.as_str()
-                ),
-            ));
-        }
-        if store::waiver(c, &order.id)?.is_some() {
-            return Err(Error::conflict(
-                "already_waived",
-                "the first report was already waived",
-            ));
-        }
-        let t = now();
-        store::insert_waiver(
-            c,
-            &ReportWaiver {
-                order_id: order.id.clone(),
-                reason: reason.clone(),
-                waived_by: p.id.clone(),
-                waived_at: t,
-            },
-        )?;
-        record_act(c, p, order, "first_report_waived", Some(&reason), t)
-    })
+    super::photos::release(
+        c,
+        p,
+        id,
+        version,
+        reason,
+        "first_report_waived",
+        |c, order| Ok(store::waiver(c, order)?.is_some()),
+        |c, r| {
+            store::insert_waiver(
+                c,
+                &ReportWaiver {
+                    order_id: r.order_id,
+                    reason: r.reason,
+                    waived_by: r.by,
+                    waived_at: r.at,
+                },
+            )?;
+            Ok(())
+        },
+    )
 }

@@ -333,8 +333,10 @@ pub fn complete(
                 extra: Some(extra),
             });
         }
-        super::photos::require_complete(c, order, &lines)?;
-        super::first_report::require_complete(c, order)?;
+        // the center's proof rules, read once for both
+        let rules = crate::store::photos::rules(c, &order.center_id)?;
+        super::photos::require_complete(c, order, &lines, &rules)?;
+        super::first_report::require_complete(c, order, &rules)?;
         let parts: Vec<PartUse> = store::parts_used(c, &order.id)?
             .iter()
             .map(|p| PartUse {

@@ -125,7 +125,7 @@ pub struct FirstReportMissing {
 /// What the people reading the order are told of the platform's last failure (its text,
 /// with the platform's address, stays in the logs and the database).
 fn platform_trouble(error: &str) -> String {
-    if error.starts_with("tracking platform refused") {
+    if crate::tracking::traccar::PlatformError::was_refusal(error) {
         "定位平台拒绝了请求：请管理员检查平台账号和设置；检测会自动重试".into()
     } else {
         "定位平台暂时连不上：恢复后自动检测，不影响其他操作".into()

@@ -216,9 +216,9 @@ pub fn require_complete(
     c: &mut DbConn,
     order: &Order,
     lines: &[crate::store::orders::Line],
+    rules: &ProofRules,
 ) -> Result<()> {
-    let rules = store::rules(c, &order.center_id)?;
-    if required_of(order.kind, &rules)?.0.is_empty() {
+    if required_of(order.kind, rules)?.0.is_empty() {
         return Ok(());
     }
     let waived = store::waiver(c, &order.id)?.is_some();
@@ -231,7 +231,7 @@ pub fn require_complete(
         .iter()
         .map(|p| (p.line_id.as_deref(), p.kind.as_str()))
         .collect();
-    let missing = missing_of(order.kind, &rules, waived, &line_refs, &have)?;
+    let missing = missing_of(order.kind, rules, waived, &line_refs, &have)?;
     if missing.is_empty() {
         return Ok(());
     }
@@ -267,12 +267,29 @@ pub fn may_waive_any(p: &Principal) -> Result<()> {
     }
 }
 
-pub fn waive(
+/// A release a manager gives an order from one of the center's completion rules (photos,
+/// the terminals' first report), as recorded.
+pub struct Release {
+    pub order_id: String,
+    pub reason: String,
+    pub by: String,
+    pub at: chrono::NaiveDateTime,
+}
+
+/// A manager of the order's center (or an admin) releases the order from a completion
+/// rule, with the reason: once per order (`given` tells whether it was), before
+/// completion; `record` writes it, then the act `act_name` goes on the timeline.
+// the order, its version, the reason and what to record: one act, spelled out
+#[allow(clippy::too_many_arguments)]
+pub(super) fn release(
     c: &mut DbConn,
     p: &Principal,
     id: &str,
     version: i32,
     reason: String,
+    act_name: &str,
+    given: impl FnOnce(&mut DbConn, &str) -> Result<bool>,
+    record: impl FnOnce(&mut DbConn, Release) -> Result<()>,
 ) -> Result<OrderView> {
     may_waive_any(p)?;
     act(c, p, id, version, |c, order| {
@@ -291,24 +308,55 @@ pub fn waive(
                 ),
             ));
         }
-        if store::waiver(c, &order.id)?.is_some() {
+        if given(c, &order.id)? {
             return Err(Error::conflict(
                 "already_waived",
-                "the photos were already waived",
+                format!("{act_name}: already given"),
             ));
         }
-        let t = now();
-        store::insert_waiver(
+        let at = now();
+        record(
             c,
-            &Waiver {
+            Release {
                 order_id: order.id.clone(),
                 reason: reason.clone(),
-                waived_by: p.id.clone(),
-                waived_at: t,
+                by: p.id.clone(),
+                at,
             },
         )?;
-        record_act(c, p, order, "photos_waived", Some(&reason), t)
+        record_act(c, p, order, act_name, Some(&reason), at)
     })
+}
+
+/// The photos the order lacks, waived (see [`release`]).
+pub fn waive(
+    c: &mut DbConn,
+    p: &Principal,
+    id: &str,
+    version: i32,
+    reason: String,
+) -> Result<OrderView> {
+    release(
+        c,
+        p,
+        id,
+        version,
+        reason,
+        "photos_waived",
+        |c, order| Ok(store::waiver(c, order)?.is_some()),
+        |c, r| {
+            store::insert_waiver(
+                c,
+                &Waiver {
+                    order_id: r.order_id,
+                    reason: r.reason,
+                    waived_by: r.by,
+                    waived_at: r.at,
+                },
+            )?;
+            Ok(())
+        },
+    )
 }
 
 /// A center's proof rules, as lists of kinds.
