@@ -422,28 +422,49 @@ pub struct StockLine {
     /// terminal, sim or part
     pub item: &'static str,
     pub place_kind: String,
+    /// empty for the line of everything fitted in the customers' vehicles
     pub place_id: String,
     /// the terminal's model code, the SIM's carrier or the part's id
     pub model: String,
     pub quantity: i64,
 }
 
-/// The stock of a center by place and model: three grouped scans, each one range of an
-/// index that covers it (`terminals_place_idx`, `sim_cards_place_idx`,
-/// `part_stock_center_idx`). Places with nothing left (parts at 0) are left out.
+/// The stock of a center by place and model: terminals and SIM cards per place other than
+/// a vehicle and per model (carrier), counted parts per place; what is fitted in the
+/// customers' vehicles is one line per model with `place_id` empty (a line per vehicle
+/// would be tens of thousands of lines of one each). Each is one range of an index that
+/// covers it (`terminals_place_idx`, `sim_cards_place_idx`, `part_stock_center_idx`);
+/// places with nothing left (parts at 0) are left out.
 pub fn stock_by_place_and_model(conn: &mut DbConn, center_id: &str) -> StockResult<Vec<StockLine>> {
     use diesel::dsl::count_star;
+    let vehicle = stock::PlaceKind::Vehicle.as_str();
     let terminals: Vec<(String, String, String, i64)> = per_backend!(conn, |c| t::terminals
         .filter(t::center_id.eq(center_id))
+        .filter(t::place_kind.ne(vehicle))
         .group_by((t::place_kind, t::place_id, t::model_code))
         .select((t::place_kind, t::place_id, t::model_code, count_star()))
         .order((t::place_kind, t::place_id, t::model_code))
         .load(c))?;
+    let fitted: Vec<(String, i64)> = per_backend!(conn, |c| t::terminals
+        .filter(t::center_id.eq(center_id))
+        .filter(t::place_kind.eq(vehicle))
+        .group_by(t::model_code)
+        .select((t::model_code, count_star()))
+        .order(t::model_code)
+        .load(c))?;
     let sims: Vec<(String, String, String, i64)> = per_backend!(conn, |c| s::sim_cards
         .filter(s::center_id.eq(center_id))
+        .filter(s::place_kind.ne(vehicle))
         .group_by((s::place_kind, s::place_id, s::carrier))
         .select((s::place_kind, s::place_id, s::carrier, count_star()))
         .order((s::place_kind, s::place_id, s::carrier))
+        .load(c))?;
+    let sims_fitted: Vec<(String, i64)> = per_backend!(conn, |c| s::sim_cards
+        .filter(s::center_id.eq(center_id))
+        .filter(s::place_kind.eq(vehicle))
+        .group_by(s::carrier)
+        .select((s::carrier, count_star()))
+        .order(s::carrier)
         .load(c))?;
     let parts: Vec<(String, String, String, i64)> = per_backend!(conn, |c| ps::part_stock
         .filter(ps::center_id.eq(center_id))
@@ -460,10 +481,16 @@ pub fn stock_by_place_and_model(conn: &mut DbConn, center_id: &str) -> StockResu
             quantity,
         }
     };
+    let in_vehicles = |(model, n): (String, i64)| (vehicle.to_string(), String::new(), model, n);
     Ok(terminals
         .into_iter()
+        .chain(fitted.into_iter().map(in_vehicles))
         .map(line("terminal"))
-        .chain(sims.into_iter().map(line("sim")))
+        .chain(
+            sims.into_iter()
+                .chain(sims_fitted.into_iter().map(in_vehicles))
+                .map(line("sim")),
+        )
         .chain(parts.into_iter().map(line("part")))
         .collect())
 }
